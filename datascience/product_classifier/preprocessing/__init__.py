@@ -1,0 +1,1 @@
+"""Preprocessing shared by training and serving: text cleaning and image optimisation."""

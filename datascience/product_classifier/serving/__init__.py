@@ -1,0 +1,1 @@
+"""Runtime side of the models: what a logged MLflow model carries and runs at prediction time."""

@@ -1,0 +1,66 @@
+"""The model input/output contract shared by the pyfunc, the API and the tests.
+
+Input (pyfunc signature): a DataFrame with ``product_id`` (optional), ``designation``,
+``description`` (may be empty) and ``image_path`` (path to a JPEG, may be empty).
+Output: for each row, all 27 categories as ``{"category_id", "probabilities"}``, sorted by
+probability (highest first), in percent, summing to 100.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Protocol, TypedDict
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from product_classifier.categories import CATEGORY_CODES
+
+INPUT_COLUMNS: Final = ("product_id", "designation", "description", "image_path")
+
+
+class CategoryProbability(TypedDict):
+    """One entry of a prediction: a category code and its probability in percent."""
+
+    category_id: int
+    probabilities: float
+
+
+Prediction = list[CategoryProbability]
+"""The 27 categories of one product, most probable first."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProductInput:
+    """One product as the models see it, with its image already decoded (or absent)."""
+
+    designation: str = ""
+    description: str = ""
+    image: Image.Image | None = None
+
+    @property
+    def has_text(self) -> bool:
+        """Whether the product has any text to read."""
+        return bool(self.designation.strip() or self.description.strip())
+
+
+class ProductPredictor(Protocol):
+    """What the API needs from a loaded model (the unwrapped pyfunc python model)."""
+
+    def predict_products(self, products: Sequence[ProductInput]) -> list[Prediction]:
+        """Predict every product in one model call."""
+        ...
+
+
+def probabilities_to_predictions(probabilities: npt.NDArray[np.floating]) -> list[Prediction]:
+    """Turn a (rows, 27) softmax matrix into sorted percent predictions, one list per row."""
+    rows = np.asarray(probabilities, dtype=np.float64)
+    rows = rows / rows.sum(axis=1, keepdims=True) * 100.0
+    order = np.argsort(-rows, axis=1, kind="stable")
+    return [
+        [
+            CategoryProbability(category_id=CATEGORY_CODES[i], probabilities=float(row[i]))
+            for i in row_order
+        ]
+        for row, row_order in zip(rows, order, strict=True)
+    ]

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install what is missing, then run every check: lint, format, types and all test suites.
+# Exits non-zero when any of them fails. Extra arguments are passed to every pytest run.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$REPOSITORY_ROOT" || exit 1
+sync_environment
+
+failed=()
+check() {
+    local name="$1"
+    shift
+    step "$name"
+    if ! "$@"; then
+        failed+=("$name")
+    fi
+}
+
+check "ruff lint" uv run --no-sync ruff check .
+check "ruff format" uv run --no-sync ruff format --check .
+check "mypy datascience" bash -c 'cd datascience && uv run --no-sync mypy .'
+check "mypy backend" bash -c 'cd backend && uv run --no-sync mypy .'
+check "pytest datascience" bash -c 'cd datascience && uv run --no-sync pytest "$@"' _ "$@"
+check "pytest backend" bash -c 'cd backend && uv run --no-sync pytest "$@"' _ "$@"
+
+if [ "${#failed[@]}" -ne 0 ]; then
+    printf '\nFAILED: %s\n' "${failed[*]}" >&2
+    exit 1
+fi
+printf '\nAll checks passed.\n'
