@@ -21,6 +21,7 @@ check "ruff format" uv run --no-sync ruff format --check .
 check "mypy datascience" bash -c 'cd datascience && uv run --no-sync mypy .'
 check "mypy backend" bash -c 'cd backend && uv run --no-sync mypy .'
 check "pytest datascience" bash -c 'cd datascience && uv run --no-sync pytest "$@"' _ "$@"
+ensure_chromium
 check "pytest backend" bash -c 'cd backend && uv run --no-sync pytest "$@"' _ "$@"
 
 if [ "${#failed[@]}" -ne 0 ]; then

@@ -36,3 +36,20 @@ sync_environment() {
     (cd "$REPOSITORY_ROOT" && uv sync --locked --all-packages --python 3.11 "$@") ||
         die "uv sync failed (is uv.lock up to date? run 'uv lock')."
 }
+
+# Install Chromium for the browser tests (backend/tests/browser) when it is missing and we can.
+ensure_chromium() {
+    if [ -x /usr/bin/chromium ]; then
+        return
+    fi
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        step "Installing Chromium for the browser tests"
+        if apt-get update -qq && apt-get install -y -qq chromium; then
+            return
+        fi
+        echo "warning: could not install chromium with apt-get; browser tests will be skipped." >&2
+    else
+        echo "note: /usr/bin/chromium is missing and we are not root (or have no apt-get):" \
+            "browser tests will be skipped (they fail under CI=true)." >&2
+    fi
+}

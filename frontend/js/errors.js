@@ -1,0 +1,124 @@
+// Turn API errors into plain French sentences for the people using the page.
+
+/** An error answered by the API (or a network failure, with status 0). */
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(typeof detail === "string" ? detail : `HTTP ${status}`);
+    this.name = "ApiError";
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+// Known server messages (the original project's wording), matched case-insensitively.
+const KNOWN_MESSAGES = [
+  [
+    "invalid image extension",
+    "La photo doit être un fichier JPEG (extension .jpg ou .jpeg). Choisissez une autre photo.",
+  ],
+  [
+    "invalid image format",
+    "Cette photo n'a pas pu être lue : il faut une image JPEG en couleur. Choisissez une autre photo.",
+  ],
+  ["invalid value for limit", "Le nombre de catégories demandé n'est pas valide."],
+  [
+    "must provide either designation/description or an image",
+    "Renseignez au moins la désignation, la description ou une photo.",
+  ],
+  ["incorrect email or password", "Adresse e-mail ou mot de passe incorrect."],
+  ["inactive user", "Ce compte est désactivé. Contactez un administrateur."],
+  ["enough privileges", "Cette page est réservée aux administrateurs."],
+  ["not authenticated", "Vous n'êtes pas connecté. Connectez-vous pour continuer."],
+  ["could not validate credentials", "Votre session n'est plus valide. Reconnectez-vous."],
+  [
+    "feedback with this product id already exists",
+    "Un retour a déjà été enregistré pour cette référence de produit avec cette version du modèle. " +
+      "Indiquez une autre référence.",
+  ],
+  ["prediction not found", "Cette prédiction est introuvable. Relancez la prédiction."],
+  ["designation is too long", "La désignation est trop longue : raccourcissez-la."],
+  ["description is too long", "La description est trop longue : raccourcissez-la."],
+  ["image too large", "La photo est trop lourde ou trop grande. Choisissez une image plus légère."],
+];
+
+// Field names as the API spells them → as a French seller reads them.
+const FIELD_NAMES = {
+  designation: "la désignation",
+  description: "la description",
+  image: "la photo",
+  limit: "le nombre de catégories",
+  username: "l'adresse e-mail",
+  password: "le mot de passe",
+  product_id: "la référence du produit",
+  model_version: "la version du modèle",
+  real_category_id: "la catégorie choisie",
+  pred_category_id: "la catégorie prédite",
+  prediction_id: "le numéro de prédiction",
+};
+
+function describeValidationErrors(errors) {
+  const parts = errors.map((error) => {
+    const field = Array.isArray(error.loc) ? error.loc[error.loc.length - 1] : "";
+    const name = FIELD_NAMES[field] ?? `le champ « ${field} »`;
+    if (String(error.type).includes("too_long")) return `${name} est trop long`;
+    if (String(error.type).includes("missing")) return `${name} est obligatoire`;
+    return `${name} n'est pas valide`;
+  });
+  const unique = [...new Set(parts)];
+  const sentence = unique.join(", ");
+  return `Vérifiez le formulaire : ${sentence.charAt(0).toLowerCase()}${sentence.slice(1)}.`;
+}
+
+/**
+ * Return { message, detail } for an error: message in plain French, detail the server's own
+ * words when they help (shown small, for support), or null.
+ */
+export function describeError(error) {
+  if (!(error instanceof ApiError)) {
+    return { message: "Une erreur inattendue est survenue. Rechargez la page.", detail: String(error) };
+  }
+  const { status, detail } = error;
+  const text = typeof detail === "string" ? detail : null;
+  if (status === 0) {
+    return {
+      message: "Le serveur ne répond pas. Vérifiez votre connexion puis réessayez.",
+      detail: null,
+    };
+  }
+  if (text) {
+    const lower = text.toLowerCase();
+    for (const [needle, message] of KNOWN_MESSAGES) {
+      if (lower.includes(needle)) return { message, detail: text };
+    }
+  }
+  if (status === 422 && Array.isArray(detail)) {
+    return { message: describeValidationErrors(detail), detail: null };
+  }
+  if (status === 401) {
+    return { message: "Vous n'êtes pas connecté. Connectez-vous pour continuer.", detail: text };
+  }
+  if (status === 403) {
+    return { message: "Vous n'avez pas le droit de faire cette action.", detail: text };
+  }
+  if (status === 413) {
+    return {
+      message: "La photo est trop lourde ou trop grande. Choisissez une image plus légère.",
+      detail: text,
+    };
+  }
+  if (status === 503) {
+    return {
+      message:
+        "Aucun modèle n'est encore disponible pour prédire. Un data scientist doit entraîner un " +
+        "modèle et lui donner l'alias « production » ; réessayez ensuite.",
+      detail: text,
+    };
+  }
+  if (status >= 500) {
+    return {
+      message: `Le serveur a rencontré une erreur (code ${status}). Réessayez dans un instant.`,
+      detail: text,
+    };
+  }
+  return { message: `La demande a été refusée (code ${status}).`, detail: text };
+}

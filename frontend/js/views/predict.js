@@ -1,0 +1,267 @@
+// Prediction view: describe a product, see the 5 most likely categories, confirm the right one.
+
+import { apiRequest } from "../api.js";
+import { categoryName, loadCategories, sortedCategories } from "../categories.js";
+import { byId, el, formatBytes, formatPercent, hideAlert, setBusy, showAlert } from "../dom.js";
+import { describeError } from "../errors.js";
+
+export const title = "Prédire une catégorie";
+
+const TOP_COUNT = 5;
+
+let imageFile = null;
+let previewUrl = null;
+// The last prediction: { id, modelName, modelVersion, results, productRef }.
+let prediction = null;
+let selectedCode = null;
+let feedbackSent = false;
+
+// ---------------------------------------------------------------- image drop zone
+
+function setImage(file) {
+  imageFile = file ?? null;
+  if (previewUrl) URL.revokeObjectURL(previewUrl);
+  previewUrl = null;
+  const preview = byId("image-preview");
+  if (imageFile) {
+    const isImage = imageFile.type.startsWith("image/");
+    if (isImage) previewUrl = URL.createObjectURL(imageFile);
+    preview.hidden = !isImage;
+    preview.src = previewUrl ?? "";
+    byId("image-name").textContent = `${imageFile.name} (${formatBytes(imageFile.size)})`;
+  } else {
+    preview.removeAttribute("src");
+    byId("image-input").value = "";
+  }
+  byId("dropzone-empty").hidden = Boolean(imageFile);
+  byId("dropzone-preview").hidden = !imageFile;
+}
+
+function wireDropzone() {
+  const zone = byId("dropzone");
+  const input = byId("image-input");
+  zone.addEventListener("click", (event) => {
+    if (event.target === input || event.target.closest("#image-remove")) return;
+    input.click();
+  });
+  zone.addEventListener("keydown", (event) => {
+    if (event.target === zone && (event.key === "Enter" || event.key === " ")) {
+      event.preventDefault();
+      input.click();
+    }
+  });
+  input.addEventListener("change", () => setImage(input.files[0]));
+  for (const type of ["dragenter", "dragover"]) {
+    zone.addEventListener(type, (event) => {
+      event.preventDefault();
+      zone.classList.add("dragging");
+    });
+  }
+  zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("dragging");
+    const file = event.dataTransfer?.files?.[0];
+    if (file) setImage(file);
+  });
+  byId("image-remove").addEventListener("click", () => setImage(null));
+}
+
+// ---------------------------------------------------------------- results and choice
+
+function fillCategoryChoices() {
+  const select = byId("other-category");
+  const codeInput = byId("other-category-code");
+  const categories = sortedCategories();
+  select.hidden = !categories;
+  codeInput.hidden = Boolean(categories);
+  if (!categories || select.options.length > 1) return;
+  for (const { code, name } of categories) {
+    select.append(el("option", { value: String(code) }, `${name} (${code})`));
+  }
+}
+
+function updateChoice() {
+  for (const button of document.querySelectorAll("#results .result")) {
+    button.setAttribute("aria-pressed", String(Number(button.dataset.categoryId) === selectedCode));
+    button.disabled = feedbackSent;
+  }
+  const select = byId("other-category");
+  const inTop = prediction?.results.some((result) => result.category_id === selectedCode);
+  select.value = selectedCode !== null && !inTop ? String(selectedCode) : "";
+  select.disabled = feedbackSent;
+  byId("other-category-code").disabled = feedbackSent;
+  byId("confirm").disabled = feedbackSent || selectedCode === null;
+}
+
+function choose(code) {
+  selectedCode = code;
+  hideAlert(byId("feedback-message"));
+  updateChoice();
+}
+
+function renderResults() {
+  const list = byId("results");
+  list.replaceChildren(
+    ...prediction.results.map((result, index) => {
+      const percent = Math.max(0, Math.min(100, result.probabilities));
+      const button = el(
+        "button",
+        {
+          type: "button",
+          className: "result",
+          dataset: { categoryId: result.category_id, probability: result.probabilities },
+          "aria-pressed": "false",
+        },
+        el("span", { className: "result-rank" }, String(index + 1)),
+        el(
+          "span",
+          { className: "result-name" },
+          categoryName(result.category_id),
+          " ",
+          el("span", { className: "result-code" }, `(${result.category_id})`),
+        ),
+        el("span", { className: "result-percent" }, formatPercent(result.probabilities)),
+        el(
+          "span",
+          { className: "bar", "aria-hidden": "true" },
+          el("span", { className: "bar-fill", style: `width: ${percent}%` }),
+        ),
+      );
+      button.addEventListener("click", () => choose(result.category_id));
+      return el("li", {}, button);
+    }),
+  );
+  const model = prediction.modelName
+    ? `Modèle « ${prediction.modelName} », version ${prediction.modelVersion ?? "?"}`
+    : "";
+  byId("results-model").textContent = prediction.id ? `${model} · prédiction n° ${prediction.id}` : model;
+  byId("results-card").hidden = false;
+  updateChoice();
+}
+
+function resetResults() {
+  prediction = null;
+  selectedCode = null;
+  feedbackSent = false;
+  byId("results").replaceChildren();
+  byId("results-card").hidden = true;
+  byId("other-category").value = "";
+  byId("other-category-code").value = "";
+  hideAlert(byId("feedback-message"));
+}
+
+// ---------------------------------------------------------------- API calls
+
+async function predict(event) {
+  event.preventDefault();
+  const message = byId("predict-message");
+  const designation = byId("designation").value.trim();
+  const description = byId("description").value.trim();
+  const productRef = byId("product-id").value.trim();
+  if (!designation && !description && !imageFile) {
+    showAlert(message, "error", "Renseignez au moins la désignation, la description ou une photo.");
+    return;
+  }
+  if (productRef && !/^\d{1,18}$/.test(productRef)) {
+    showAlert(message, "error", "La référence du produit doit être un nombre entier positif.");
+    return;
+  }
+  hideAlert(message);
+  resetResults();
+  const button = byId("predict-submit");
+  setBusy(button, true);
+  try {
+    let body;
+    if (imageFile) {
+      body = new FormData();
+      body.append("image", imageFile, imageFile.name);
+    }
+    const { data, headers } = await apiRequest("/predict/", {
+      method: "POST",
+      query: { designation, description, limit: TOP_COUNT },
+      body,
+    });
+    const predictionId = headers.get("X-Prediction-Id");
+    prediction = {
+      id: predictionId ? Number(predictionId) : null,
+      modelName: headers.get("X-Model-Name"),
+      modelVersion: headers.get("X-Model-Version"),
+      results: data.slice(0, TOP_COUNT),
+      productRef,
+    };
+    renderResults();
+  } catch (error) {
+    const { message: text, detail } = describeError(error);
+    showAlert(message, "error", text, detail);
+  } finally {
+    setBusy(button, false);
+  }
+}
+
+async function confirm() {
+  const message = byId("feedback-message");
+  if (!prediction || selectedCode === null) return;
+  const productId = prediction.productRef ? Number(prediction.productRef) : prediction.id;
+  if (productId === null) {
+    showAlert(message, "error", "Indiquez une référence de produit puis relancez la prédiction.");
+    return;
+  }
+  const button = byId("confirm");
+  setBusy(button, true);
+  try {
+    await apiRequest("/feedback/", {
+      method: "POST",
+      json: {
+        product_id: productId,
+        model_version: prediction.modelVersion,
+        real_category_id: selectedCode,
+        pred_category_id: prediction.results[0].category_id,
+        prediction_id: prediction.id,
+      },
+    });
+    feedbackSent = true;
+    showAlert(
+      message,
+      "success",
+      `Merci ! La catégorie « ${categoryName(selectedCode)} » est enregistrée pour le produit n° ${productId}.`,
+    );
+  } catch (error) {
+    const { message: text, detail } = describeError(error);
+    showAlert(message, "error", text, detail);
+  } finally {
+    setBusy(button, false);
+    updateChoice();
+  }
+}
+
+function newProduct() {
+  byId("predict-form").reset();
+  setImage(null);
+  resetResults();
+  hideAlert(byId("predict-message"));
+  byId("designation").focus();
+}
+
+/** Wire the form, the drop zone and the choice controls once. */
+export function init() {
+  wireDropzone();
+  byId("predict-form").addEventListener("submit", predict);
+  byId("confirm").addEventListener("click", confirm);
+  byId("new-product").addEventListener("click", newProduct);
+  byId("other-category").addEventListener("change", (event) => {
+    choose(event.target.value ? Number(event.target.value) : null);
+  });
+  byId("other-category-code").addEventListener("input", (event) => {
+    const value = event.target.value.trim();
+    choose(/^\d+$/.test(value) ? Number(value) : null);
+  });
+}
+
+/** Show the view (the category names are loaded the first time). */
+export async function show() {
+  hideAlert(byId("predict-message"));
+  await loadCategories();
+  fillCategoryChoices();
+  if (prediction) renderResults();
+}
