@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Build the API and datascience images and start the Docker Compose deployment (db, mlflow, api).
+# Usage: scripts/docker-deploy.sh [extra `docker compose up` arguments]
+# Variables come from .env (see its comments); outside development set real secrets first.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$REPOSITORY_ROOT"
+
+if docker compose version >/dev/null 2>&1; then
+    compose=(docker compose)
+elif command -v docker-compose >/dev/null 2>&1; then
+    compose=(docker-compose)
+else
+    die "Docker Compose is not installed (need 'docker compose' or 'docker-compose')."
+fi
+docker info >/dev/null 2>&1 || die "the Docker engine does not answer: start Docker first."
+
+step "Validating docker-compose.yaml"
+"${compose[@]}" config --quiet
+
+step "Building the images (api, datascience)"
+"${compose[@]}" build
+
+step "Starting db, mlflow and api"
+"${compose[@]}" up --detach --wait "$@"
+
+echo "API:       http://127.0.0.1:${BACKEND_PORT:-8000}/docs"
+echo "MLflow UI: http://127.0.0.1:${MLFLOW_PORT:-5000}"
+echo "Train against it: docker compose run --rm training python -m scripts.train_text_model --help"
