@@ -8,8 +8,10 @@ cd "$REPOSITORY_ROOT"
 
 if docker compose version >/dev/null 2>&1; then
     compose=(docker compose)
+    wait_flag=(--wait)
 elif command -v docker-compose >/dev/null 2>&1; then
     compose=(docker-compose)
+    wait_flag=()  # Compose v1 has no --wait: the health checks still gate the start order
 else
     die "Docker Compose is not installed (need 'docker compose' or 'docker-compose')."
 fi
@@ -22,7 +24,7 @@ step "Building the images (api, datascience)"
 "${compose[@]}" build
 
 step "Starting db, mlflow and api"
-"${compose[@]}" up --detach --wait "$@"
+"${compose[@]}" up --detach "${wait_flag[@]}" "$@"
 
 echo "API:       http://127.0.0.1:${BACKEND_PORT:-8000}/docs"
 echo "MLflow UI: http://127.0.0.1:${MLFLOW_PORT:-5000}"
