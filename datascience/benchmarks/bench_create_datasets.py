@@ -1,0 +1,88 @@
+"""Benchmark the sample generator and create_datasets on generated products.
+
+Targets (issue 2): generating 3,000 products under 30 s, create_datasets on them under 60 s, on a
+2-core machine. Run from ``datascience/``::
+
+    python -m benchmarks.bench_create_datasets [--n-products 3000] [--repeats 1] [--workers N]
+
+Prints, for each step, the median and worst time of the repeats and the images per second.
+"""
+
+import argparse
+import logging
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from product_classifier.data.creation import CreationOptions, create_datasets
+from product_classifier.data.parallel import default_workers
+from product_classifier.data.sample_generator import write_sample_dataset
+from product_classifier.preprocessing.image import DEFAULT_IMAGE_SIZE
+
+GENERATOR_TARGET_SECONDS = 30.0
+CREATION_TARGET_SECONDS = 60.0
+
+
+def _time(step: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    step()
+    return time.perf_counter() - started
+
+
+def _report(name: str, seconds: list[float], images: int, target: float) -> None:
+    median, worst = statistics.median(seconds), max(seconds)
+    verdict = "OK" if worst < target else "TOO SLOW"
+    print(
+        f"{name:<16} median {median:6.1f} s  worst {worst:6.1f} s  "
+        f"{images / median:7.1f} images/s  target < {target:.0f} s: {verdict}"
+    )
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-products", type=int, default=3000)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=default_workers())
+    parser.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    generation: list[float] = []
+    creation: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="bench-create-datasets-") as folder:
+        root = Path(folder)
+        for run in range(args.repeats):
+            sample, dataset = root / f"sample-{run}", root / f"dataset-{run}"
+            generation.append(
+                _time(
+                    partial(
+                        write_sample_dataset,
+                        sample,
+                        args.n_products,
+                        seed=run,
+                        workers=args.workers,
+                    )
+                )
+            )
+            options = CreationOptions(
+                input_dir=sample,
+                output_dir=dataset,
+                workers=args.workers,
+                image_size=args.image_size,
+            )
+            creation.append(_time(partial(create_datasets, options)))
+
+    print(
+        f"{args.n_products} products, {args.workers} workers, {args.repeats} repeat(s), "
+        f"{args.image_size}px images"
+    )
+    _report("generator", generation, args.n_products, GENERATOR_TARGET_SECONDS)
+    _report("create_datasets", creation, args.n_products, CREATION_TARGET_SECONDS)
+
+
+if __name__ == "__main__":
+    main()

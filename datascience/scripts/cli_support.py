@@ -1,0 +1,45 @@
+"""Argument types and logging set-up shared by the datascience command-line scripts."""
+
+import argparse
+import logging
+from pathlib import Path
+
+from product_classifier.paths import resolve_from_root
+
+
+def positive_int(text: str) -> int:
+    """Parse a strictly positive integer argument."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def share(text: str) -> float:
+    """Parse a share of rows, strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number between 0 and 1, got {text!r}"
+        ) from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(
+            f"expected a number between 0 and 1 (exclusive), got {value}"
+        )
+    return value
+
+
+def root_path(text: str) -> Path:
+    """Parse a path; relative paths are resolved from the repository root."""
+    return resolve_from_root(text)
+
+
+def configure_logging() -> None:
+    """Log INFO and above to stderr with timestamps."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
