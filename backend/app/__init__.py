@@ -1,0 +1,1 @@
+"""FastAPI service predicting product categories, storing predictions and feedback."""

@@ -1,0 +1,87 @@
+"""Typed FastAPI dependencies: settings, database session, current user, served model."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from app.core.config import Settings, get_settings
+from app.core.security import InvalidTokenError, decode_access_token
+from app.db.crud.users import get_user
+from app.db.models import User
+from app.serving.model_server import ModelServer
+
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl=f"{get_settings().API_V1_STR}/login/access-token",
+    description="Log in with your e-mail as username and your password.",
+)
+
+
+async def get_app_settings(request: Request) -> Settings:
+    """Return the settings the application was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """Open a database session for one request and close it afterwards."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+TokenDep = Annotated[str, Depends(oauth2_scheme)]
+
+
+async def get_model_server(request: Request) -> ModelServer:
+    """Return the model server of the application."""
+    server: ModelServer = request.app.state.model_server
+    return server
+
+
+ModelServerDep = Annotated[ModelServer, Depends(get_model_server)]
+
+
+def get_current_user(session: SessionDep, token: TokenDep, settings: SettingsDep) -> User:
+    """Return the active user the bearer token belongs to.
+
+    Raises:
+        HTTPException: 401 for a forged, expired or malformed token; 404 when the user no
+            longer exists; 403 when the user is inactive.
+    """
+    try:
+        subject = decode_access_token(token, settings.SECRET_KEY)
+        user_id = int(subject)
+    except (InvalidTokenError, ValueError):
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="Could not validate credentials",
+            headers={"WWW-Authenticate": "Bearer"},
+        ) from None
+    user = get_user(session, user_id)
+    if user is None:
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="User not found")
+    if not user.is_active:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Inactive user")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def require_admin(current_user: CurrentUser) -> User:
+    """Refuse users who are not administrators (403)."""
+    if not current_user.is_admin:
+        raise HTTPException(
+            status_code=status.HTTP_403_FORBIDDEN,
+            detail="The user doesn't have enough privileges",
+        )
+    return current_user

@@ -1,0 +1,33 @@
+"""The version 1 API: every route, with its tag."""
+
+from fastapi import APIRouter
+
+from app.api.v1.routes import feedback, health, login, models, predict, predictions, public, users
+
+api_router = APIRouter()
+api_router.include_router(public.router)
+api_router.include_router(login.router)
+api_router.include_router(users.router)
+api_router.include_router(predict.router)
+api_router.include_router(predictions.router)
+api_router.include_router(feedback.router)
+api_router.include_router(models.router)
+api_router.include_router(health.router)
+
+TAGS_METADATA = [
+    {"name": "public", "description": "Online check and the category table."},
+    {"name": "login", "description": "OAuth2 password flow: get a bearer access token."},
+    {"name": "users", "description": "Accounts. Administrators manage everybody."},
+    {
+        "name": "predict",
+        "description": "Predict product categories with the model being served. "
+        "Every prediction is stored.",
+    },
+    {"name": "predictions", "description": "Stored predictions (administrators)."},
+    {
+        "name": "feedback",
+        "description": "The category sellers finally chose, and the quality it shows.",
+    },
+    {"name": "models", "description": "The model version being served."},
+    {"name": "health", "description": "Liveness and readiness probes."},
+]

@@ -1,0 +1,46 @@
+"""Log in with the OAuth2 password flow and check a token."""
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.api.deps import CurrentUser, SessionDep, SettingsDep
+from app.core.security import create_access_token
+from app.db.crud.users import authenticate
+from app.db.models import User
+from app.schemas.token import Token
+from app.schemas.users import User as UserOut
+
+router = APIRouter(tags=["login"])
+
+
+@router.post(
+    "/login/access-token",
+    responses={
+        status.HTTP_401_UNAUTHORIZED: {"description": "Incorrect email or password"},
+        status.HTTP_403_FORBIDDEN: {"description": "Inactive user"},
+    },
+)
+def login_access_token(
+    session: SessionDep,
+    settings: SettingsDep,
+    form_data: Annotated[OAuth2PasswordRequestForm, Depends()],
+) -> Token:
+    """Exchange an e-mail (as `username`) and a password for a bearer access token."""
+    user = authenticate(session, form_data.username, form_data.password)
+    if user is None:
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED, detail="Incorrect email or password"
+        )
+    if not user.is_active:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Inactive user")
+    expires = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)
+    return Token(access_token=create_access_token(user.id, settings.SECRET_KEY, expires))
+
+
+@router.post("/login/test-token", response_model=UserOut)
+async def test_token(current_user: CurrentUser) -> User:
+    """Return the user the access token belongs to."""
+    return current_user

@@ -1,0 +1,126 @@
+"""The API's settings: environment variables first, the repository's ``.env`` as fallback.
+
+:class:`Settings` extends the platform settings (state folder, MLflow, served model), keeps the
+original project's names and adds the service's own limits. They are read once per process by
+:func:`get_settings` and validated by pydantic; outside development the service refuses to start
+with a default secret.
+"""
+
+from functools import lru_cache
+from typing import Annotated, Literal, Self
+
+from pydantic import EmailStr, Field, field_validator, model_validator
+from pydantic_settings import NoDecode
+from sqlalchemy.engine import URL
+
+from product_classifier.settings import PlatformSettings
+
+DEFAULT_SECRET = "changethis"  # noqa: S105 - the placeholder that must never reach production
+"""The placeholder secret of ``.env``: accepted in development only."""
+
+TargetEnv = Literal["development", "staging", "production"]
+
+
+class Settings(PlatformSettings):
+    """Everything the API reads from its environment."""
+
+    PROJECT_NAME: str = "Product categorisation API"
+    API_V1_STR: str = "/api/v1"
+    TARGET_ENV: TargetEnv = "development"
+    BACKEND_PORT: int = 8000
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    SECRET_KEY: str = DEFAULT_SECRET
+    """Key signing the JWT access tokens (HS256)."""
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60 * 24 * 8, gt=0)
+    BACKEND_CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Origins allowed by CORS: a comma-separated list or a JSON list."""
+
+    FIRST_ADMINUSER: EmailStr = "admin@example.com"
+    FIRST_ADMINUSER_PASSWORD: str = DEFAULT_SECRET
+    USERS_OPEN_REGISTRATION: bool = False
+
+    SQLALCHEMY_DATABASE_URI: str = ""
+    """Full database URL; empty means the ``POSTGRES_*`` variables, or else SQLite."""
+    POSTGRES_SERVER: str = ""
+    POSTGRES_PORT: int = 5432
+    POSTGRES_USER: str = "postgres"
+    POSTGRES_PASSWORD: str = ""
+    POSTGRES_DB: str = "app"
+
+    MODEL_RELOAD_INTERVAL_SECONDS: float = Field(default=10.0, gt=0)
+    """How often the API asks MLflow where ``MODEL_NAME@MODEL_ALIAS`` points."""
+    MAX_UPLOAD_BYTES: int = Field(default=5 * 1024 * 1024, gt=0)
+    """Largest image accepted, in bytes (uploaded file or decoded base64)."""
+    MAX_IMAGE_PIXELS: int = Field(default=16_000_000, gt=0)
+    """Largest image accepted, in pixels (width x height), checked before decoding."""
+    MAX_BATCH_SIZE: int = Field(default=64, gt=0)
+    """Most products accepted by one ``POST /predict/batch``."""
+    MAX_BATCH_BODY_BYTES: int = Field(default=32 * 1024 * 1024, gt=0)
+    """Largest request body accepted by ``POST /predict/batch``."""
+    MAX_TEXT_LENGTH: int = Field(default=20_000, gt=0)
+    """Longest ``designation`` or ``description`` accepted, in characters."""
+
+    @field_validator("BACKEND_CORS_ORIGINS", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json  # noqa: PLC0415 - only for the rare JSON form
+
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
+
+    @field_validator("SQLALCHEMY_DATABASE_URI")
+    @classmethod
+    def _use_psycopg2(cls, value: str) -> str:
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg2://" + value.removeprefix(prefix)
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Self:
+        if self.TARGET_ENV == "development":
+            return self
+        for name in ("SECRET_KEY", "FIRST_ADMINUSER_PASSWORD"):
+            if getattr(self, name) == DEFAULT_SECRET:
+                raise ValueError(
+                    f'{name} is "{DEFAULT_SECRET}": set a secret value for TARGET_ENV='
+                    f"{self.TARGET_ENV}."
+                )
+        return self
+
+    @property
+    def database_url(self) -> str:
+        """The application database URL: explicit, PostgreSQL from parts, or SQLite."""
+        if self.SQLALCHEMY_DATABASE_URI:
+            return self.SQLALCHEMY_DATABASE_URI
+        if self.POSTGRES_SERVER:
+            return URL.create(
+                "postgresql+psycopg2",
+                username=self.POSTGRES_USER or None,
+                password=self.POSTGRES_PASSWORD or None,
+                host=self.POSTGRES_SERVER,
+                port=self.POSTGRES_PORT,
+                database=self.POSTGRES_DB,
+            ).render_as_string(hide_password=False)
+        return f"sqlite:///{self.STATE_DIR / 'app.db'}"
+
+    @property
+    def max_predict_body_bytes(self) -> int:
+        """Largest body of a single ``POST /predict/``: one image plus the form overhead."""
+        return self.MAX_UPLOAD_BYTES + 64 * 1024
+
+    @property
+    def model_uri(self) -> str:
+        """The registry URI of the served model."""
+        return f"models:/{self.MODEL_NAME}@{self.MODEL_ALIAS}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process settings, read and validated once."""
+    return Settings()

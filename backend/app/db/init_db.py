@@ -1,0 +1,81 @@
+"""Bring the database to life: wait for it, migrate it to head, seed the first administrator."""
+
+import logging
+import time
+from pathlib import Path
+from typing import Final
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.config import Settings
+from app.db.crud.users import create_user, get_user_by_email
+from app.db.models import User
+
+logger = logging.getLogger(__name__)
+
+BACKEND_DIR: Final = Path(__file__).resolve().parents[2]
+ALEMBIC_INI: Final = BACKEND_DIR / "alembic.ini"
+
+
+class DatabaseUnavailableError(RuntimeError):
+    """The database did not answer within the allowed attempts."""
+
+
+def wait_for_database(engine: Engine, *, attempts: int = 30, interval: float = 1.0) -> None:
+    """Run ``SELECT 1`` until it succeeds, at most ``attempts`` times, ``interval`` apart.
+
+    Raises:
+        DatabaseUnavailableError: the last attempt failed too.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except OperationalError as error:
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            if attempt == attempts:
+                raise DatabaseUnavailableError(
+                    f"The database at {engine.url.render_as_string()} did not answer after "
+                    f"{attempts} attempts: {reason}"
+                ) from error
+            logger.info("Database not ready (attempt %d/%d): %s", attempt, attempts, reason)
+            time.sleep(interval)
+        else:
+            return
+
+
+def alembic_config(database_url: str) -> Config:
+    """Return the Alembic configuration of ``backend/alembic.ini`` for ``database_url``."""
+    config = Config(str(ALEMBIC_INI))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def migrate(database_url: str, revision: str = "head") -> None:
+    """Upgrade the database to ``revision``."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def seed_first_admin(session_factory: sessionmaker[Session], settings: Settings) -> User:
+    """Create ``FIRST_ADMINUSER`` as an active administrator unless that e-mail exists.
+
+    Idempotent: an existing account is returned unchanged (its password is not reset).
+    """
+    with session_factory() as session:
+        user = get_user_by_email(session, settings.FIRST_ADMINUSER)
+        if user is not None:
+            return user
+        user = create_user(
+            session,
+            email=settings.FIRST_ADMINUSER,
+            password=settings.FIRST_ADMINUSER_PASSWORD,
+            is_admin=True,
+        )
+        session.commit()
+        logger.info("Created the first administrator %s.", user.email)
+        return user

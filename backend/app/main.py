@@ -1,0 +1,119 @@
+"""The FastAPI application: ``uvicorn app.main:app`` (from backend/) serves it.
+
+:func:`create_app` builds an application from settings; its lifespan opens the database
+engine, loads the production model and starts following its alias, and undoes all of that on
+shutdown. The web page in ``frontend/`` is served at ``/`` when it exists.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.formparsers import MultiPartParser
+
+from app.api.body_limit import BodySizeLimitMiddleware
+from app.api.v1.router import TAGS_METADATA, api_router
+from app.core.config import Settings, get_settings
+from app.core.logging import configure_logging
+from app.db.session import create_db_engine, create_session_factory
+from app.serving.model_server import ModelServer
+from product_classifier.paths import REPOSITORY_ROOT
+
+logger = logging.getLogger(__name__)
+
+FRONTEND_DIR = REPOSITORY_ROOT / "frontend"
+
+DESCRIPTION = """
+Predicts the Rakuten France category of a product from its French title (`designation`),
+its `description` and a colour JPEG picture, with the model version that MLflow's registry
+names `MODEL_NAME@MODEL_ALIAS`. Log in at `/login/access-token`, then call `/predict/`;
+send the seller's final choice to `/feedback/`.
+"""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the database, load the served model and follow its alias; undo on shutdown."""
+    settings: Settings = app.state.settings
+    engine = create_db_engine(settings.database_url)
+    app.state.session_factory = create_session_factory(engine)
+    tracking_uri = settings.configure_mlflow()
+    server = ModelServer(
+        tracking_uri=tracking_uri,
+        model_name=settings.MODEL_NAME,
+        model_alias=settings.MODEL_ALIAS,
+        reload_interval=settings.MODEL_RELOAD_INTERVAL_SECONDS,
+    )
+    app.state.model_server = server
+    try:
+        await anyio.to_thread.run_sync(server.refresh)
+    except Exception:
+        logger.exception("Cannot reach the model registry at startup; will keep trying.")
+    server.start()
+    try:
+        yield
+    finally:
+        await anyio.to_thread.run_sync(server.stop)
+        engine.dispose()
+
+
+async def unexpected_error_handler(request: Request, error: Exception) -> JSONResponse:
+    """Log an unexpected error with its stack trace and answer a plain JSON 500."""
+    logger.error("Unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    return JSONResponse(status_code=500, content={"detail": "Internal server error"})
+
+
+def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_DIR) -> FastAPI:
+    """Build the application.
+
+    Args:
+        settings: The settings to use (default: read from the environment once).
+        frontend_dir: Folder of the web page, served at ``/`` when it has an ``index.html``.
+
+    Returns:
+        The application; its lifespan connects to the database and loads the model.
+    """
+    settings = settings or get_settings()
+    configure_logging(settings.LOG_LEVEL)
+    # Keep uploads in memory: Starlette spools files over 1 MiB to disk otherwise. The body
+    # limits below cap how much can arrive.
+    MultiPartParser.spool_max_size = max(
+        MultiPartParser.spool_max_size, settings.max_predict_body_bytes
+    )
+    app = FastAPI(
+        title=settings.PROJECT_NAME,
+        description=DESCRIPTION,
+        version="1.0.0",
+        openapi_tags=TAGS_METADATA,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_exception_handler(Exception, unexpected_error_handler)
+    if settings.BACKEND_CORS_ORIGINS:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.BACKEND_CORS_ORIGINS,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Model-Name", "X-Model-Version", "X-Prediction-Id"],
+        )
+    app.include_router(api_router, prefix=settings.API_V1_STR)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        default_limit=settings.max_predict_body_bytes,
+        path_limits={f"{settings.API_V1_STR}/predict/batch": settings.MAX_BATCH_BODY_BYTES},
+    )
+    if (frontend_dir / "index.html").is_file():
+        # Mounted last: every API route and /docs take precedence over the page's files.
+        app.mount("/", StaticFiles(directory=frontend_dir, html=True), name="frontend")
+    return app
+
+
+app = create_app()

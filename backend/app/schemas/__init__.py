@@ -1,0 +1,1 @@
+"""Pydantic shapes of what the API reads and returns."""

@@ -1,0 +1,1 @@
+"""Model serving: registry loading with hot reload, image checks, predictions."""

@@ -1,0 +1,223 @@
+"""Load the production model from the MLflow registry and follow its alias without a restart.
+
+:class:`ModelServer` resolves ``MODEL_NAME@MODEL_ALIAS`` at startup and then every
+``MODEL_RELOAD_INTERVAL_SECONDS`` in a background thread. When the alias points at another
+version, that version is loaded and checked beside the one being served, then swapped in with
+one reference assignment: requests already running finish with the model they started with.
+A version that fails to load is logged and skipped; the previous one keeps serving.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from PIL import Image
+
+from product_classifier.categories import NUM_CATEGORIES
+from product_classifier.serving.contract import Prediction, ProductInput, ProductPredictor
+
+logger = logging.getLogger(__name__)
+
+# Error codes MLflow uses when the registered model or its alias does not exist.
+_NOT_REGISTERED_CODES = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
+
+
+class ModelLoadError(Exception):
+    """A registered model version could not be loaded or did not pass its check."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServedModel:
+    """A loaded model version and where it comes from."""
+
+    name: str
+    version: str
+    alias: str
+    run_id: str | None
+    loaded_at: datetime
+    predictor: ProductPredictor
+
+    @property
+    def label(self) -> str:
+        """``name@alias (version N)``, for logs and health answers."""
+        return f"{self.name}@{self.alias} (version {self.version})"
+
+    def predict(self, products: Sequence[ProductInput]) -> list[Prediction]:
+        """Predict every product in one model call and check the answer's shape.
+
+        Raises:
+            ModelLoadError: the model answered something other than one list of 27 categories
+                per product.
+        """
+        predictions = self.predictor.predict_products(products)
+        check_predictions(predictions, len(products))
+        return predictions
+
+
+def check_predictions(predictions: Any, expected_rows: int) -> None:
+    """Make sure a model answered one list of the 27 categories per product.
+
+    Raises:
+        ModelLoadError: the answer does not follow the model output contract.
+    """
+    if not isinstance(predictions, list) or len(predictions) != expected_rows:
+        raise ModelLoadError(f"expected {expected_rows} predictions, got {type(predictions)}")
+    for row in predictions:
+        if not isinstance(row, list) or len(row) != NUM_CATEGORIES:
+            raise ModelLoadError(f"expected {NUM_CATEGORIES} categories per product")
+        if not all("category_id" in entry and "probabilities" in entry for entry in row):
+            raise ModelLoadError("entries must hold category_id and probabilities")
+
+
+def _warm_up_products() -> list[ProductInput]:
+    # Text and a small colour image: every model (text, image or fusion) can read it.
+    return [
+        ProductInput(
+            designation="Produit de test",
+            description="Vérification du modèle avant sa mise en service.",
+            image=Image.new("RGB", (64, 64), "white"),
+        )
+    ]
+
+
+def load_model_version(name: str, version: str, alias: str) -> ServedModel:
+    """Load ``models:/name/version``, unwrap its predictor and check it on one product.
+
+    The warm-up call also builds the model's inference function, so the first real request
+    does not pay for it.
+
+    Raises:
+        ModelLoadError: loading failed, the model is not a product predictor, or its answer
+            does not follow the output contract.
+    """
+    import mlflow.pyfunc  # noqa: PLC0415 - heavy import, only where models are loaded
+
+    uri = f"models:/{name}/{version}"
+    try:
+        pyfunc_model = mlflow.pyfunc.load_model(uri)
+        predictor = pyfunc_model.unwrap_python_model()
+    except Exception as error:
+        raise ModelLoadError(f"cannot load {uri}: {error}") from error
+    if not callable(getattr(predictor, "predict_products", None)):
+        raise ModelLoadError(f"{uri} does not implement predict_products()")
+    try:
+        check_predictions(predictor.predict_products(_warm_up_products()), 1)
+    except ModelLoadError:
+        raise
+    except Exception as error:
+        raise ModelLoadError(f"{uri} failed its warm-up prediction: {error}") from error
+    run_id = getattr(getattr(pyfunc_model, "metadata", None), "run_id", None)
+    return ServedModel(
+        name=name,
+        version=version,
+        alias=alias,
+        run_id=run_id,
+        loaded_at=datetime.now(UTC),
+        predictor=predictor,
+    )
+
+
+class ModelServer:
+    """Serves the version a registry alias points at, and follows the alias as it moves."""
+
+    def __init__(
+        self, *, tracking_uri: str, model_name: str, model_alias: str, reload_interval: float
+    ) -> None:
+        self.tracking_uri = tracking_uri
+        self.model_name = model_name
+        self.model_alias = model_alias
+        self.reload_interval = reload_interval
+        self._current: ServedModel | None = None
+        self._failed_versions: set[str] = set()
+        self._refresh_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def current(self) -> ServedModel | None:
+        """The model being served (read it once per request), or ``None`` before any."""
+        return self._current
+
+    @property
+    def model_uri(self) -> str:
+        """The registry URI being followed."""
+        return f"models:/{self.model_name}@{self.model_alias}"
+
+    def resolve_alias(self) -> tuple[str, str | None] | None:
+        """Return the (version, run id) the alias points at, or ``None`` when unset."""
+        from mlflow.exceptions import MlflowException  # noqa: PLC0415
+        from mlflow.tracking import MlflowClient  # noqa: PLC0415
+
+        client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+        try:
+            version = client.get_model_version_by_alias(self.model_name, self.model_alias)
+        except MlflowException as error:
+            if error.error_code in _NOT_REGISTERED_CODES:
+                return None
+            raise
+        return str(version.version), version.run_id
+
+    def refresh(self) -> bool:
+        """Load the version the alias points at if it is not the one served.
+
+        Returns:
+            Whether another version is now served.
+        """
+        with self._refresh_lock:
+            target = self.resolve_alias()
+            if target is None:
+                if self._current is None:
+                    logger.info("No model registered as %s yet.", self.model_uri)
+                return False
+            version, _run_id = target
+            current = self._current
+            if current is not None and current.version == version:
+                return False
+            if version in self._failed_versions:
+                return False
+            logger.info("Loading %s (version %s)...", self.model_uri, version)
+            started = time.perf_counter()
+            try:
+                loaded = load_model_version(self.model_name, version, self.model_alias)
+            except ModelLoadError as error:
+                self._failed_versions.add(version)
+                kept = current.label if current else "no model"
+                logger.error(
+                    "Version %s of %s failed to load; still serving %s. Reason: %s",
+                    version,
+                    self.model_name,
+                    kept,
+                    error,
+                )
+                return False
+            self._current = loaded
+            logger.info(
+                "Now serving %s, loaded in %.1f s.", loaded.label, time.perf_counter() - started
+            )
+            return True
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.reload_interval):
+            try:
+                self.refresh()
+            except Exception:
+                logger.exception("Cannot check %s; will retry.", self.model_uri)
+
+    def start(self) -> None:
+        """Start following the alias in a background thread."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._poll, name="model-reloader", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the background thread (waits for a load in progress, up to ``timeout``)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None

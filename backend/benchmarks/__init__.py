@@ -1,0 +1,1 @@
+"""Speed measurements of the API (run them by hand; they print their figures)."""

@@ -1,0 +1,1 @@
+"""Command-line helpers of the backend (run from backend/ with ``python -m scripts.NAME``)."""
