@@ -81,6 +81,7 @@ async function render() {
 function logOut() {
   clearToken();
   currentUser = null;
+  predictView.reset();
   navigate("login");
 }
 

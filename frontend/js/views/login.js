@@ -46,5 +46,6 @@ export async function show() {
   const notice = takeLoginNotice();
   if (notice) showAlert(message, "info", notice);
   else hideAlert(message);
-  byId("login-email").focus();
+  const email = byId("login-email");
+  (email.value ? byId("login-password") : email).focus();
 }

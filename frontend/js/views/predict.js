@@ -11,7 +11,7 @@ const TOP_COUNT = 5;
 
 let imageFile = null;
 let previewUrl = null;
-// The last prediction: { id, modelName, modelVersion, results, productRef }.
+// The last prediction: { id, modelName, modelVersion, results }.
 let prediction = null;
 let selectedCode = null;
 let feedbackSent = false;
@@ -136,7 +136,10 @@ function renderResults() {
     ? `Modèle « ${prediction.modelName} », version ${prediction.modelVersion ?? "?"}`
     : "";
   byId("results-model").textContent = prediction.id ? `${model} · prédiction n° ${prediction.id}` : model;
-  byId("results-card").hidden = false;
+  const card = byId("results-card");
+  card.dataset.predictionId = prediction.id ?? "";
+  card.dataset.modelVersion = prediction.modelVersion ?? "";
+  card.hidden = false;
   updateChoice();
 }
 
@@ -163,7 +166,7 @@ async function predict(event) {
     showAlert(message, "error", "Renseignez au moins la désignation, la description ou une photo.");
     return;
   }
-  if (productRef && !/^\d{1,18}$/.test(productRef)) {
+  if (productRef && !/^\d{1,15}$/.test(productRef)) {
     showAlert(message, "error", "La référence du produit doit être un nombre entier positif.");
     return;
   }
@@ -188,9 +191,12 @@ async function predict(event) {
       modelName: headers.get("X-Model-Name"),
       modelVersion: headers.get("X-Model-Version"),
       results: data.slice(0, TOP_COUNT),
-      productRef,
     };
     renderResults();
+    // On a phone the suggestions sit below the form: bring them into view.
+    if (window.matchMedia("(max-width: 900px)").matches) {
+      byId("results-card").scrollIntoView({ behavior: "smooth", block: "start" });
+    }
   } catch (error) {
     const { message: text, detail } = describeError(error);
     showAlert(message, "error", text, detail);
@@ -202,9 +208,14 @@ async function predict(event) {
 async function confirm() {
   const message = byId("feedback-message");
   if (!prediction || selectedCode === null) return;
-  const productId = prediction.productRef ? Number(prediction.productRef) : prediction.id;
+  const productRef = byId("product-id").value.trim();
+  if (productRef && !/^\d{1,15}$/.test(productRef)) {
+    showAlert(message, "error", "La référence du produit doit être un nombre entier positif.");
+    return;
+  }
+  const productId = productRef ? Number(productRef) : prediction.id;
   if (productId === null) {
-    showAlert(message, "error", "Indiquez une référence de produit puis relancez la prédiction.");
+    showAlert(message, "error", "Indiquez la référence du produit pour enregistrer votre choix.");
     return;
   }
   const button = byId("confirm");
@@ -235,11 +246,16 @@ async function confirm() {
   }
 }
 
-function newProduct() {
+/** Empty the form and the suggestions (a new product, or another user signing in). */
+export function reset() {
   byId("predict-form").reset();
   setImage(null);
   resetResults();
   hideAlert(byId("predict-message"));
+}
+
+function newProduct() {
+  reset();
   byId("designation").focus();
 }
 
