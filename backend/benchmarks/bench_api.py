@@ -15,6 +15,7 @@ Usage (from backend/, with a model registered, e.g. after ./scripts/start.sh)::
 
 import argparse
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -90,10 +91,8 @@ def sample_jpeg() -> bytes:
     return buffer.getvalue()
 
 
-def measure_bare(
-    name: str, version: str, alias: str, jpeg: bytes, count: int
-) -> tuple[Stats, Stats]:
-    """Load the model in this process and time ``predict_products`` on one product."""
+def bare_model(name: str, version: str, alias: str, jpeg: bytes) -> Callable[[str], None]:
+    """Load the model in this process; return a function calling it on one product."""
     import io  # noqa: PLC0415
 
     from PIL import Image  # noqa: PLC0415
@@ -103,21 +102,28 @@ def measure_bare(
 
     served = load_model_version(name, version, alias)
     image = Image.open(io.BytesIO(jpeg)).convert("RGB")
-    results = []
-    for label, product in (
-        ("text", ProductInput(designation=DESIGNATION, description=DESCRIPTION)),
-        ("text+image", ProductInput(designation=DESIGNATION, description=DESCRIPTION, image=image)),
-    ):
-        for _ in range(10):
-            served.predict([product])
-        latencies = []
-        started = time.perf_counter()
-        for _ in tqdm(range(count), desc=f"bare {label}", leave=False):
-            begin = time.perf_counter()
-            served.predict([product])
-            latencies.append(time.perf_counter() - begin)
-        results.append(summarise(f"bare {label}", 1, latencies, time.perf_counter() - started))
-    return results[0], results[1]
+    products = {
+        "text": ProductInput(designation=DESIGNATION, description=DESCRIPTION),
+        "text+image": ProductInput(designation=DESIGNATION, description=DESCRIPTION, image=image),
+    }
+
+    def call(label: str) -> None:
+        served.predict([products[label]])
+
+    return call
+
+
+def measure_bare(call: Callable[[str], None], label: str, count: int) -> Stats:
+    """Time ``count`` sequential bare model calls (after a warm-up)."""
+    for _ in range(10):
+        call(label)
+    latencies = []
+    started = time.perf_counter()
+    for _ in tqdm(range(count), desc=f"bare {label}", leave=False):
+        begin = time.perf_counter()
+        call(label)
+        latencies.append(time.perf_counter() - begin)
+    return summarise(f"bare {label}", 1, latencies, time.perf_counter() - started)
 
 
 def drive(
@@ -224,10 +230,8 @@ def start_server(settings: "Settings", tracking_uri: str) -> tuple[subprocess.Po
     return server, f"http://127.0.0.1:{port}"
 
 
-def measure_api(
-    base_url: str, headers: dict[str, str], jpeg: bytes, concurrencies: list[int], count: int
-) -> list[Stats]:
-    """Drive ``/predict/`` text only and text + image at each concurrency."""
+def api_senders(jpeg: bytes) -> dict[str, Callable[[httpx.Client], httpx.Response]]:
+    """Request makers for ``/predict/``: text only, and text + image."""
     text_params = {"designation": DESIGNATION, "description": DESCRIPTION}
 
     def send_text(client: httpx.Client) -> httpx.Response:
@@ -237,11 +241,43 @@ def measure_api(
         files = {"image": ("product.jpg", jpeg, "image/jpeg")}
         return client.post("/api/v1/predict/", params=text_params, files=files)
 
+    return {"text": send_text, "text+image": send_image}
+
+
+def best(rounds: list[Stats]) -> Stats:
+    """The round with the lowest median (the least disturbed by other processes)."""
+    return min(rounds, key=lambda stats: stats.p50_ms)
+
+
+def measure(
+    call: Callable[[str], None],
+    base_url: str,
+    headers: dict[str, str],
+    jpeg: bytes,
+    args: argparse.Namespace,
+) -> list[Stats]:
+    """Bare and API figures; at concurrency 1 they alternate, round after round."""
+    senders = api_senders(jpeg)
     rows = []
-    for concurrency in concurrencies:
-        for label, send in (("text", send_text), ("text+image", send_image)):
+    for label, send in senders.items():
+        bare_rounds, api_rounds = [], []
+        for _ in range(args.rounds):
+            bare_rounds.append(measure_bare(call, label, args.requests))
+            api_rounds.append(
+                drive(base_url, headers, send, label=label, concurrency=1, count=args.requests)
+            )
+        rows += [best(bare_rounds), best(api_rounds)]
+    for concurrency in (c for c in args.concurrency if c > 1):
+        for label, send in senders.items():
             rows.append(
-                drive(base_url, headers, send, label=label, concurrency=concurrency, count=count)
+                drive(
+                    base_url,
+                    headers,
+                    send,
+                    label=label,
+                    concurrency=concurrency,
+                    count=args.requests,
+                )
             )
     return rows
 
@@ -254,15 +290,15 @@ def report(rows: list[Stats]) -> None:
             f"{row.label:<18}{row.concurrency:>8}{row.count:>6}"
             f"{row.p50_ms:>9.2f}{row.p95_ms:>9.2f}{row.per_second:>9.1f}"
         )
-    bare = next(row for row in rows if row.label == "bare text")
-    api = next((r for r in rows if r.label == "api text" and r.concurrency == 1), None)
-    if api is not None:
+    print()
+    for label in ("text", "text+image"):
+        bare = next(row for row in rows if row.label == f"bare {label}")
+        api = next(r for r in rows if r.label == f"api {label}" and r.concurrency == 1)
         overhead = api.p50_ms - bare.p50_ms
-        verdict = "OK" if overhead < TARGET_OVERHEAD_MS else "OVER TARGET"
-        print(
-            f"\nText only, 1 client: API p50 - bare p50 = {overhead:.2f} ms "
-            f"(target < {TARGET_OVERHEAD_MS:.0f} ms): {verdict}"
-        )
+        verdict = ""
+        if label == "text":
+            verdict = " (target < 5 ms): " + ("OK" if overhead < TARGET_OVERHEAD_MS else "OVER")
+        print(f"{label}, 1 client: API p50 - bare p50 = {overhead:.2f} ms{verdict}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,10 +308,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-alias", help="alias to serve (default: MODEL_ALIAS)")
     parser.add_argument("--requests", type=int, default=200, help="requests per scenario")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternated bare/API rounds at concurrency 1"
+    )
     parser.add_argument("--database-url", help="application database (default: temp SQLite)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    # A real key: the placeholder would make PyJWT warn on every request of the server.
+    os.environ["SECRET_KEY"] = secrets.token_urlsafe(32)
     from app.core.config import Settings  # noqa: PLC0415
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-api-"))
@@ -290,14 +331,15 @@ def main(argv: list[str] | None = None) -> int:
     tracking_uri, version, headers = prepare(settings)
     jpeg = sample_jpeg()
 
-    print(f"Model {settings.MODEL_NAME} version {version}; {args.requests} requests per run.")
-    rows = list(
-        measure_bare(settings.MODEL_NAME, version, settings.MODEL_ALIAS, jpeg, args.requests)
+    print(
+        f"Model {settings.MODEL_NAME} version {version}; {args.requests} requests per run; "
+        f"concurrency 1: best median of {args.rounds} alternated rounds."
     )
+    call = bare_model(settings.MODEL_NAME, version, settings.MODEL_ALIAS, jpeg)
     server, base_url = start_server(settings, tracking_uri)
     try:
         wait_ready(base_url, server)
-        rows += measure_api(base_url, headers, jpeg, args.concurrency, args.requests)
+        rows = measure(call, base_url, headers, jpeg, args)
     finally:
         server.terminate()
         server.wait(30)
