@@ -39,7 +39,10 @@ async function readBody(response) {
  * body (FormData or URLSearchParams sent as is), auth (send the token; default true).
  * Throws ApiError for any non-2xx answer (status 0 when the server cannot be reached).
  */
-export async function apiRequest(path, { method = "GET", query = null, json, body, auth = true } = {}) {
+export async function apiRequest(
+  path,
+  { method = "GET", query = null, json, body, auth = true } = {},
+) {
   const url = new URL(API_PREFIX + path, window.location.origin);
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value !== null && value !== undefined && value !== "") url.searchParams.set(key, value);
@@ -74,6 +77,10 @@ export async function apiRequest(path, { method = "GET", query = null, json, bod
 /** Exchange an e-mail and a password for an access token (OAuth2 password form). */
 export async function logIn(email, password) {
   const form = new URLSearchParams({ username: email, password });
-  const { data } = await apiRequest("/login/access-token", { method: "POST", body: form, auth: false });
+  const { data } = await apiRequest("/login/access-token", {
+    method: "POST",
+    body: form,
+    auth: false,
+  });
   return data.access_token;
 }

@@ -75,7 +75,10 @@ function describeValidationErrors(errors) {
  */
 export function describeError(error) {
   if (!(error instanceof ApiError)) {
-    return { message: "Une erreur inattendue est survenue. Rechargez la page.", detail: String(error) };
+    return {
+      message: "Une erreur inattendue est survenue. Rechargez la page.",
+      detail: String(error),
+    };
   }
   const { status, detail } = error;
   const text = typeof detail === "string" ? detail : null;

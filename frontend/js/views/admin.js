@@ -30,7 +30,11 @@ function renderModel(result) {
     const noModel = result.reason?.status === 503;
     facts.replaceChildren(
       el("dt", {}, "État"),
-      el("dd", { id: "model-missing" }, noModel ? "Aucun modèle n'est servi pour l'instant." : message),
+      el(
+        "dd",
+        { id: "model-missing" },
+        noModel ? "Aucun modèle n'est servi pour l'instant." : message,
+      ),
     );
     if (detail) facts.append(el("dd", { className: "facts-note muted" }, detail));
     return null;
@@ -69,11 +73,17 @@ function renderStats(result, servedVersion) {
           "td",
           {},
           row.model_version,
-          row.model_version === servedVersion ? [" ", el("span", { className: "badge badge-ok" }, "servie")] : null,
+          row.model_version === servedVersion
+            ? [" ", el("span", { className: "badge badge-ok" }, "servie")]
+            : null,
         ),
         el("td", { className: "num", dataset: { field: "count" } }, String(row.count)),
         el("td", { className: "num", dataset: { field: "accuracy" } }, formatRatio(row.accuracy)),
-        el("td", { className: "num", dataset: { field: "weighted_f1" } }, formatDecimal(row.weighted_f1, 3)),
+        el(
+          "td",
+          { className: "num", dataset: { field: "weighted_f1" } },
+          formatDecimal(row.weighted_f1, 3),
+        ),
       ),
     ),
   );
@@ -103,7 +113,11 @@ function renderPredictions(result) {
           el("td", {}, `${row.model_name} v${row.model_version}`),
           el("td", { className: "clip", title: row.designation }, row.designation || "—"),
           el("td", {}, image),
-          el("td", { dataset: { field: "category" } }, top ? `${categoryName(top.category_id)} (${top.category_id})` : "—"),
+          el(
+            "td",
+            { dataset: { field: "category" } },
+            top ? `${categoryName(top.category_id)} (${top.category_id})` : "—",
+          ),
           el("td", { className: "num" }, top ? formatPercent(top.probabilities) : "—"),
           el("td", { className: "num" }, `${formatDecimal(row.latency_ms, 0)}\u00a0ms`),
         );
@@ -111,107 +125,205 @@ function renderPredictions(result) {
     );
 }
 
-// ---------------------------------------------------------------- monitoring (telemetry issue)
+// ---------------------------------------------------------------- monitoring (GET /monitoring/*)
 
-function monitoringBlock(heading, ...content) {
-  return el("div", { className: "monitoring-block" }, el("h3", {}, heading), ...content);
+// Drift statistics as the API names them → what a French reader sees, and how values read.
+const DRIFT_STATISTICS = {
+  designation_length: { label: "Longueur de la désignation (moyenne)", unit: "characters" },
+  description_length: { label: "Longueur de la description (moyenne)", unit: "characters" },
+  empty_description_rate: { label: "Part des descriptions vides", unit: "ratio" },
+  image_rate: { label: "Part des produits avec photo", unit: "ratio" },
+  category_distribution: {
+    label: "Catégories prédites (part de la plus fréquente)",
+    unit: "ratio",
+  },
+};
+
+const DRIFT_STATUS = {
+  ok: ["stable", "badge-ok", "Aucune statistique ne dépasse son seuil."],
+  drift: ["dérive détectée", "badge-alert", "Au moins une statistique dépasse son seuil."],
+  insufficient_data: [
+    "pas assez de données",
+    "",
+    "Trop peu de prédictions récentes pour conclure.",
+  ],
+  no_reference: ["pas de référence", "", "Le profil des données d'entraînement est introuvable."],
+};
+
+function monitoringBlock(id, heading, ...content) {
+  return el("div", { className: "monitoring-block", id }, el("h3", {}, heading), ...content);
 }
 
 function table(headers, rows) {
+  const head = headers.map(([label, numeric]) =>
+    el("th", { scope: "col", className: numeric ? "num" : "" }, label),
+  );
   return el(
     "div",
     { className: "table-wrap" },
+    el("table", { className: "table" }, el("thead", {}, el("tr", {}, head)), el("tbody", {}, rows)),
+  );
+}
+
+function windowText(window) {
+  return window ? `Du ${formatDate(window.start)} au ${formatDate(window.end)}.` : "";
+}
+
+function qualityBlock(report) {
+  if (!Array.isArray(report?.versions)) return null;
+  const rows = report.versions.map((row) =>
     el(
-      "table",
-      { className: "table" },
-      el("thead", {}, el("tr", {}, headers.map(([label, numeric]) => el("th", { scope: "col", className: numeric ? "num" : "" }, label)))),
-      el("tbody", {}, rows),
+      "tr",
+      { dataset: { modelVersion: row.model_version } },
+      el("td", {}, row.model_version),
+      el("td", { className: "num", dataset: { field: "count" } }, String(row.feedback_count)),
+      el("td", { className: "num", dataset: { field: "correct" } }, String(row.correct)),
+      el("td", { className: "num", dataset: { field: "accuracy" } }, formatRatio(row.accuracy)),
+      el(
+        "td",
+        { className: "num", dataset: { field: "weighted_f1" } },
+        formatDecimal(row.weighted_f1, 3),
+      ),
     ),
   );
-}
-
-function qualityBlock(rows) {
-  if (!Array.isArray(rows) || rows.length === 0) return null;
   return monitoringBlock(
+    "monitoring-quality",
     `Qualité sur les ${MONITORING_WINDOW_DAYS} derniers jours`,
-    table(
-      [["Version"], ["Retours", true], ["Exactitude", true], ["F1 pondéré", true]],
-      rows.map((row) =>
-        el(
-          "tr",
-          {},
-          el("td", {}, row.model_version),
-          el("td", { className: "num" }, String(row.count)),
-          el("td", { className: "num" }, formatRatio(row.accuracy)),
-          el("td", { className: "num" }, formatDecimal(row.weighted_f1, 3)),
-        ),
-      ),
-    ),
+    el("p", { className: "muted" }, windowText(report.window)),
+    rows.length
+      ? table(
+          [
+            ["Version"],
+            ["Retours", true],
+            ["Justes", true],
+            ["Exactitude", true],
+            ["F1 pondéré", true],
+          ],
+          rows,
+        )
+      : el("p", { className: "muted" }, "Aucun retour sur cette période."),
   );
 }
 
-function confusionsBlock(rows) {
-  if (!Array.isArray(rows) || rows.length === 0) return null;
+function errorsBlock(report) {
+  if (!Array.isArray(report?.pairs)) return null;
+  const rows = report.pairs.map((pair) =>
+    el(
+      "tr",
+      {},
+      el("td", {}, `${categoryName(pair.predicted_category_id)} (${pair.predicted_category_id})`),
+      el("td", {}, `${categoryName(pair.real_category_id)} (${pair.real_category_id})`),
+      el("td", { className: "num", dataset: { field: "count" } }, String(pair.count)),
+      el("td", { className: "num" }, formatRatio(pair.share_of_errors)),
+    ),
+  );
   return monitoringBlock(
+    "monitoring-errors",
     "Confusions les plus fréquentes",
-    table(
-      [["Catégorie prédite"], ["Catégorie réelle"], ["Nombre", true]],
-      rows.map((row) =>
-        el(
-          "tr",
-          {},
-          el("td", {}, `${categoryName(row.pred_category_id)} (${row.pred_category_id})`),
-          el("td", {}, `${categoryName(row.real_category_id)} (${row.real_category_id})`),
-          el("td", { className: "num" }, String(row.count)),
-        ),
-      ),
+    el(
+      "p",
+      { className: "muted" },
+      `${report.wrong_count} erreur(s) sur ${report.feedback_count} retour(s) sur la période.`,
     ),
+    rows.length
+      ? table(
+          [
+            ["Catégorie prédite"],
+            ["Catégorie choisie"],
+            ["Nombre", true],
+            ["Part des erreurs", true],
+          ],
+          rows,
+        )
+      : el("p", { className: "muted" }, "Aucune erreur sur cette période."),
   );
 }
 
-function driftBlock(drift) {
-  const statistics = drift?.statistics;
-  if (!Array.isArray(statistics) || statistics.length === 0) return null;
-  const flag = (drifted) =>
-    el("span", { className: `badge ${drifted ? "badge-alert" : "badge-ok"}` }, drifted ? "dérive" : "stable");
-  const number = (value) => (typeof value === "number" ? formatDecimal(value, 3) : "—");
-  return monitoringBlock(
-    "Dérive des données récentes",
-    el("p", {}, "Verdict global : ", flag(Boolean(drift.drifted))),
-    table(
-      [["Statistique"], ["Référence", true], ["Récent", true], ["Écart", true], ["Seuil", true], ["État"]],
-      statistics.map((row) =>
-        el(
-          "tr",
-          {},
-          el("td", {}, row.label ?? row.name),
-          el("td", { className: "num" }, number(row.reference)),
-          el("td", { className: "num" }, number(row.current)),
-          el("td", { className: "num" }, number(row.score)),
-          el("td", { className: "num" }, number(row.threshold)),
-          el("td", {}, flag(Boolean(row.drifted))),
-        ),
+function driftValue(value, unit) {
+  if (typeof value !== "number") return "—";
+  return unit === "ratio" ? formatRatio(value) : `${formatDecimal(value, 0)}\u00a0car.`;
+}
+
+function driftState(statistic, badge) {
+  if (statistic.drifted) return badge("dérive", "badge-alert");
+  if (typeof statistic.value !== "number") return "—";
+  // Past the threshold but not flagged: too few recent predictions to conclude.
+  if (statistic.value > statistic.threshold) return badge("à surveiller", "");
+  return badge("stable", "badge-ok");
+}
+
+function driftBlock(report) {
+  if (!Array.isArray(report?.statistics)) return null;
+  const [statusLabel, statusClass, statusText] = DRIFT_STATUS[report.status] ?? [
+    report.status,
+    "",
+    "",
+  ];
+  const badge = (label, className) => el("span", { className: `badge ${className}` }, label);
+  const rows = report.statistics.map((statistic) => {
+    const known = DRIFT_STATISTICS[statistic.name] ?? { label: statistic.name, unit: "ratio" };
+    const method = statistic.method === "psi" ? "PSI" : "écart absolu";
+    return el(
+      "tr",
+      { dataset: { statistic: statistic.name } },
+      el("td", { title: statistic.description }, known.label),
+      el("td", { className: "num" }, driftValue(statistic.reference_value, known.unit)),
+      el("td", { className: "num" }, driftValue(statistic.recent_value, known.unit)),
+      el(
+        "td",
+        { className: "num", dataset: { field: "value" } },
+        typeof statistic.value === "number" ? formatDecimal(statistic.value, 3) : "—",
       ),
+      el("td", { className: "num" }, `${formatDecimal(statistic.threshold, 2)} (${method})`),
+      el("td", {}, driftState(statistic, badge)),
+    );
+  });
+  return monitoringBlock(
+    "monitoring-drift",
+    `Dérive des données — modèle « ${report.model_name} », version ${report.model_version}`,
+    el(
+      "p",
+      {},
+      "Verdict : ",
+      el(
+        "span",
+        { id: "drift-status", dataset: { status: report.status } },
+        badge(statusLabel, statusClass),
+      ),
+      ` ${statusText} `,
+      el("span", { className: "muted" }, windowText(report.window)),
+    ),
+    table(
+      [
+        ["Statistique"],
+        ["Entraînement", true],
+        ["Récent", true],
+        ["Écart", true],
+        ["Seuil", true],
+        ["État"],
+      ],
+      rows,
     ),
   );
 }
 
 async function loadMonitoring() {
-  // Each figure shows only when its endpoint answers; the card stays hidden otherwise.
-  const query = { window_days: MONITORING_WINDOW_DAYS };
-  const [quality, confusions, drift] = await Promise.allSettled([
-    apiRequest("/monitoring/quality", { query }),
-    apiRequest("/monitoring/confusions", { query }),
-    apiRequest("/monitoring/drift", { query }),
+  // Each block shows only when its route answers; the card stays hidden when none does.
+  const days = MONITORING_WINDOW_DAYS;
+  const [quality, errors, drift] = await Promise.allSettled([
+    apiRequest("/monitoring/quality", { query: { days } }),
+    apiRequest("/monitoring/errors", { query: { days, limit: 10 } }),
+    apiRequest("/monitoring/drift", { query: { days } }),
   ]);
   const value = (result) => (result.status === "fulfilled" ? result.value.data : null);
   const blocks = [
     qualityBlock(value(quality)),
-    confusionsBlock(value(confusions)),
+    errorsBlock(value(errors)),
     driftBlock(value(drift)),
-  ].filter(Boolean);
-  byId("monitoring").replaceChildren(...blocks);
-  byId("monitoring-card").hidden = blocks.length === 0;
+  ];
+  const shown = blocks.filter(Boolean);
+  byId("monitoring").replaceChildren(...shown);
+  byId("monitoring-card").hidden = shown.length === 0;
 }
 
 // ---------------------------------------------------------------- view

@@ -135,7 +135,9 @@ function renderResults() {
   const model = prediction.modelName
     ? `Modèle « ${prediction.modelName} », version ${prediction.modelVersion ?? "?"}`
     : "";
-  byId("results-model").textContent = prediction.id ? `${model} · prédiction n° ${prediction.id}` : model;
+  byId("results-model").textContent = prediction.id
+    ? `${model} · prédiction n° ${prediction.id}`
+    : model;
   const card = byId("results-card");
   card.dataset.predictionId = prediction.id ?? "";
   card.dataset.modelVersion = prediction.modelVersion ?? "";
