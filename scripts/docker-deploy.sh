@@ -17,6 +17,11 @@ else
 fi
 docker info >/dev/null 2>&1 || die "the Docker engine does not answer: start Docker first."
 
+# The training profile writes as the host user into ./var/docker-data (bind mount): create it
+# here, owned by that user, rather than letting Docker create it as root.
+mkdir -p var/docker-data
+export HOST_UID="${HOST_UID:-$(id -u)}" HOST_GID="${HOST_GID:-$(id -g)}"
+
 step "Validating docker-compose.yaml"
 "${compose[@]}" config --quiet
 
@@ -28,4 +33,5 @@ step "Starting db, mlflow and api"
 
 echo "API:       http://127.0.0.1:${BACKEND_PORT:-8000}/docs"
 echo "MLflow UI: http://127.0.0.1:${MLFLOW_PORT:-5000}"
-echo "Train against it: docker compose run --rm training python -m scripts.train_text_model --help"
+echo "Train against it (see README, Deployment):"
+echo "  HOST_UID=\$(id -u) HOST_GID=\$(id -g) ${compose[*]} --profile training run --rm training python -m scripts.train_text_model --help"
