@@ -23,6 +23,7 @@ from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.db.session import create_db_engine, create_session_factory
 from app.serving.model_server import ModelServer
+from app.telemetry import setup_telemetry
 from product_classifier.paths import REPOSITORY_ROOT
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_D
         default_limit=settings.max_predict_body_bytes,
         path_limits={f"{settings.API_V1_STR}/predict/batch": settings.MAX_BATCH_BODY_BYTES},
     )
+    setup_telemetry(app, settings)
     if (frontend_dir / "index.html").is_file():
         # Mounted last: every API route and /docs take precedence over the page's files.
         app.mount("/", StaticFiles(directory=frontend_dir, html=True), name="frontend")

@@ -61,6 +61,11 @@ class Settings(PlatformSettings):
     MAX_TEXT_LENGTH: int = Field(default=20_000, gt=0)
     """Longest ``designation`` or ``description`` accepted, in characters."""
 
+    OTEL_EXPORTER_OTLP_ENDPOINT: str = ""
+    """OTLP/HTTP collector (e.g. ``http://localhost:4318``); empty: no tracing at all."""
+    OTEL_SERVICE_NAME: str = "product-categorisation-api"
+    """``service.name`` of the traces."""
+
     @field_validator("BACKEND_CORS_ORIGINS", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -13,6 +13,7 @@ from typing import Final
 
 from PIL import Image, UnidentifiedImageError
 
+from app.telemetry.tracing import SpanName, image_attributes, traced
 from product_classifier.preprocessing.image import ImageDecodingError, load_rgb_image
 
 INVALID_EXTENSION: Final = "Invalid image extension. Image must be in JPEG or JPG format."
@@ -50,6 +51,7 @@ def too_large(size: int, maximum: int, unit: str) -> ImageRejectedError:
     return ImageRejectedError(413, f"Image too large: {size} {unit} (maximum {maximum} {unit}).")
 
 
+@traced(SpanName.IMAGE_DECODE, image_attributes)
 def decode_jpeg(data: bytes, *, max_bytes: int, max_pixels: int) -> DecodedImage:
     """Check that ``data`` is a colour JPEG within the limits, then decode it to RGB.
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from PIL import Image
 
+from app.telemetry.metrics import record_model_load
 from product_classifier.categories import NUM_CATEGORIES
 from product_classifier.serving.contract import Prediction, ProductInput, ProductPredictor
 
@@ -195,9 +196,9 @@ class ModelServer:
                 )
                 return False
             self._current = loaded
-            logger.info(
-                "Now serving %s, loaded in %.1f s.", loaded.label, time.perf_counter() - started
-            )
+            seconds = time.perf_counter() - started
+            record_model_load(loaded.name, loaded.version, loaded.alias, seconds)
+            logger.info("Now serving %s, loaded in %.1f s.", loaded.label, seconds)
             return True
 
     def _poll(self) -> None:

@@ -10,6 +10,8 @@ from app.db.crud.predictions import add_predictions
 from app.db.models import Prediction
 from app.serving.images import DecodedImage
 from app.serving.model_server import ServedModel
+from app.telemetry.metrics import record_predictions
+from app.telemetry.tracing import db_write_span, inference_span
 from product_classifier.serving.contract import ProductInput
 
 
@@ -57,9 +59,11 @@ def predict_and_store(
         The stored predictions, in the order of ``products``; ``results`` is exactly what
         the caller receives.
     """
-    started = time.perf_counter()
-    outputs = served.predict([product.to_model_input() for product in products])
-    latency_ms = (time.perf_counter() - started) * 1000.0
+    with inference_span(served.name, served.version, served.alias, len(products)) as record:
+        started = time.perf_counter()
+        outputs = served.predict([product.to_model_input() for product in products])
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        record(outputs)
     rows = [
         Prediction(
             user_id=user_id,
@@ -83,6 +87,8 @@ def predict_and_store(
         )
         for product, output in zip(products, outputs, strict=True)
     ]
-    add_predictions(session, rows)
-    session.commit()
+    with db_write_span(session, "predictions", len(rows)):
+        add_predictions(session, rows)
+        session.commit()
+    record_predictions(served.name, served.version, (row.results[0]["category_id"] for row in rows))
     return rows

@@ -1,0 +1,156 @@
+"""Traces: one per request, child spans for image decoding, inference and the database write.
+
+Spans are captured with the SDK's in-memory exporter (the export itself: test_telemetry_export).
+"""
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, StatusCode
+
+from app.main import create_app
+from app.telemetry.tracing import (
+    Attr,
+    SpanName,
+    disable_tracing,
+    enable_tracing,
+)
+from tests.helpers.images import image_bytes
+
+
+@pytest.fixture(scope="module")
+def traced(app_settings, trained_text) -> Iterator[tuple[TestClient, InMemorySpanExporter]]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = create_app(app_settings)
+    enable_tracing(app, provider)
+    try:
+        with TestClient(app) as client:
+            yield client, exporter
+    finally:
+        disable_tracing(app)
+        provider.shutdown()
+
+
+@pytest.fixture
+def spans(traced: tuple[TestClient, InMemorySpanExporter]) -> InMemorySpanExporter:
+    _, exporter = traced
+    exporter.clear()
+    return exporter
+
+
+def _server_span(finished: tuple[ReadableSpan, ...], name: str) -> ReadableSpan:
+    (span,) = [s for s in finished if s.kind == SpanKind.SERVER and s.name == name]
+    return span
+
+
+def _children(finished: tuple[ReadableSpan, ...], parent: ReadableSpan) -> dict[str, list[Any]]:
+    children: dict[str, list[Any]] = {}
+    for span in finished:
+        if span.parent is not None and span.parent.span_id == parent.context.span_id:
+            children.setdefault(span.name, []).append(span)
+    return children
+
+
+def test_prediction_with_image_has_decode_inference_and_write_spans(traced, spans, user):
+    client, _ = traced
+    jpeg = image_bytes("RGB", (64, 48))
+    response = client.post(
+        "/api/v1/predict/",
+        params={"designation": "Harry Potter à l'école des sorciers", "limit": 3},
+        files={"image": ("p.jpg", jpeg, "image/jpeg")},
+        headers=user.headers,
+    )
+    assert response.status_code == 200
+    top = response.json()[0]["category_id"]
+    version = response.headers["X-Model-Version"]
+
+    finished = spans.get_finished_spans()
+    request = _server_span(finished, "POST /api/v1/predict/")
+    assert request.parent is None
+    assert {span.context.trace_id for span in finished} == {request.context.trace_id}
+    children = _children(finished, request)
+    assert set(children) == {SpanName.IMAGE_DECODE, SpanName.MODEL_INFERENCE, SpanName.DB_WRITE}
+
+    (decode,) = children[SpanName.IMAGE_DECODE]
+    assert decode.attributes[Attr.IMAGE_WIDTH] == 64
+    assert decode.attributes[Attr.IMAGE_HEIGHT] == 48
+    assert decode.attributes[Attr.IMAGE_SIZE_BYTES] == len(jpeg)
+
+    (inference,) = children[SpanName.MODEL_INFERENCE]
+    assert inference.attributes[Attr.MODEL_NAME] == "text"
+    assert inference.attributes[Attr.MODEL_VERSION] == version
+    assert inference.attributes[Attr.MODEL_ALIAS] == "production"
+    assert inference.attributes[Attr.BATCH_SIZE] == 1
+    assert inference.attributes[Attr.CATEGORY] == top
+    assert tuple(inference.attributes[Attr.CATEGORIES]) == (top,)
+
+    (write,) = children[SpanName.DB_WRITE]
+    url = client.app.state.settings.database_url
+    assert write.attributes[Attr.DB_SYSTEM] == (
+        "sqlite" if url.startswith("sqlite") else "postgresql"
+    )
+    assert write.attributes[Attr.DB_TABLE] == "predictions"
+    assert write.attributes[Attr.DB_ROWS] == 1
+    # Steps in order: decode, then the model, then the write.
+    assert decode.end_time <= inference.start_time
+    assert inference.end_time <= write.start_time
+
+    # The request's span carries the model and the category, to search traces by them.
+    request_attributes = dict(request.attributes or {})
+    assert request_attributes[Attr.MODEL_VERSION] == version
+    assert request_attributes[Attr.CATEGORY] == top
+    assert request_attributes["http.route"] == "/api/v1/predict/"
+
+
+def test_batch_spans_carry_the_batch_size_and_every_category(traced, spans, user):
+    client, _ = traced
+    picture = base64.b64encode(image_bytes("RGB", (40, 30))).decode()
+    products = [
+        {"designation": "Figurine Dragon Ball", "product_id": "a"},
+        {"designation": "Piscine tubulaire", "image": picture, "product_id": "b"},
+    ]
+    response = client.post("/api/v1/predict/batch", json=products, headers=user.headers)
+    assert response.status_code == 200
+    tops = [row["categories"][0]["category_id"] for row in response.json()]
+
+    finished = spans.get_finished_spans()
+    request = _server_span(finished, "POST /api/v1/predict/batch")
+    children = _children(finished, request)
+    assert len(children[SpanName.IMAGE_DECODE]) == 1
+    (inference,) = children[SpanName.MODEL_INFERENCE]
+    assert inference.attributes[Attr.BATCH_SIZE] == 2
+    assert list(inference.attributes[Attr.CATEGORIES]) == tops
+    assert Attr.CATEGORY not in inference.attributes
+    (write,) = children[SpanName.DB_WRITE]
+    assert write.attributes[Attr.DB_ROWS] == 2
+
+
+def test_rejected_image_span_is_an_error_and_nothing_is_predicted(traced, spans, user):
+    client, _ = traced
+    response = client.post(
+        "/api/v1/predict/",
+        params={"designation": "x"},
+        files={"image": ("p.jpg", image_bytes("L"), "image/jpeg")},
+        headers=user.headers,
+    )
+    assert response.status_code == 400
+    finished = spans.get_finished_spans()
+    request = _server_span(finished, "POST /api/v1/predict/")
+    children = _children(finished, request)
+    assert set(children) == {SpanName.IMAGE_DECODE}
+    assert children[SpanName.IMAGE_DECODE][0].status.status_code == StatusCode.ERROR
+
+
+def test_scrapes_and_probes_are_not_traced(traced, spans):
+    client, _ = traced
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/api/v1/health/live").status_code == 200
+    assert spans.get_finished_spans() == ()
