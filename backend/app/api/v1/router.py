@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from app.api.v1.routes import feedback, health, login, models, predict, predictions, public, users
+from app.api.v1.routes.monitoring import router as monitoring_router
 
 api_router = APIRouter()
 api_router.include_router(public.router)
@@ -13,6 +14,7 @@ api_router.include_router(predictions.router)
 api_router.include_router(feedback.router)
 api_router.include_router(models.router)
 api_router.include_router(health.router)
+api_router.include_router(monitoring_router)
 
 TAGS_METADATA = [
     {"name": "public", "description": "Online check and the category table."},
@@ -30,4 +32,9 @@ TAGS_METADATA = [
     },
     {"name": "models", "description": "The model version being served."},
     {"name": "health", "description": "Liveness and readiness probes."},
+    {
+        "name": "monitoring",
+        "description": "Live quality, frequent errors and data drift per model version "
+        "(administrators).",
+    },
 ]

@@ -1,0 +1,141 @@
+"""Live model monitoring for administrators: quality, frequent errors and data drift.
+
+Every route looks at a time window, the last ``days`` days (default 7). Drift compares the
+recent predictions of one model version (default: the one being served) with the profile of
+the data it was trained on; see :mod:`app.monitoring.drift` for the statistics and thresholds.
+"""
+
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+
+from app.api.deps import ModelServerDep, SessionDep, SettingsDep, require_admin
+from app.monitoring.drift import MIN_PREDICTIONS
+from app.monitoring.quality import frequent_errors, last_days, quality_by_version
+from app.monitoring.reference import reference_cache
+from app.monitoring.service import drift_report, monitoring_report, resolve_version
+from app.schemas.common import ErrorResponse
+from app.schemas.monitoring import DriftReport, ErrorsReport, MonitoringReport, QualityReport
+
+DEFAULT_DAYS: Final = 7.0
+
+router = APIRouter(prefix="/monitoring", tags=["monitoring"], dependencies=[Depends(require_admin)])
+
+DaysQuery = Annotated[
+    float, Query(gt=0, le=3660, description="Window: the last `days` days (fractions allowed).")
+]
+VersionQuery = Annotated[
+    str | None, Query(max_length=64, description="A model version (default: see the route).")
+]
+NameQuery = Annotated[
+    str | None,
+    Query(max_length=255, description="Registered model name (default: the one served)."),
+]
+MinPredictionsQuery = Annotated[
+    int, Query(ge=1, le=1_000_000, description="Fewest predictions in the window to flag drift.")
+]
+NOT_FOUND: Final[dict[int | str, dict[str, object]]] = {
+    status.HTTP_404_NOT_FOUND: {
+        "model": ErrorResponse,
+        "description": "No model version given, served, registered or predicted.",
+    }
+}
+
+
+def _model(
+    server: ModelServerDep,
+    settings: SettingsDep,
+    session: SessionDep,
+    model_name: str | None,
+    model_version: str | None,
+) -> tuple[str, str]:
+    """The (name, version) asked for, else the served one, the alias's or the last predicted."""
+    served = server.current
+    name = model_name or (served.name if served else settings.MODEL_NAME)
+    if model_version:
+        return name, model_version
+    if served is not None and served.name == name:
+        return name, served.version
+    version = resolve_version(session, server.tracking_uri, name, settings.MODEL_ALIAS)
+    if version is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail=f"No version of model {name!r} is served, registered as "
+            f"{name}@{settings.MODEL_ALIAS} or found in the predictions: pass model_version.",
+        )
+    return name, version
+
+
+@router.get("/quality")
+def get_quality(
+    session: SessionDep, days: DaysQuery = DEFAULT_DAYS, model_version: VersionQuery = None
+) -> QualityReport:
+    """Accuracy and weighted F1 per model version, from the feedback received in the window."""
+    return quality_by_version(session, last_days(days), model_version)
+
+
+@router.get("/errors")
+def get_errors(
+    session: SessionDep,
+    days: DaysQuery = DEFAULT_DAYS,
+    model_version: Annotated[
+        str | None, Query(max_length=64, description="Only this model version (default: all).")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> ErrorsReport:
+    """The (predicted, real) category pairs most often wrong in the window, most frequent first."""
+    return frequent_errors(session, last_days(days), model_version, limit)
+
+
+@router.get("/drift", responses=NOT_FOUND)
+def get_drift(
+    *,
+    session: SessionDep,
+    server: ModelServerDep,
+    settings: SettingsDep,
+    days: DaysQuery = DEFAULT_DAYS,
+    model_name: NameQuery = None,
+    model_version: VersionQuery = None,
+    min_predictions: MinPredictionsQuery = MIN_PREDICTIONS,
+) -> DriftReport:
+    """Recent predictions against the training data of a model version (default: served).
+
+    Statistics: designation and description length (PSI, threshold 0.2), empty-description and
+    image rates (absolute difference, threshold 0.10), predicted categories against training
+    labels (PSI, threshold 0.2). `drift_detected` is true when one is past its threshold with at
+    least `min_predictions` predictions in the window.
+    """
+    name, version = _model(server, settings, session, model_name, model_version)
+    reference = reference_cache(server.tracking_uri).get(name, version)
+    return drift_report(
+        session, reference, name, version, last_days(days), min_predictions=min_predictions
+    )
+
+
+@router.get("/report", responses=NOT_FOUND)
+def get_report(
+    *,
+    session: SessionDep,
+    server: ModelServerDep,
+    settings: SettingsDep,
+    days: DaysQuery = DEFAULT_DAYS,
+    model_name: NameQuery = None,
+    model_version: VersionQuery = None,
+    min_predictions: MinPredictionsQuery = MIN_PREDICTIONS,
+    limit: Annotated[int, Query(ge=1, le=100, description="Error pairs listed.")] = 10,
+) -> MonitoringReport:
+    """Everything at once: quality of every version, errors and drift of one, volumes.
+
+    `python -m scripts.monitoring_report` (from backend/) writes the same as an HTML page.
+    """
+    name, version = _model(server, settings, session, model_name, model_version)
+    reference = reference_cache(server.tracking_uri).get(name, version)
+    return monitoring_report(
+        session,
+        reference,
+        name,
+        version,
+        last_days(days),
+        min_predictions=min_predictions,
+        errors_limit=limit,
+    )

@@ -1,0 +1,145 @@
+"""Assemble the monitoring answers from the database and the model registry.
+
+Shared by the admin routes (``/api/v1/monitoring/...``) and the HTML report command.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import Prediction
+from app.monitoring.drift import MIN_PREDICTIONS, compare_profiles, summarise
+from app.monitoring.quality import frequent_errors, prediction_volume, quality_by_version
+from app.monitoring.reference import Reference
+from app.schemas.monitoring import DriftReport, DriftStatus, MonitoringReport, TimeWindow
+from product_classifier.tracking.data_profile import DataProfile, ProfileBuilder
+
+STREAM_ROWS = 1000
+"""Predictions read per round trip while profiling a window."""
+
+
+def recent_profile(
+    session: Session,
+    model_name: str,
+    model_version: str,
+    window: TimeWindow,
+    like: DataProfile | None = None,
+) -> DataProfile:
+    """Profile the products predicted by one model version in ``window``.
+
+    The category of a product is the most probable one returned. Lengths are binned like
+    ``like`` (the reference) when given.
+    """
+    builder = ProfileBuilder.like(like) if like is not None else ProfileBuilder()
+    query = (
+        select(
+            Prediction.designation,
+            Prediction.description,
+            Prediction.image_sha256.is_not(None),
+            Prediction.results,
+        )
+        .where(
+            Prediction.model_name == model_name,
+            Prediction.model_version == model_version,
+            Prediction.created_at >= window.start,
+            Prediction.created_at < window.end,
+        )
+        .execution_options(yield_per=STREAM_ROWS)
+    )
+    for designation, description, has_image, results in session.execute(query):
+        category = int(results[0]["category_id"]) if results else None
+        builder.add(
+            designation or "", description or "", has_image=bool(has_image), category=category
+        )
+    return builder.build(
+        f"predictions of {model_name} version {model_version}, "
+        f"{window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def drift_report(
+    session: Session,
+    reference: Reference,
+    model_name: str,
+    model_version: str,
+    window: TimeWindow,
+    *,
+    min_predictions: int = MIN_PREDICTIONS,
+) -> DriftReport:
+    """Compare the recent predictions of a model version with its training-data profile."""
+    recent = recent_profile(session, model_name, model_version, window, reference.profile)
+    statistics = compare_profiles(reference.profile, recent, min_predictions)
+    drifted = [statistic.name for statistic in statistics if statistic.drifted]
+    status: DriftStatus
+    if reference.profile is None:
+        status, message = "no_reference", reference.source
+    elif recent.rows < min_predictions:
+        status = "insufficient_data"
+        message = (
+            f"{recent.rows} predictions in the window, fewer than the {min_predictions} needed "
+            "to flag drift: the statistics are shown but not flagged."
+        )
+    elif drifted:
+        status, message = "drift", "Drift past the threshold: " + ", ".join(drifted) + "."
+    else:
+        status, message = "ok", "No statistic past its threshold."
+    return DriftReport(
+        window=window,
+        model_name=model_name,
+        model_version=model_version,
+        status=status,
+        drift_detected=bool(drifted),
+        message=message,
+        min_predictions=min_predictions,
+        reference_source=reference.source,
+        reference=summarise(reference.profile) if reference.profile is not None else None,
+        recent=summarise(recent),
+        statistics=statistics,
+    )
+
+
+def latest_predicted_version(session: Session, model_name: str) -> str | None:
+    """The model version of the most recent stored prediction of ``model_name``, if any."""
+    query = (
+        select(Prediction.model_version)
+        .where(Prediction.model_name == model_name)
+        .order_by(Prediction.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def resolve_version(session: Session, tracking_uri: str, model_name: str, alias: str) -> str | None:
+    """The version ``model_name@alias`` points at in the registry, else the latest predicted."""
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+    from mlflow.tracking import MlflowClient  # noqa: PLC0415
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    try:
+        return str(client.get_model_version_by_alias(model_name, alias).version)
+    except MlflowException:
+        return latest_predicted_version(session, model_name)
+
+
+def monitoring_report(
+    session: Session,
+    reference: Reference,
+    model_name: str,
+    model_version: str,
+    window: TimeWindow,
+    *,
+    min_predictions: int = MIN_PREDICTIONS,
+    errors_limit: int = 10,
+) -> MonitoringReport:
+    """Quality of every version, errors and drift of ``model_version``, predictions volume."""
+    return MonitoringReport(
+        generated_at=datetime.now(UTC),
+        window=window,
+        quality=quality_by_version(session, window),
+        errors=frequent_errors(session, window, model_version, errors_limit),
+        volume=prediction_volume(session, window),
+        drift=drift_report(
+            session, reference, model_name, model_version, window, min_predictions=min_predictions
+        ),
+    )
