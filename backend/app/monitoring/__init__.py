@@ -1,0 +1,1 @@
+"""Live model monitoring from stored predictions and feedback: quality, errors and drift."""
