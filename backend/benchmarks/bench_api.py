@@ -51,10 +51,14 @@ class Stats:
     p50_ms: float
     p95_ms: float
     per_second: float
+    cpu_ms: float
+    """CPU time per request of the process doing the work (all its threads)."""
 
 
-def summarise(label: str, concurrency: int, latencies: list[float], wall: float) -> Stats:
-    """Median, 95th percentile (ms) and throughput of a list of latencies in seconds."""
+def summarise(
+    label: str, concurrency: int, latencies: list[float], wall: float, cpu: float
+) -> Stats:
+    """Median, 95th percentile (ms), throughput and CPU per request, from seconds."""
     ordered = sorted(latencies)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return Stats(
@@ -64,7 +68,14 @@ def summarise(label: str, concurrency: int, latencies: list[float], wall: float)
         statistics.median(ordered) * 1000,
         p95 * 1000,
         len(ordered) / wall,
+        cpu / len(ordered) * 1000,
     )
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and all its threads (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -118,12 +129,13 @@ def measure_bare(call: Callable[[str], None], label: str, count: int) -> Stats:
     for _ in range(10):
         call(label)
     latencies = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), process_cpu_seconds(os.getpid())
     for _ in tqdm(range(count), desc=f"bare {label}", leave=False):
         begin = time.perf_counter()
         call(label)
         latencies.append(time.perf_counter() - begin)
-    return summarise(f"bare {label}", 1, latencies, time.perf_counter() - started)
+    cpu = process_cpu_seconds(os.getpid()) - cpu
+    return summarise(f"bare {label}", 1, latencies, time.perf_counter() - started, cpu)
 
 
 def drive(
@@ -131,6 +143,7 @@ def drive(
     headers: dict[str, str],
     send: Callable[[httpx.Client], httpx.Response],
     *,
+    server_pid: int,
     label: str,
     concurrency: int,
     count: int,
@@ -159,14 +172,18 @@ def drive(
                     progress.update()
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), process_cpu_seconds(server_pid)
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    cpu = process_cpu_seconds(server_pid) - cpu
     progress.close()
-    return summarise(f"api {label}", concurrency, latencies, wall)
+    # The warm-up requests of each client ran in the measured window: count them for CPU.
+    return summarise(
+        f"api {label}", concurrency, latencies, wall, cpu * count / (count + 3 * concurrency)
+    )
 
 
 def wait_ready(base_url: str, server: subprocess.Popen[bytes], timeout: float = 180) -> None:
@@ -251,6 +268,8 @@ def best(rounds: list[Stats]) -> Stats:
 
 def measure(
     call: Callable[[str], None],
+    *,
+    server: subprocess.Popen[bytes],
     base_url: str,
     headers: dict[str, str],
     jpeg: bytes,
@@ -264,7 +283,15 @@ def measure(
         for _ in range(args.rounds):
             bare_rounds.append(measure_bare(call, label, args.requests))
             api_rounds.append(
-                drive(base_url, headers, send, label=label, concurrency=1, count=args.requests)
+                drive(
+                    base_url,
+                    headers,
+                    send,
+                    server_pid=server.pid,
+                    label=label,
+                    concurrency=1,
+                    count=args.requests,
+                )
             )
         rows += [best(bare_rounds), best(api_rounds)]
     for concurrency in (c for c in args.concurrency if c > 1):
@@ -274,6 +301,7 @@ def measure(
                     base_url,
                     headers,
                     send,
+                    server_pid=server.pid,
                     label=label,
                     concurrency=concurrency,
                     count=args.requests,
@@ -284,11 +312,12 @@ def measure(
 
 def report(rows: list[Stats]) -> None:
     """Print the figures and the overhead of the API over the bare call."""
-    print(f"\n{'scenario':<18}{'clients':>8}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>9}")
+    header = f"{'scenario':<18}{'clients':>8}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>9}"
+    print(f"\n{header}{'CPU ms/req':>12}")
     for row in rows:
         print(
             f"{row.label:<18}{row.concurrency:>8}{row.count:>6}"
-            f"{row.p50_ms:>9.2f}{row.p95_ms:>9.2f}{row.per_second:>9.1f}"
+            f"{row.p50_ms:>9.2f}{row.p95_ms:>9.2f}{row.per_second:>9.1f}{row.cpu_ms:>12.2f}"
         )
     print()
     for label in ("text", "text+image"):
@@ -298,7 +327,11 @@ def report(rows: list[Stats]) -> None:
         verdict = ""
         if label == "text":
             verdict = " (target < 5 ms): " + ("OK" if overhead < TARGET_OVERHEAD_MS else "OVER")
-        print(f"{label}, 1 client: API p50 - bare p50 = {overhead:.2f} ms{verdict}")
+        print(
+            f"{label}, 1 client: API p50 - bare p50 = {overhead:.2f} ms{verdict}; "
+            f"CPU per request: API - bare = {api.cpu_ms - bare.cpu_ms:.2f} ms"
+        )
+    print("Load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -331,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     tracking_uri, version, headers = prepare(settings)
     jpeg = sample_jpeg()
 
+    print("Load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(
         f"Model {settings.MODEL_NAME} version {version}; {args.requests} requests per run; "
         f"concurrency 1: best median of {args.rounds} alternated rounds."
@@ -339,7 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     server, base_url = start_server(settings, tracking_uri)
     try:
         wait_ready(base_url, server)
-        rows = measure(call, base_url, headers, jpeg, args)
+        rows = measure(
+            call, server=server, base_url=base_url, headers=headers, jpeg=jpeg, args=args
+        )
     finally:
         server.terminate()
         server.wait(30)

@@ -6,7 +6,8 @@ the model call never block the event loop.
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, HTTPException, Query, UploadFile, status
+from fastapi.responses import JSONResponse
 
 from app.api.deps import CurrentUser, ModelServerDep, SessionDep, SettingsDep
 from app.core.config import Settings
@@ -77,20 +78,29 @@ def _check_text(settings: Settings, prefix: str, **fields: str) -> None:
             )
 
 
-def _set_headers(response: Response, served: ServedModel, prediction_ids: list[int]) -> None:
-    response.headers["X-Model-Name"] = served.name
-    response.headers["X-Model-Version"] = served.version
-    response.headers["X-Prediction-Id"] = ",".join(str(i) for i in prediction_ids)
+def _answer(content: object, served: ServedModel, prediction_ids: list[int]) -> JSONResponse:
+    """The JSON answer with the model and prediction headers.
+
+    The stored rows already hold plain, checked values: they are sent as they are (no second
+    validation), so the caller receives exactly what was stored.
+    """
+    return JSONResponse(
+        content,
+        headers={
+            "X-Model-Name": served.name,
+            "X-Model-Version": served.version,
+            "X-Prediction-Id": ",".join(str(i) for i in prediction_ids),
+        },
+    )
 
 
-@router.post("/", responses=ERROR_RESPONSES)
+@router.post("/", response_model=list[PredictionResult], responses=ERROR_RESPONSES)
 def predict_category(
     *,
     session: SessionDep,
     current_user: CurrentUser,
     settings: SettingsDep,
     server: ModelServerDep,
-    response: Response,
     designation: Annotated[str, Query(description="Product title.")] = "",
     description: Annotated[str, Query(description="Product description (HTML allowed).")] = "",
     limit: Annotated[
@@ -99,7 +109,7 @@ def predict_category(
     image: Annotated[
         UploadFile | None, File(description="A colour JPEG picture of the product.")
     ] = None,
-) -> list[PredictionResult]:
+) -> JSONResponse:
     """Predict the category of one product from its texts and/or a colour JPEG image.
 
     Returns the categories sorted by probability (in percent), most probable first, cut to
@@ -132,23 +142,21 @@ def predict_category(
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=NO_DATA)
     served = _served_model(server)
     (stored,) = predict_and_store(session, served, [product], user_id=current_user.id, limit=limit)
-    _set_headers(response, served, [stored.id])
-    return [PredictionResult.model_validate(entry) for entry in stored.results]
+    return _answer(stored.results, served, [stored.id])
 
 
-@router.post("/batch", responses=ERROR_RESPONSES)
+@router.post("/batch", response_model=list[BatchPredictionResult], responses=ERROR_RESPONSES)
 def predict_batch(
     *,
     session: SessionDep,
     current_user: CurrentUser,
     settings: SettingsDep,
     server: ModelServerDep,
-    response: Response,
     products: list[BatchProduct],
     limit: Annotated[
         int | None, Query(description="Return only the `limit` most probable categories.")
     ] = None,
-) -> list[BatchPredictionResult]:
+) -> JSONResponse:
     """Predict several products in one model call (at most `MAX_BATCH_SIZE`).
 
     Each product has texts and/or an `image` (a colour JPEG in base64). The answer has one
@@ -188,12 +196,8 @@ def predict_batch(
         requests.append(request)
     served = _served_model(server)
     stored = predict_and_store(session, served, requests, user_id=current_user.id, limit=limit)
-    _set_headers(response, served, [row.id for row in stored])
-    return [
-        BatchPredictionResult(
-            product_id=row.product_id,
-            prediction_id=row.id,
-            categories=[PredictionResult.model_validate(entry) for entry in row.results],
-        )
+    results = [
+        {"product_id": row.product_id, "prediction_id": row.id, "categories": row.results}
         for row in stored
     ]
+    return _answer(results, served, [row.id for row in stored])
