@@ -5,12 +5,15 @@ Usage (from backend/)::
     python -m scripts.start_checks settings            # shell assignments: eval "$(...)"
     python -m scripts.start_checks ports BACKEND_PORT=8000 MLFLOW_PORT=5000
     python -m scripts.start_checks database --wait 10
+    python -m scripts.start_checks preflight --wait 10  # all three, in one process
 
 ``settings`` reads and validates the API's settings (environment, then ``.env``) and prints what
 the shell script needs as ``NAME=value`` lines quoted for ``eval``. ``ports`` fails when a port is
 already taken on 127.0.0.1. ``database`` waits up to ``--wait`` seconds for the application
-database to answer. Exit status: 0 when fine, 2 for invalid settings, 3 for a taken port or a
-database that does not answer; the message is one line on stderr.
+database to answer. ``preflight`` checks the settings, then the ports start.sh serves on
+(``BACKEND_PORT``, and ``MLFLOW_PORT`` unless the tracking URI is a server), then the database,
+and prints the assignments when all pass. Exit status: 0 when fine, 2 for invalid settings, 3
+for a taken port or a database that does not answer; the message is one line on stderr.
 """
 
 import argparse
@@ -20,6 +23,7 @@ import shlex
 import socket
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlparse
 
 from pydantic import ValidationError
@@ -77,7 +81,23 @@ def settings_assignments(settings: Settings) -> dict[str, str]:
         "DATABASE_DISPLAY_URL": make_url(settings.database_url).render_as_string(),
         "TRACKING_URI": tracking_uri,
         "TRACKING_IS_SERVER": "1" if remote else "0",
+        "TRACKING_STORE_EXISTS": "1" if tracking_store_exists(tracking_uri) else "0",
     }
+
+
+def tracking_store_exists(tracking_uri: str) -> bool:
+    """Whether the MLflow store is there already: a server, or an existing SQLite file.
+
+    Another database may be new (MLflow creates its tables on first use), so it counts as not
+    there: start.sh then lets one process create the tables before the others open it.
+    """
+    url = urlparse(tracking_uri)
+    if url.scheme in REMOTE_TRACKING_SCHEMES:
+        return True
+    if url.scheme == "sqlite":
+        database = make_url(tracking_uri).database
+        return database is not None and Path(database).is_file()
+    return False
 
 
 def check_ports(assignments: list[str]) -> None:
@@ -146,9 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     ports = commands.add_parser("ports", help="fail when a port is in use on 127.0.0.1")
     ports.add_argument("ports", nargs="+", metavar="NAME=PORT")
     database = commands.add_parser("database", help="wait for the application database")
-    database.add_argument(
-        "--wait", type=float, default=10.0, help="seconds to wait at most (default: 10)"
-    )
+    preflight = commands.add_parser("preflight", help="settings, ports and database, in turn")
+    for command in (database, preflight):
+        command.add_argument(
+            "--wait", type=float, default=10.0, help="seconds to wait at most (default: 10)"
+        )
     return parser
 
 
@@ -161,11 +183,17 @@ def main(argv: list[str] | None = None) -> int:
             check_ports(args.ports)
             return 0
         settings = read_settings()
-        if args.command == "settings":
-            for name, value in settings_assignments(settings).items():
-                print(f"{name}={shlex.quote(value)}")
-        else:
+        assignments = settings_assignments(settings)
+        if args.command == "preflight":
+            ports = [f"BACKEND_PORT={settings.BACKEND_PORT}"]
+            if assignments["TRACKING_IS_SERVER"] == "0":
+                ports.append(f"MLFLOW_PORT={settings.MLFLOW_PORT}")
+            check_ports(ports)
+        if args.command in {"database", "preflight"}:
             check_database(settings, args.wait)
+        if args.command in {"settings", "preflight"}:
+            for name, value in assignments.items():
+                print(f"{name}={shlex.quote(value)}")
     except CheckError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.status

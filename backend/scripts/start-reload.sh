@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Development server: prepare the database (wait, migrate, seed the first admin), then serve the
+# API with uvicorn --reload on 127.0.0.1:$BACKEND_PORT (environment, then .env; 8000 by default),
+# restarting on every change under backend/app and datascience/product_classifier.
+# It serves whatever models:/$MODEL_NAME@$MODEL_ALIAS holds: ./scripts/start.sh trains a demo
+# model when there is none. Usage: backend/scripts/start-reload.sh [extra uvicorn arguments]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+python="${UV_PROJECT_ENVIRONMENT:-$(cd .. && pwd)/.venv}/bin/python"
+if [ ! -x "$python" ]; then
+    echo "error: no environment at ${python%/bin/python}: run ./scripts/environment-setup.sh first." >&2
+    exit 1
+fi
+settings="$("$python" -m scripts.start_checks settings)" || exit 1
+eval "$settings"
+"$python" -m scripts.prestart
+exec "$python" -m uvicorn app.main:app --reload \
+    --reload-dir app --reload-dir ../datascience/product_classifier \
+    --host "${HOST:-127.0.0.1}" --port "$BACKEND_PORT" "$@"
