@@ -15,19 +15,23 @@ step() {
     printf '\n\033[1m==> %s\033[0m\n' "$*"
 }
 
-# Install uv with pip when it is missing (the only prerequisite is Python 3.11).
+# Install uv with pip when it is missing (the only prerequisite is Python 3.11). uv goes into a
+# small virtual environment of its own, which works even where the system Python is "externally
+# managed" (Debian, Ubuntu) and refuses `pip install --user`.
 ensure_uv() {
     if command -v uv >/dev/null 2>&1; then
         return
     fi
-    local python
+    local python tools_venv="${XDG_DATA_HOME:-$HOME/.local/share}/e-commerce-mlops/uv-venv"
     python="$(command -v python3.11 || command -v python3 || true)"
     [ -n "$python" ] || die "Python 3.11 is required but no python3 was found on PATH."
-    step "Installing uv with pip"
-    "$python" -m pip install --quiet --user uv || "$python" -m pip install --quiet uv ||
-        die "could not install uv with pip."
-    export PATH="$HOME/.local/bin:$PATH"
-    command -v uv >/dev/null 2>&1 || die "uv was installed but is not on PATH."
+    if [ ! -x "$tools_venv/bin/uv" ]; then
+        step "Installing uv with pip (into $tools_venv)"
+        "$python" -m venv "$tools_venv" >/dev/null 2>&1 ||
+            die "could not create a virtual environment with $python (install python3-venv)."
+        "$tools_venv/bin/python" -m pip install --quiet uv || die "could not install uv with pip."
+    fi
+    export PATH="$tools_venv/bin:$PATH"
 }
 
 # Create or update the one workspace virtual environment from uv.lock.
