@@ -1,0 +1,135 @@
+"""The application shell: online check, categories, docs, JSON errors, CORS, the web page."""
+
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from product_classifier.categories import CATEGORIES
+from tests.conftest import make_settings
+
+API = "/api/v1"
+
+
+def test_online_check_touches_the_database(client, app_settings):
+    response = client.get(f"{API}/")
+    assert response.status_code == 200
+    assert response.json() == f"API {app_settings.PROJECT_NAME} is online!"
+
+
+def test_categories_come_from_the_category_table(client):
+    response = client.get(f"{API}/categories/")
+    assert response.json() == [{"category_id": c, "name": n} for c, n in CATEGORIES.items()]
+
+
+def test_ready_and_live_with_a_model(client):
+    assert client.get(f"{API}/health/live").json() == {
+        "status": "alive",
+        "database": None,
+        "model": None,
+    }
+    ready = client.get(f"{API}/health/ready")
+    assert ready.status_code == 200
+    assert ready.json() == {
+        "status": "ready",
+        "database": "ok",
+        "model": "text@production (version 1)",
+    }
+
+
+def test_current_model(client):
+    body = client.get(f"{API}/models/current").json()
+    assert (body["name"], body["version"], body["alias"]) == ("text", "1", "production")
+    assert body["loaded_at"]
+    assert body["run_id"]
+
+
+def test_swagger_documents_every_route_with_tags(client):
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
+    for path in (
+        "/",
+        "/login/access-token",
+        "/login/test-token",
+        "/users/",
+        "/users/me",
+        "/users/{user_id}",
+        "/users/open",
+        "/predict/",
+        "/predict/batch",
+        "/predictions/",
+        "/feedback/",
+        "/feedback/stats",
+        "/models/current",
+        "/health/live",
+        "/health/ready",
+        "/categories/",
+    ):
+        assert f"{API}{path}" in paths, path
+    for operations in paths.values():
+        for operation in operations.values():
+            assert operation["tags"], operation["operationId"]
+            assert operation.get("description") or operation.get("summary")
+    assert {tag["name"] for tag in spec["tags"]} >= {"predict", "feedback", "users", "login"}
+
+
+def test_unknown_route_and_method_are_json_errors(client):
+    missing = client.get(f"{API}/no-such-route")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "Not Found"}
+    wrong_method = client.delete(f"{API}/predict/")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json() == {"detail": "Method Not Allowed"}
+
+
+def test_unexpected_errors_are_a_json_500_without_stack_trace(database_url, tmp_path):
+    settings = make_settings(database_url, MODEL_NAME="absent-model")
+    app = create_app(settings, frontend_dir=tmp_path)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/boom")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error"}
+    assert "secret internals" not in response.text
+    assert "Traceback" not in response.text
+
+
+def test_cors_allows_configured_origins(database_url):
+    settings = make_settings(
+        database_url, MODEL_NAME="absent-model", BACKEND_CORS_ORIGINS=["http://shop.example"]
+    )
+    with TestClient(create_app(settings)) as client:
+        response = client.get(f"{API}/health/live", headers={"Origin": "http://shop.example"})
+        assert response.headers["access-control-allow-origin"] == "http://shop.example"
+        other = client.get(f"{API}/health/live", headers={"Origin": "http://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+
+
+def test_web_page_is_served_at_root_after_the_api(database_url, tmp_path):
+    (tmp_path / "index.html").write_text("<h1>Catégorisation</h1>", encoding="utf-8")
+    (tmp_path / "app.js").write_text("console.log(1)", encoding="utf-8")
+    settings = make_settings(database_url, MODEL_NAME="absent-model")
+    with TestClient(create_app(settings, frontend_dir=tmp_path)) as client:
+        page = client.get("/")
+        assert page.status_code == 200
+        assert "Catégorisation" in page.text
+        assert client.get("/app.js").status_code == 200
+        assert client.get(f"{API}/health/live").status_code == 200
+        assert client.get("/docs").status_code == 200
+        assert client.get("/missing.js").status_code == 404
+
+
+def test_no_web_page_without_index(database_url, tmp_path):
+    settings = make_settings(database_url, MODEL_NAME="absent-model")
+    with TestClient(create_app(settings, frontend_dir=tmp_path)) as client:
+        assert client.get("/").status_code == 404
+
+
+def test_uploads_are_kept_in_memory(client, app_settings):
+    from starlette.formparsers import MultiPartParser
+
+    # Starlette spools larger files to disk: the cap keeps every accepted upload in memory.
+    assert MultiPartParser.spool_max_size >= app_settings.max_predict_body_bytes

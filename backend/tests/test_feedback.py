@@ -1,0 +1,180 @@
+"""Feedback: one per product and model version (enforced by the database), listing, stats."""
+
+import threading
+import uuid
+from collections import Counter
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sklearn.metrics import accuracy_score, f1_score
+
+from app.db.models import Feedback
+
+API = "/api/v1"
+
+
+def new_product_id() -> int:
+    return uuid.uuid4().int % 10**12
+
+
+def send(client: TestClient, headers: dict[str, str], **body: object) -> Any:
+    return client.post(f"{API}/feedback/", json=body, headers=headers)
+
+
+def test_feedback_from_a_prediction_takes_its_model_version(client, user, db):
+    prediction = client.post(
+        f"{API}/predict/", params={"designation": "Lot de 3 cahiers"}, headers=user.headers
+    )
+    prediction_id = int(prediction.headers["X-Prediction-Id"])
+    top = prediction.json()[0]["category_id"]
+    product_id = new_product_id()
+    response = send(
+        client,
+        user.headers,
+        product_id=product_id,
+        real_category_id=2522,
+        pred_category_id=top,
+        prediction_id=prediction_id,
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["model_version"] == prediction.headers["X-Model-Version"]
+    assert body["prediction_id"] == prediction_id
+    assert body["product_id"] == product_id
+    row = db.get(Feedback, body["id"])
+    assert row is not None
+    assert (row.real_category_id, row.pred_category_id, row.user_id) == (2522, top, user.id)
+
+
+def test_model_version_defaults_to_the_served_one(client, user):
+    response = send(
+        client, user.headers, product_id=new_product_id(), real_category_id=10, pred_category_id=10
+    )
+    assert response.status_code == 201
+    assert response.json()["model_version"] == "1"
+
+
+def test_second_feedback_for_the_same_product_and_version_is_400(client, user):
+    body = {
+        "product_id": new_product_id(),
+        "model_version": "1.0",
+        "real_category_id": 10,
+        "pred_category_id": 40,
+    }
+    assert send(client, user.headers, **body).status_code == 201
+    again = send(client, user.headers, **{**body, "real_category_id": 50})
+    assert again.status_code == 400
+    assert again.json() == {
+        "detail": "A prediction feedback with this product id already exists in the system."
+    }
+    other_version = send(client, user.headers, **{**body, "model_version": "2.0"})
+    assert other_version.status_code == 201
+
+
+def test_concurrent_feedbacks_for_one_product_one_wins(client, user):
+    """Two simultaneous requests per product: one 201, one 400, never a 500."""
+    for _ in range(5):
+        body = {
+            "product_id": new_product_id(),
+            "model_version": "race",
+            "real_category_id": 10,
+            "pred_category_id": 10,
+        }
+        barrier = threading.Barrier(2)
+        statuses: list[int] = []
+
+        def post(body=body, barrier=barrier, statuses=statuses):
+            barrier.wait()
+            statuses.append(send(client, user.headers, **body).status_code)
+
+        threads = [threading.Thread(target=post) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(statuses) == [201, 400]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"product_id": 1, "real_category_id": 11, "pred_category_id": 10},
+        {"product_id": 1, "real_category_id": 10, "pred_category_id": 99999},
+        {"product_id": -1, "real_category_id": 10, "pred_category_id": 10},
+        {"real_category_id": 10, "pred_category_id": 10},
+        {"product_id": "abc", "real_category_id": 10, "pred_category_id": 10},
+    ],
+)
+def test_invalid_feedback_is_422(client, user, body):
+    assert send(client, user.headers, **body).status_code == 422
+
+
+def test_unknown_prediction_is_404(client, user):
+    response = send(
+        client,
+        user.headers,
+        product_id=new_product_id(),
+        real_category_id=10,
+        pred_category_id=10,
+        prediction_id=10**9,
+    )
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Prediction not found"}
+
+
+def test_admin_lists_feedback_by_model_version(client, user, admin):
+    version = f"list-{uuid.uuid4().hex[:8]}"
+    sent = [
+        send(
+            client,
+            user.headers,
+            product_id=new_product_id(),
+            model_version=version,
+            real_category_id=10,
+            pred_category_id=10,
+        ).json()
+        for _ in range(3)
+    ]
+    listed = client.get(
+        f"{API}/feedback/", params={"model_version": version}, headers=admin.headers
+    )
+    assert listed.status_code == 200
+    assert listed.json() == sent
+    page = client.get(
+        f"{API}/feedback/",
+        params={"model_version": version, "skip": 1, "limit": 1},
+        headers=admin.headers,
+    )
+    assert page.json() == sent[1:2]
+    everything = client.get(f"{API}/feedback/", params={"limit": 1000}, headers=admin.headers)
+    assert len(everything.json()) >= 3
+
+
+def test_stats_per_model_version_match_scikit_learn(client, user, admin):
+    version = f"stats-{uuid.uuid4().hex[:8]}"
+    pairs = [(10, 10), (10, 10), (10, 40), (40, 40), (50, 10), (60, 60), (60, 50)]
+    for real, pred in pairs:
+        response = send(
+            client,
+            user.headers,
+            product_id=new_product_id(),
+            model_version=version,
+            real_category_id=real,
+            pred_category_id=pred,
+        )
+        assert response.status_code == 201
+    stats = client.get(f"{API}/feedback/stats", headers=admin.headers)
+    assert stats.status_code == 200
+    mine = [row for row in stats.json() if row["model_version"] == version]
+    real_ids = [real for real, _ in pairs]
+    pred_ids = [pred for _, pred in pairs]
+    assert mine == [
+        {
+            "model_version": version,
+            "count": len(pairs),
+            "accuracy": pytest.approx(accuracy_score(real_ids, pred_ids)),
+            "weighted_f1": pytest.approx(f1_score(real_ids, pred_ids, average="weighted")),
+        }
+    ]
+    assert Counter(row["model_version"] for row in stats.json())[version] == 1

@@ -1,0 +1,115 @@
+"""Image checks: colour JPEG only, size caps enforced before decoding."""
+
+import base64
+import time
+
+import pytest
+
+from app.serving.images import (
+    INVALID_FORMAT,
+    ImageRejectedError,
+    decode_base64_jpeg,
+    decode_jpeg,
+    has_jpeg_extension,
+)
+from product_classifier.paths import REAL_SAMPLE_DIR
+from tests.helpers.images import image_bytes, with_jpeg_dimensions
+
+LIMITS = {"max_bytes": 1_000_000, "max_pixels": 4_000_000}
+
+
+def rejected(data: bytes, **limits: int) -> ImageRejectedError:
+    with pytest.raises(ImageRejectedError) as caught:
+        decode_jpeg(data, **(LIMITS | limits))
+    return caught.value
+
+
+def test_colour_jpeg_is_decoded():
+    data = image_bytes("RGB", (80, 60))
+    decoded = decode_jpeg(data, **LIMITS)
+    assert decoded.image.mode == "RGB"
+    assert decoded.image.size == (80, 60)
+    assert (decoded.width, decoded.height, decoded.size_bytes) == (80, 60, len(data))
+    assert len(decoded.sha256) == 64
+
+
+def test_real_sample_jpeg_is_decoded():
+    images = sorted((REAL_SAMPLE_DIR / "images").glob("*.jpg"))[:3]
+    if not images:
+        pytest.skip(f"The real sample is absent ({REAL_SAMPLE_DIR})")
+    for path in images:
+        assert decode_jpeg(path.read_bytes(), **LIMITS).image.mode == "RGB"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(image_bytes("L"), id="grayscale-jpeg"),
+        pytest.param(image_bytes("CMYK"), id="cmyk-jpeg"),
+        pytest.param(image_bytes("RGB", fmt="PNG"), id="png"),
+        pytest.param(image_bytes("RGBA", fmt="PNG"), id="rgba-png"),
+        pytest.param(b"Hello world", id="not-an-image"),
+        pytest.param(b"", id="empty"),
+        pytest.param(image_bytes("RGB", (300, 300))[:400], id="truncated-jpeg"),
+    ],
+)
+def test_anything_but_a_colour_jpeg_is_a_400(data):
+    error = rejected(data)
+    assert error.status_code == 400
+    assert error.detail == INVALID_FORMAT
+
+
+def test_oversized_file_is_a_413():
+    error = rejected(image_bytes("RGB", (200, 200)), max_bytes=100)
+    assert error.status_code == 413
+    assert "bytes" in error.detail
+
+
+def test_too_many_pixels_is_a_413_before_decoding():
+    bomb = with_jpeg_dimensions(image_bytes("RGB", (64, 64)), 5000, 5000)
+    started = time.perf_counter()
+    error = rejected(bomb)
+    assert error.status_code == 413
+    assert "25000000 pixels" in error.detail
+    assert time.perf_counter() - started < 1.0
+
+
+def test_decompression_bomb_beyond_pillow_limit_is_a_413():
+    bomb = with_jpeg_dimensions(image_bytes("RGB", (64, 64)), 60000, 60000)
+    error = rejected(bomb, max_pixels=10**10)
+    assert error.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("a.jpg", True),
+        ("b.JPEG", True),
+        ("c.jpeg", True),
+        ("d.png", False),
+        ("jpg", False),
+        (None, False),
+    ],
+)
+def test_jpeg_extension(name, expected):
+    assert has_jpeg_extension(name) is expected
+
+
+def test_base64_jpeg_with_and_without_data_uri():
+    data = image_bytes("RGB")
+    encoded = base64.b64encode(data).decode()
+    assert decode_base64_jpeg(encoded, **LIMITS).sha256 == decode_jpeg(data, **LIMITS).sha256
+    uri = "data:image/jpeg;base64," + encoded
+    assert decode_base64_jpeg(uri, **LIMITS).size_bytes == len(data)
+
+
+def test_invalid_base64_is_a_400():
+    with pytest.raises(ImageRejectedError) as caught:
+        decode_base64_jpeg("@@@not base64@@@", **LIMITS)
+    assert caught.value.status_code == 400
+
+
+def test_oversized_base64_is_refused_before_decoding():
+    with pytest.raises(ImageRejectedError) as caught:
+        decode_base64_jpeg("A" * 4000, max_bytes=1000, max_pixels=100)
+    assert caught.value.status_code == 413

@@ -1,0 +1,343 @@
+"""POST /predict/ and /predict/batch with the text model: results, headers, storage, errors."""
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from product_classifier.categories import CATEGORY_CODES
+from tests.conftest import make_settings
+from tests.helpers.images import image_bytes, noisy_jpeg, with_jpeg_dimensions
+from tests.helpers.predictions import assert_stored
+
+API = "/api/v1"
+BOOK: dict[str, str] = {
+    "designation": "Guillaume Le Maréchal Tome 1 - Le Chevalier D'aliénor",
+    "description": "L'histoire oubliée du meilleur chevalier du monde... 1167, duché de Normandie",
+}
+INVALID_LIMIT = "Invalid value for limit. Must be a positive integer."
+NO_DATA = "You must provide either designation/description or an image to get a result."
+INVALID_EXTENSION = "Invalid image extension. Image must be in JPEG or JPG format."
+INVALID_FORMAT = "Invalid image format. Image must be in JPEG or JPG format and colored."
+
+
+def predict(
+    client: TestClient,
+    headers: dict[str, str],
+    params: dict[str, Any] | None = None,
+    image: bytes | None = None,
+    filename: str = "product.jpg",
+) -> Any:
+    files = {"image": (filename, image, "image/jpeg")} if image is not None else None
+    return client.post(f"{API}/predict/", params=params or {}, headers=headers, files=files)
+
+
+def assert_prediction_shape(results: list[dict[str, Any]], length: int) -> None:
+    assert len(results) == length
+    assert [set(r) for r in results] == [{"category_id", "probabilities"}] * length
+    probabilities = [r["probabilities"] for r in results]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert {r["category_id"] for r in results} <= set(CATEGORY_CODES)
+
+
+def test_text_prediction_returns_all_categories_and_is_stored(client, user, db):
+    response = predict(client, user.headers, BOOK)
+    assert response.status_code == 200
+    results = response.json()
+    assert_prediction_shape(results, 27)
+    assert sum(r["probabilities"] for r in results) == pytest.approx(100.0)
+    assert response.headers["X-Model-Name"] == "text"
+    assert response.headers["X-Model-Version"] == "1"
+    assert_stored(
+        db,
+        int(response.headers["X-Prediction-Id"]),
+        results=results,
+        model_name="text",
+        model_version="1",
+        user_id=user.id,
+        designation=BOOK["designation"],
+        description=BOOK["description"],
+    )
+
+
+def test_limit_cuts_the_list_and_the_stored_copy(client, user, db):
+    full = predict(client, user.headers, BOOK).json()
+    response = predict(client, user.headers, {**BOOK, "limit": 3})
+    assert response.status_code == 200
+    results = response.json()
+    assert_prediction_shape(results, 3)
+    assert results == full[:3]
+    assert_stored(
+        db,
+        int(response.headers["X-Prediction-Id"]),
+        results=results,
+        model_name="text",
+        model_version="1",
+        user_id=user.id,
+        designation=BOOK["designation"],
+        description=BOOK["description"],
+    )
+
+
+def test_designation_or_description_alone_is_enough(client, user):
+    assert predict(client, user.headers, {"designation": "Piscine gonflable"}).status_code == 200
+    assert predict(client, user.headers, {"description": "Une piscine"}).status_code == 200
+
+
+def test_text_model_accepts_an_image_beside_the_text(client, user, db):
+    jpeg = image_bytes("RGB", (120, 90))
+    response = predict(client, user.headers, BOOK, image=jpeg)
+    assert response.status_code == 200
+    assert_stored(
+        db,
+        int(response.headers["X-Prediction-Id"]),
+        results=response.json(),
+        model_name="text",
+        model_version="1",
+        user_id=user.id,
+        image=jpeg,
+        designation=BOOK["designation"],
+        description=BOOK["description"],
+    )
+
+
+def test_large_real_size_jpeg_is_accepted(client, user):
+    jpeg = noisy_jpeg((1200, 1000))
+    assert len(jpeg) > 1024 * 1024
+    response = predict(client, user.headers, BOOK, jpeg)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_non_positive_limit_is_400(client, user, limit):
+    response = predict(client, user.headers, {**BOOK, "limit": limit})
+    assert response.status_code == 400
+    assert response.json() == {"detail": INVALID_LIMIT}
+
+
+def test_non_integer_limit_is_422(client, user):
+    assert predict(client, user.headers, {**BOOK, "limit": "many"}).status_code == 422
+
+
+@pytest.mark.parametrize("params", [{}, {"designation": "", "description": "  "}])
+def test_nothing_to_predict_from_is_400(client, user, params):
+    response = predict(client, user.headers, params)
+    assert response.status_code == 400
+    assert response.json() == {"detail": NO_DATA}
+
+
+def test_wrong_extension_is_400(client, user):
+    response = predict(client, user.headers, BOOK, image_bytes("RGB", fmt="PNG"), "product.png")
+    assert response.status_code == 400
+    assert response.json() == {"detail": INVALID_EXTENSION}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"Hello world", id="not-an-image"),
+        pytest.param(image_bytes("L"), id="grayscale"),
+        pytest.param(image_bytes("RGBA", fmt="PNG"), id="rgba-png"),
+        pytest.param(image_bytes("RGB", fmt="PNG"), id="png-named-jpg"),
+        pytest.param(image_bytes("CMYK"), id="cmyk"),
+    ],
+)
+def test_anything_but_a_colour_jpeg_is_400(client, user, data):
+    response = predict(client, user.headers, BOOK, data)
+    assert response.status_code == 400
+    assert response.json() == {"detail": INVALID_FORMAT}
+
+
+def test_decompression_bomb_is_413(client, user):
+    bomb = with_jpeg_dimensions(image_bytes("RGB", (64, 64)), 30000, 30000)
+    response = predict(client, user.headers, BOOK, bomb)
+    assert response.status_code == 413
+    assert "pixels" in response.json()["detail"]
+
+
+def test_over_long_text_is_422(client, user, app_settings):
+    params = {"designation": "a" * (app_settings.MAX_TEXT_LENGTH + 1)}
+    response = predict(client, user.headers, params)
+    assert response.status_code == 422
+    assert "designation is too long" in response.json()["detail"]
+
+
+# --- batch -----------------------------------------------------------------------------------
+
+
+def batch(
+    client: TestClient,
+    headers: dict[str, str],
+    products: Any,
+    params: dict[str, Any] | None = None,
+) -> Any:
+    return client.post(f"{API}/predict/batch", json=products, headers=headers, params=params)
+
+
+def test_batch_predicts_every_product_in_order_and_stores_them(client, user, db):
+    products: list[dict[str, Any]] = [
+        {"product_id": "p-1", **BOOK},
+        {"product_id": 2, "designation": "Piscine tubulaire ronde 3 m"},
+        {"description": "Manette sans fil pour console de jeux"},
+    ]
+    response = batch(client, user.headers, products, {"limit": 5})
+    assert response.status_code == 200
+    body = response.json()
+    assert [item["product_id"] for item in body] == ["p-1", "2", None]
+    ids = [item["prediction_id"] for item in body]
+    assert response.headers["X-Prediction-Id"] == ",".join(map(str, ids))
+    assert response.headers["X-Model-Name"] == "text"
+    for product, item in zip(products, body, strict=True):
+        assert_prediction_shape(item["categories"], 5)
+        assert_stored(
+            db,
+            item["prediction_id"],
+            results=item["categories"],
+            model_name="text",
+            model_version="1",
+            user_id=user.id,
+            designation=product.get("designation", ""),
+            description=product.get("description", ""),
+            product_id=item["product_id"],
+        )
+    single = predict(client, user.headers, BOOK).json()[:5]
+    assert [r["category_id"] for r in body[0]["categories"]] == [r["category_id"] for r in single]
+    for a, b in zip(body[0]["categories"], single, strict=True):
+        assert a["probabilities"] == pytest.approx(b["probabilities"], rel=1e-4)
+
+
+def test_batch_with_base64_images(client, user, db):
+    jpeg = image_bytes("RGB", (50, 70))
+    products = [{**BOOK, "image": base64.b64encode(jpeg).decode()}]
+    response = batch(client, user.headers, products)
+    assert response.status_code == 200
+    item = response.json()[0]
+    assert_stored(
+        db,
+        item["prediction_id"],
+        results=item["categories"],
+        model_name="text",
+        model_version="1",
+        user_id=user.id,
+        image=jpeg,
+        designation=BOOK["designation"],
+        description=BOOK["description"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("products", "status", "detail"),
+    [
+        ([], 422, "The batch is empty."),
+        ([BOOK, {"designation": ""}], 400, f"Product 1: {NO_DATA}"),
+        (
+            [BOOK, {**BOOK, "image": base64.b64encode(image_bytes("L")).decode()}],
+            400,
+            f"Product 1: {INVALID_FORMAT}",
+        ),
+        ([{**BOOK, "image": "%%%"}], 400, f"Product 0: {INVALID_FORMAT} (invalid base64)"),
+    ],
+)
+def test_batch_errors(client, user, products, status, detail):
+    response = batch(client, user.headers, products)
+    assert response.status_code == status
+    assert response.json() == {"detail": detail}
+
+
+def test_batch_body_must_be_a_list(client, user):
+    assert batch(client, user.headers, {"designation": "x"}).status_code == 422
+    assert batch(client, user.headers, [BOOK], {"limit": 0}).status_code == 400
+
+
+# --- limits (an application with small limits and no model: checks come first) -------------
+
+
+@pytest.fixture(scope="module")
+def small_limits(database_url):
+    settings = make_settings(
+        database_url,
+        MODEL_NAME="absent-model",
+        MAX_UPLOAD_BYTES=20_000,
+        MAX_IMAGE_PIXELS=10_000,
+        MAX_TEXT_LENGTH=50,
+        MAX_BATCH_SIZE=3,
+        MAX_BATCH_BODY_BYTES=100_000,
+    )
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+SHORT = {"designation": "Livre"}
+
+
+def test_image_over_the_byte_limit_is_413(small_limits, user):
+    jpeg = noisy_jpeg((150, 150))
+    assert 20_000 < len(jpeg) < 20_000 + 64 * 1024
+    response = predict(small_limits, user.headers, SHORT, jpeg)
+    assert response.status_code == 413
+    assert "bytes" in response.json()["detail"]
+
+
+def test_body_over_the_request_limit_is_413_json(small_limits, user):
+    jpeg = noisy_jpeg((300, 300))
+    assert len(jpeg) > 20_000 + 64 * 1024
+    response = predict(small_limits, user.headers, SHORT, jpeg)
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body too large: more than 85536 bytes."}
+
+
+def test_streamed_body_over_the_request_limit_is_413_json(small_limits, user):
+    def chunks() -> Iterator[bytes]:
+        for _ in range(20):
+            yield b"x" * 10_000
+
+    response = small_limits.post(
+        f"{API}/predict/",
+        params=SHORT,
+        headers={**user.headers, "Content-Type": "multipart/form-data; boundary=xyz"},
+        content=chunks(),
+    )
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body too large: more than 85536 bytes."}
+
+
+def test_image_over_the_pixel_limit_is_413(small_limits, user):
+    response = predict(small_limits, user.headers, SHORT, image_bytes("RGB", (200, 100)))
+    assert response.status_code == 413
+    assert "20000 pixels" in response.json()["detail"]
+
+
+def test_text_over_the_length_limit_is_422(small_limits, user):
+    response = predict(small_limits, user.headers, {"description": "x" * 51})
+    assert response.status_code == 422
+    assert response.json() == {"detail": "description is too long: 51 characters (maximum 50)."}
+
+
+def test_batch_over_the_count_limit_is_422(small_limits, user):
+    response = batch(small_limits, user.headers, [SHORT] * 4)
+    assert response.status_code == 422
+    assert response.json() == {"detail": "Too many products: 4 (maximum 3)."}
+
+
+def test_batch_body_over_its_limit_is_413(small_limits, user):
+    products = [{"designation": "x", "image": "A" * 60_000}] * 2
+    response = batch(small_limits, user.headers, products)
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body too large: more than 100000 bytes."}
+
+
+def test_batch_body_under_its_limit_may_exceed_the_single_limit(small_limits, user):
+    products = [{"designation": "x", "image": "A" * 30_000}] * 3
+    response = batch(small_limits, user.headers, products)
+    # Past the body limit, each image is checked on its own: 22 500 bytes > 20 000.
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("Product 0: Image too large")
+
+
+def test_valid_input_without_model_is_503(small_limits, user):
+    response = predict(small_limits, user.headers, {"designation": "Livre"})
+    assert response.status_code == 503
+    assert "Train a model" in response.json()["detail"]

@@ -1,0 +1,98 @@
+"""Images through the fusion and image models: real JPEGs, decoded in memory, stored."""
+
+import base64
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from product_classifier.paths import REAL_SAMPLE_DIR
+from tests.conftest import make_settings
+from tests.helpers.models import promote
+from tests.helpers.predictions import assert_stored
+
+API = "/api/v1"
+TEXT = {"designation": "Coussin décoratif en velours", "description": "Housse amovible"}
+
+
+@pytest.fixture(scope="module")
+def jpeg(trained_fusion) -> bytes:
+    """A real product picture: from the Rakuten sample, else from the generated one."""
+    for folder in (REAL_SAMPLE_DIR / "images", trained_fusion.original_dir / "images"):
+        images = sorted(folder.glob("*.jpg"))
+        if images:
+            data: bytes = images[0].read_bytes()
+            return data
+    pytest.fail("No JPEG found in the real or the generated sample")
+
+
+def predict(
+    client: TestClient, headers: dict[str, str], params: dict[str, str], image: bytes | None = None
+) -> Any:
+    files = {"image": ("product.jpg", image, "image/jpeg")} if image is not None else None
+    return client.post(f"{API}/predict/", params=params, headers=headers, files=files)
+
+
+def test_fusion_uses_text_image_or_both(fusion_client, user, db, jpeg, trained_fusion):
+    version = trained_fusion.versions["fusion"][0]
+    answers = {}
+    for label, params, image in (
+        ("text", TEXT, None),
+        ("image", {}, jpeg),
+        ("both", TEXT, jpeg),
+    ):
+        response = predict(fusion_client, user.headers, params, image)
+        assert response.status_code == 200, response.text
+        assert response.headers["X-Model-Name"] == "fusion"
+        assert response.headers["X-Model-Version"] == version
+        answers[label] = response.json()
+        assert_stored(
+            db,
+            int(response.headers["X-Prediction-Id"]),
+            results=answers[label],
+            model_name="fusion",
+            model_version=version,
+            user_id=user.id,
+            image=image,
+            **params,
+        )
+    # The image changes the answer: the model reads it.
+    assert answers["both"] != answers["text"]
+    assert answers["image"] != answers["text"]
+
+
+def test_fusion_batch_with_images(fusion_client, user, db, jpeg):
+    encoded = base64.b64encode(jpeg).decode()
+    products = [
+        {"product_id": "a", "image": encoded},
+        {"product_id": "b", **TEXT, "image": encoded},
+    ]
+    response = fusion_client.post(f"{API}/predict/batch", json=products, headers=user.headers)
+    assert response.status_code == 200
+    single = predict(fusion_client, user.headers, {}, jpeg).json()
+    first = response.json()[0]["categories"]
+    assert [r["category_id"] for r in first] == [r["category_id"] for r in single]
+    for item, product in zip(response.json(), products, strict=True):
+        assert_stored(
+            db,
+            item["prediction_id"],
+            results=item["categories"],
+            model_name="fusion",
+            model_version=response.headers["X-Model-Version"],
+            user_id=user.id,
+            designation=product.get("designation", ""),
+            description=product.get("description", ""),
+            image=jpeg,
+            product_id=product["product_id"],
+        )
+
+
+def test_image_model_is_served_too(database_url, tracking_uri, trained_fusion, user, jpeg):
+    promote("image", trained_fusion.versions["image"][0], "production", tracking_uri)
+    settings = make_settings(database_url, MODEL_NAME="image", MODEL_ALIAS="production")
+    with TestClient(create_app(settings)) as client:
+        response = predict(client, user.headers, {}, jpeg)
+        assert response.status_code == 200
+        assert response.headers["X-Model-Name"] == "image"
+        assert len(response.json()) == 27

@@ -1,0 +1,57 @@
+"""Password hashing and access tokens."""
+
+from datetime import timedelta
+
+import jwt
+import pytest
+
+from app.core.security import (
+    InvalidTokenError,
+    create_access_token,
+    decode_access_token,
+    hash_password,
+    verify_password,
+)
+
+SECRET = "a-secret-key-long-enough-for-hs256-signing"
+
+
+def test_password_hash_round_trip():
+    hashed = hash_password("correct horse")
+    assert hashed.startswith("$argon2")
+    assert verify_password("correct horse", hashed)
+    assert not verify_password("wrong horse", hashed)
+    assert not verify_password("correct horse", None)
+
+
+def test_token_round_trip():
+    token = create_access_token(42, SECRET, timedelta(minutes=5))
+    assert decode_access_token(token, SECRET) == "42"
+
+
+def test_expired_token_refused():
+    token = create_access_token(42, SECRET, timedelta(seconds=-1))
+    with pytest.raises(InvalidTokenError):
+        decode_access_token(token, SECRET)
+
+
+def test_forged_token_refused():
+    token = create_access_token(
+        42, "another-secret-key-long-enough-for-hs256", timedelta(minutes=5)
+    )
+    with pytest.raises(InvalidTokenError):
+        decode_access_token(token, SECRET)
+
+
+def test_token_without_subject_or_expiry_refused():
+    no_sub = jwt.encode({"exp": 9999999999}, SECRET, algorithm="HS256")
+    no_exp = jwt.encode({"sub": "1"}, SECRET, algorithm="HS256")
+    for token in (no_sub, no_exp, "not-a-token"):
+        with pytest.raises(InvalidTokenError):
+            decode_access_token(token, SECRET)
+
+
+def test_unsigned_token_refused():
+    token = jwt.encode({"sub": "1", "exp": 9999999999}, key="", algorithm="none")
+    with pytest.raises(InvalidTokenError):
+        decode_access_token(token, SECRET)

@@ -1,0 +1,138 @@
+"""Serving: no model yet (503), a model registered later, hot reload when the alias moves."""
+
+import logging
+import threading
+import time
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from mlflow.tracking import MlflowClient
+
+from app.main import create_app
+from tests.conftest import make_settings
+from tests.helpers.models import promote
+
+API = "/api/v1"
+PRODUCT = {"designation": "Figurine Dragon Ball Z Goku 18 cm"}
+
+
+def registry(tracking_uri: str) -> MlflowClient:
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+
+def copy_of_text_v1(client: MlflowClient, name: str = "text") -> str:
+    """Register another version of ``name`` with the artifacts of text version 1."""
+    source = client.get_model_version("text", "1")
+    assert source.source is not None
+    if name != "text":
+        client.create_registered_model(name)
+    version = client.create_model_version(name, source=source.source, run_id=source.run_id)
+    return str(version.version)
+
+
+def wait_for(condition, timeout: float = 60.0, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def served_version(client: TestClient) -> str | None:
+    response = client.get(f"{API}/models/current")
+    return response.json()["version"] if response.status_code == 200 else None
+
+
+def test_without_a_registered_model_the_api_starts_and_says_how_to_train(
+    database_url, tracking_uri, trained_text, user
+):
+    name = f"late-{uuid.uuid4().hex[:8]}"
+    settings = make_settings(
+        database_url, MODEL_NAME=name, MODEL_ALIAS="production", MODEL_RELOAD_INTERVAL_SECONDS=0.3
+    )
+    with TestClient(create_app(settings)) as client:
+        assert client.get(f"{API}/health/live").status_code == 200
+        ready = client.get(f"{API}/health/ready")
+        assert ready.status_code == 503
+        assert "no model is loaded" in ready.json()["detail"]
+        for response in (
+            client.post(f"{API}/predict/", params=PRODUCT, headers=user.headers),
+            client.post(f"{API}/predict/batch", json=[PRODUCT], headers=user.headers),
+            client.get(f"{API}/models/current"),
+        ):
+            assert response.status_code == 503
+            detail = response.json()["detail"]
+            assert f"models:/{name}@production" in detail
+            assert f"python -m scripts.train_{name}_model" in detail
+        feedback = client.post(
+            f"{API}/feedback/",
+            json={"product_id": 1, "real_category_id": 10, "pred_category_id": 10},
+            headers=user.headers,
+        )
+        assert feedback.status_code == 400
+
+        # A model registered while the API runs is served without a restart.
+        mlflow = registry(tracking_uri)
+        version = copy_of_text_v1(mlflow, name)
+        mlflow.set_registered_model_alias(name, "production", version)
+        assert wait_for(lambda: served_version(client) == version)
+        response = client.post(f"{API}/predict/", params=PRODUCT, headers=user.headers)
+        assert response.status_code == 200
+        assert response.headers["X-Model-Name"] == name
+        assert client.get(f"{API}/health/ready").status_code == 200
+
+
+@pytest.mark.slow
+def test_hot_reload_when_the_alias_moves(database_url, tracking_uri, trained_text, user, caplog):
+    caplog.set_level(logging.INFO, logger="app.serving.model_server")
+    mlflow = registry(tracking_uri)
+    alias = f"reload-{uuid.uuid4().hex[:6]}"
+    mlflow.set_registered_model_alias("text", alias, "1")
+    next_version = copy_of_text_v1(mlflow)
+    settings = make_settings(
+        database_url, MODEL_NAME="text", MODEL_ALIAS=alias, MODEL_RELOAD_INTERVAL_SECONDS=0.3
+    )
+    with TestClient(create_app(settings)) as client:
+        assert served_version(client) == "1"
+        answers: list[tuple[int, str | None]] = []
+        stop = threading.Event()
+
+        def hammer() -> None:
+            while not stop.is_set():
+                response = client.post(f"{API}/predict/", params=PRODUCT, headers=user.headers)
+                answers.append((response.status_code, response.headers.get("X-Model-Version")))
+
+        thread = threading.Thread(target=hammer)
+        thread.start()
+        try:
+            assert wait_for(lambda: len(answers) >= 3)
+            # The promotion a data scientist runs (the MLflow UI does the same).
+            promote("text", next_version, alias, tracking_uri)
+            assert wait_for(lambda: served_version(client) == next_version)
+            count = len(answers)
+            assert wait_for(lambda: len(answers) >= count + 3)
+        finally:
+            stop.set()
+            thread.join(60)
+        assert {status for status, _ in answers} == {200}
+        versions = [version for _, version in answers]
+        assert versions[0] == "1"
+        assert versions[-1] == next_version
+        # Once swapped, never back.
+        first_new = versions.index(next_version)
+        assert set(versions[first_new:]) == {next_version}
+
+        # A version that cannot load is logged and skipped; the previous one keeps serving.
+        broken = mlflow.create_model_version(
+            "text", source=str(trained_text.root / "no-such-model"), run_id=None
+        )
+        mlflow.set_registered_model_alias("text", alias, str(broken.version))
+        assert wait_for(lambda: "failed to load" in caplog.text)
+        assert f"Version {broken.version} of text failed to load" in caplog.text
+        assert f"still serving text@{alias} (version {next_version})" in caplog.text
+        response = client.post(f"{API}/predict/", params=PRODUCT, headers=user.headers)
+        assert response.status_code == 200
+        assert response.headers["X-Model-Version"] == next_version
+        assert served_version(client) == next_version

@@ -1,0 +1,146 @@
+"""Users: administrators manage accounts, users read and change themselves."""
+
+import uuid
+
+from app.db.crud.users import authenticate, get_user_by_email
+
+API = "/api/v1"
+
+
+def new_email() -> str:
+    return f"{uuid.uuid4().hex[:12]}@example.com"
+
+
+def test_admin_creates_lists_reads_and_updates_a_user(client, admin, db):
+    email = new_email()
+    created = client.post(
+        f"{API}/users/", headers=admin.headers, json={"email": email, "password": "password-1"}
+    )
+    assert created.status_code == 200
+    body = created.json()
+    assert body["email"] == email
+    assert body["is_active"] is True
+    assert body["is_admin"] is False
+    assert "password" not in body
+    assert "hashed_password" not in body
+
+    listed = client.get(f"{API}/users/", headers=admin.headers, params={"limit": 1000})
+    assert email in [u["email"] for u in listed.json()]
+
+    read = client.get(f"{API}/users/{body['id']}", headers=admin.headers)
+    assert read.json() == body
+
+    updated = client.put(
+        f"{API}/users/{body['id']}",
+        headers=admin.headers,
+        json={"full_name": "Jeanne Vendeuse", "is_admin": True, "password": "password-2"},
+    )
+    assert updated.status_code == 200
+    assert updated.json()["full_name"] == "Jeanne Vendeuse"
+    assert updated.json()["is_admin"] is True
+    assert authenticate(db, email, "password-2") is not None
+    assert authenticate(db, email, "password-1") is None
+
+
+def test_duplicate_email_is_refused(client, admin, user):
+    response = client.post(
+        f"{API}/users/",
+        headers=admin.headers,
+        json={"email": user.email, "password": "password-1"},
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The user with this username already exists in the system."
+    }
+
+
+def test_update_to_a_taken_email_is_refused(client, admin, user):
+    response = client.put(
+        f"{API}/users/{admin.id}", headers=admin.headers, json={"email": user.email}
+    )
+    assert response.status_code == 400
+
+
+def test_unknown_user_is_404(client, admin):
+    assert client.get(f"{API}/users/999999", headers=admin.headers).status_code == 404
+    response = client.put(f"{API}/users/999999", headers=admin.headers, json={"full_name": "x"})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "The user with this username does not exist in the system"}
+
+
+def test_invalid_user_payloads_are_422(client, admin):
+    for payload in (
+        {"email": "not-an-email", "password": "password-1"},
+        {"email": new_email(), "password": "short"},
+        {"password": "password-1"},
+    ):
+        response = client.post(f"{API}/users/", headers=admin.headers, json=payload)
+        assert response.status_code == 422, payload
+
+
+def test_user_reads_self_but_not_others(client, user, admin):
+    me = client.get(f"{API}/users/me", headers=user.headers)
+    assert me.status_code == 200
+    assert me.json()["email"] == user.email
+    assert me.json()["is_admin"] is False
+    assert client.get(f"{API}/users/{user.id}", headers=user.headers).status_code == 200
+    other = client.get(f"{API}/users/{admin.id}", headers=user.headers)
+    assert other.status_code == 403
+
+
+def test_user_updates_self_but_cannot_become_admin(client, session_factory, app_settings):
+    from tests.conftest import make_account
+
+    account = make_account(session_factory, app_settings)
+    response = client.put(
+        f"{API}/users/me",
+        headers=account.headers,
+        json={"full_name": "Nouveau Nom", "is_admin": True},
+    )
+    assert response.status_code == 200
+    assert response.json()["full_name"] == "Nouveau Nom"
+    assert response.json()["is_admin"] is False
+    new = new_email()
+    response = client.put(f"{API}/users/me", headers=account.headers, json={"email": new})
+    assert response.json()["email"] == new
+
+
+def test_admin_deactivates_a_user_who_is_then_refused(client, admin, session_factory, app_settings):
+    from tests.conftest import make_account
+
+    account = make_account(session_factory, app_settings)
+    assert client.get(f"{API}/users/me", headers=account.headers).status_code == 200
+    response = client.put(
+        f"{API}/users/{account.id}", headers=admin.headers, json={"is_active": False}
+    )
+    assert response.json()["is_active"] is False
+    assert client.get(f"{API}/users/me", headers=account.headers).status_code == 403
+
+
+def test_open_registration_is_off_by_default(client):
+    response = client.post(
+        f"{API}/users/open", json={"email": new_email(), "password": "password-1"}
+    )
+    assert response.status_code == 403
+
+
+def test_open_registration_when_allowed(database_url, db):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(database_url, MODEL_NAME="absent-model", USERS_OPEN_REGISTRATION=True)
+    email = new_email()
+    with TestClient(create_app(settings)) as open_client:
+        response = open_client.post(
+            f"{API}/users/open", json={"email": email, "password": "password-1"}
+        )
+        assert response.status_code == 200
+        again = open_client.post(
+            f"{API}/users/open", json={"email": email, "password": "password-1"}
+        )
+        assert again.status_code == 400
+    user = get_user_by_email(db, email)
+    assert user is not None
+    assert not user.is_admin
