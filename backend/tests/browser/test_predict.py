@@ -1,0 +1,237 @@
+"""Predict a real product, confirm its category, and the errors sellers can meet."""
+
+import base64
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.models import Feedback, Prediction
+from product_classifier.categories import CATEGORY_CODES, category_name
+from tests.browser.live_api import LiveApi
+from tests.browser.support import MOBILE, Credentials, OpenPage, SampleProduct
+from tests.browser.ui import log_in, screenshot
+from tests.helpers.images import image_bytes
+
+# The first browser test also waits for the session's models to train and the API to load
+# one (minutes on a busy 2-core machine): a larger cap than the suite's default.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+
+DUPLICATE_MESSAGE = (
+    "Un retour a déjà été enregistré pour cette référence de produit avec cette version du "
+    "modèle. Indiquez une autre référence."
+)
+
+
+def _predict(page: Page) -> list[Locator]:
+    """Send the form and wait for the five suggestions."""
+    with page.expect_response("**/api/v1/predict/**") as answer:
+        page.click("#predict-submit")
+    assert answer.value.status == 200, answer.value.text()
+    results = page.locator("#results .result")
+    expect(results).to_have_count(5)
+    return results.all()
+
+
+def _shown_codes(results: list[Locator]) -> list[int]:
+    return [int(result.get_attribute("data-category-id") or "") for result in results]
+
+
+def _stored_prediction(page: Page, sessions: sessionmaker[Session]) -> Prediction:
+    prediction_id = int(page.locator("#results-card").get_attribute("data-prediction-id") or "")
+    with sessions() as session:
+        stored = session.get(Prediction, prediction_id)
+    assert stored is not None
+    return stored
+
+
+def _feedback_rows(sessions: sessionmaker[Session], product_id: int) -> list[Feedback]:
+    with sessions() as session:
+        return list(session.scalars(select(Feedback).where(Feedback.product_id == product_id)))
+
+
+def _shown_percent(result: Locator) -> float:
+    text = result.locator(".result-percent").inner_text()
+    return float(text.replace("\u00a0%", "").replace(",", "."))
+
+
+def test_predict_a_real_product_then_confirm_a_suggestion(
+    open_page: OpenPage,
+    seller_credentials: Credentials,
+    sample_products: list[SampleProduct],
+    browser_sessions: sessionmaker[Session],
+) -> None:
+    product = sample_products[0]
+    page = open_page()
+    log_in(page, seller_credentials.email, seller_credentials.password)
+    page.fill("#designation", product.designation)
+    page.fill("#description", product.description)
+    page.set_input_files("#image-input", product.image_path)
+    expect(page.locator("#image-preview")).to_be_visible()
+    expect(page.locator("#image-name")).to_contain_text(product.image_path.name)
+    page.wait_for_function("document.getElementById('image-preview').naturalWidth > 0")
+    page.fill("#product-id", str(product.product_id))
+    results = _predict(page)
+
+    # What the page shows is what the API stored: same categories, in order, same numbers.
+    stored = _stored_prediction(page, browser_sessions)
+    assert stored.user_id == seller_credentials.id
+    assert stored.designation == product.designation
+    assert stored.image_size_bytes == product.image_path.stat().st_size
+    assert (stored.image_width, stored.image_height) == (500, 500)
+    codes = _shown_codes(results)
+    assert codes == [entry["category_id"] for entry in stored.results][:5]
+    expect(page.locator("#results-card")).to_have_attribute(
+        "data-model-version", stored.model_version
+    )
+    expect(page.locator("#results-model")).to_contain_text(
+        f"Modèle « {stored.model_name} », version {stored.model_version}"
+    )
+    for result, entry in zip(results, stored.results, strict=False):
+        expect(result.locator(".result-name")).to_contain_text(
+            f"{category_name(entry['category_id'])} ({entry['category_id']})"
+        )
+        assert _shown_percent(result) == pytest.approx(entry["probabilities"], abs=0.051)
+        width = result.locator(".bar-fill").evaluate("bar => parseFloat(bar.style.width)")
+        assert width == pytest.approx(entry["probabilities"], abs=1e-3)
+    percents = [_shown_percent(result) for result in results]
+    assert percents == sorted(percents, reverse=True)
+    screenshot(page, "predict-results")
+
+    # The seller picks the second suggestion and confirms it.
+    expect(page.locator("#confirm")).to_be_disabled()
+    results[1].click()
+    expect(results[1]).to_have_attribute("aria-pressed", "true")
+    expect(results[0]).to_have_attribute("aria-pressed", "false")
+    with page.expect_response("**/api/v1/feedback/") as answer:
+        page.click("#confirm")
+    assert answer.value.status == 201
+    expect(page.locator("#feedback-message")).to_have_text(
+        f"Merci ! La catégorie « {category_name(codes[1])} » est enregistrée pour le produit "
+        f"n° {product.product_id}."
+    )
+    expect(page.locator("#confirm")).to_be_disabled()
+    screenshot(page, "predict-confirmed")
+
+    (feedback,) = _feedback_rows(browser_sessions, product.product_id)
+    assert feedback.real_category_id == codes[1]
+    assert feedback.pred_category_id == codes[0]
+    assert feedback.model_version == stored.model_version
+    assert feedback.prediction_id == stored.id
+    assert feedback.user_id == seller_credentials.id
+
+    # The same product and model version cannot be confirmed twice: said in plain words.
+    page.click("#new-product")
+    expect(page.locator("#results-card")).to_be_hidden()
+    expect(page.locator("#dropzone-empty")).to_be_visible()
+    page.fill("#designation", product.designation)
+    page.fill("#product-id", str(product.product_id))
+    results = _predict(page)
+    results[0].click()
+    with page.expect_response("**/api/v1/feedback/") as answer:
+        page.click("#confirm")
+    assert answer.value.status == 400
+    expect(page.locator("#feedback-message .alert-text")).to_have_text(DUPLICATE_MESSAGE)
+    assert len(_feedback_rows(browser_sessions, product.product_id)) == 1
+    screenshot(page, "predict-duplicate-feedback")
+
+
+def test_drop_a_photo_and_pick_another_category_on_a_phone(
+    open_page: OpenPage,
+    seller_credentials: Credentials,
+    sample_products: list[SampleProduct],
+    browser_sessions: sessionmaker[Session],
+) -> None:
+    product = sample_products[1]
+    page = open_page(viewport=MOBILE)
+    log_in(page, seller_credentials.email, seller_credentials.password)
+    page.fill("#designation", product.designation)
+    page.evaluate(
+        """({ name, data }) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, { type: "image/jpeg" }));
+            const zone = document.getElementById("dropzone");
+            for (const type of ["dragenter", "dragover", "drop"]) {
+                zone.dispatchEvent(
+                    new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true })
+                );
+            }
+        }""",
+        {
+            "name": product.image_path.name,
+            "data": base64.b64encode(product.image_path.read_bytes()).decode(),
+        },
+    )
+    expect(page.locator("#image-name")).to_contain_text(product.image_path.name)
+    page.wait_for_function("document.getElementById('image-preview').naturalWidth > 0")
+    codes = _shown_codes(_predict(page))
+    stored = _stored_prediction(page, browser_sessions)
+    assert stored.image_sha256 is not None
+
+    # The full list holds the 27 categories with their French names.
+    options = page.locator("#other-category option[value]:not([value=''])")
+    expect(options).to_have_count(len(CATEGORY_CODES))
+    listed = {int(value) for value in options.evaluate_all("nodes => nodes.map(n => n.value)")}
+    assert listed == set(CATEGORY_CODES)
+    other = next(code for code in CATEGORY_CODES if code not in codes)
+    expect(page.locator(f"#other-category option[value='{other}']")).to_have_text(
+        f"{category_name(other)} ({other})"
+    )
+    page.select_option("#other-category", str(other))
+    expect(page.locator("#results .result[aria-pressed='true']")).to_have_count(0)
+    with page.expect_response("**/api/v1/feedback/") as answer:
+        page.click("#confirm")
+    assert answer.value.status == 201
+    expect(page.locator("#feedback-message")).to_contain_text(category_name(other))
+    screenshot(page, "predict-other-category-mobile")
+
+    # No reference typed: the product is identified by the prediction's id.
+    (feedback,) = _feedback_rows(browser_sessions, stored.id)
+    assert feedback.prediction_id == stored.id
+    assert (feedback.real_category_id, feedback.pred_category_id) == (other, codes[0])
+
+
+def test_refused_images_and_empty_form_are_explained(
+    open_page: OpenPage, seller_credentials: Credentials
+) -> None:
+    page = open_page()
+    log_in(page, seller_credentials.email, seller_credentials.password)
+    message = page.locator("#predict-message")
+
+    page.click("#predict-submit")
+    expect(message).to_have_text("Renseignez au moins la désignation, la description ou une photo.")
+
+    page.fill("#designation", "Lampe de chevet en laiton")
+    cases = [
+        ("photo.png", image_bytes(fmt="PNG"), "image/png", "La photo doit être un fichier JPEG"),
+        ("photo.jpg", image_bytes(fmt="PNG"), "image/jpeg", "Cette photo n'a pas pu être lue"),
+        ("gris.jpg", image_bytes(mode="L"), "image/jpeg", "Cette photo n'a pas pu être lue"),
+    ]
+    for name, data, mime_type, expected in cases:
+        page.set_input_files("#image-input", {"name": name, "mimeType": mime_type, "buffer": data})
+        with page.expect_response("**/api/v1/predict/**") as answer:
+            page.click("#predict-submit")
+        assert answer.value.status == 400, name
+        detail = answer.value.json()["detail"]
+        expect(message.locator(".alert-text")).to_contain_text(expected)
+        expect(message.locator(".detail")).to_have_text(f"Message du serveur : {detail}")
+        expect(page.locator("#results-card")).to_be_hidden()
+    screenshot(page, "predict-bad-image")
+
+
+def test_no_model_yet_is_explained(
+    open_page: OpenPage, live_api_without_model: LiveApi, seller_credentials: Credentials
+) -> None:
+    page = open_page(api=live_api_without_model)
+    log_in(page, seller_credentials.email, seller_credentials.password)
+    page.fill("#designation", "Coffret 3 romans policiers")
+    with page.expect_response("**/api/v1/predict/**") as answer:
+        page.click("#predict-submit")
+    assert answer.value.status == 503
+    expect(page.locator("#predict-message .alert-text")).to_have_text(
+        "Aucun modèle n'est encore disponible pour prédire. Un data scientist doit entraîner un "
+        "modèle et lui donner l'alias « production » ; réessayez ensuite."
+    )
+    screenshot(page, "predict-no-model")
