@@ -1,0 +1,293 @@
+"""The one MLflow python model behind the text, image and fusion models.
+
+The three kinds differ only by configuration (:class:`ServingConfig`): which inputs the Keras
+model takes (TF-IDF text vector, image, presence flags) and the image size. The logged model
+carries its artifacts (the ``.keras`` model, the pickled TF-IDF featurizer when it reads text,
+the JSON configuration) and this package as code, so it loads in a process that has only the
+runtime dependencies.
+
+Rows without any input the model reads (no text for the text model, no image for the image
+model, neither for the fusion model) get uniform probabilities (100/27 % each): the model has no
+information about them, and saying so is more honest than answering from its biases.
+
+Prediction never calls ``keras.Model.predict`` (tens of milliseconds of overhead per call): one
+``tf.function`` with a fixed input signature is traced and warmed up when the model loads.
+"""
+
+import json
+import logging
+import pickle
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.pyfunc.model import PythonModel
+
+from product_classifier.categories import CATEGORY_CODES, NUM_CATEGORIES
+from product_classifier.preprocessing.image import ImageDecodingError, load_rgb_image
+from product_classifier.serving.contract import (
+    Prediction,
+    ProductInput,
+    probabilities_to_predictions,
+)
+from product_classifier.serving.features import (
+    IMAGE_INPUT,
+    IMAGE_PRESENT,
+    TEXT_INPUT,
+    TEXT_PRESENT,
+    image_batch,
+    presence_column,
+    product_documents,
+    text_matrix,
+)
+
+logger = logging.getLogger(__name__)
+
+MODEL_ARTIFACT: Final = "keras_model"
+FEATURIZER_ARTIFACT: Final = "text_featurizer"
+CONFIG_ARTIFACT: Final = "config"
+CONFIG_FORMAT_VERSION: Final = 1
+
+
+@dataclass(frozen=True)
+class ServingConfig:
+    """What distinguishes the three kinds of models at prediction time.
+
+    Attributes:
+        kind: ``text``, ``image`` or ``fusion``.
+        inputs: Names of the Keras model's inputs (see :mod:`product_classifier.serving.features`).
+        image_size: Side of the square images the model reads (``None`` without image input).
+        class_codes: Category code of each output, in order (must be the category table's).
+    """
+
+    kind: str
+    inputs: tuple[str, ...]
+    image_size: int | None = None
+    class_codes: tuple[int, ...] = field(default=CATEGORY_CODES)
+    format_version: int = CONFIG_FORMAT_VERSION
+
+    @property
+    def reads_text(self) -> bool:
+        """Whether the model reads the product text."""
+        return TEXT_INPUT in self.inputs
+
+    @property
+    def reads_image(self) -> bool:
+        """Whether the model reads the product image."""
+        return IMAGE_INPUT in self.inputs
+
+    def to_json(self) -> str:
+        """Serialise to JSON (saved as the model's ``config`` artifact)."""
+        return json.dumps(asdict(self), indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "ServingConfig":
+        """Parse what :meth:`to_json` wrote."""
+        values = json.loads(text)
+        return cls(
+            kind=str(values["kind"]),
+            inputs=tuple(values["inputs"]),
+            image_size=values.get("image_size"),
+            class_codes=tuple(int(code) for code in values["class_codes"]),
+            format_version=int(values.get("format_version", CONFIG_FORMAT_VERSION)),
+        )
+
+
+class InvalidInputError(MlflowException):
+    """A request row cannot be read (e.g. its image path is not a readable image)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, error_code=INVALID_PARAMETER_VALUE)
+
+
+def _run_model(model: Any, batch: Any) -> Any:
+    """Call a Keras model in inference mode (wrapped in a ``tf.function`` per loaded model)."""
+    return model(batch, training=False)
+
+
+def _cell_text(value: object) -> str:
+    """Return a DataFrame cell as text: missing values (None, NaN, NA) become ``""``."""
+    return value if isinstance(value, str) else ""
+
+
+class ProductClassifier(PythonModel):
+    """Generic product classifier: text, image or fusion depending on its configuration.
+
+    Implements :class:`product_classifier.serving.contract.ProductPredictor`.
+    """
+
+    def __init__(self) -> None:
+        self.config: ServingConfig | None = None
+        self._model: Any = None
+        self._featurizer: Any = None
+        self._infer: Any = None
+        self._single_input: str | None = None
+
+    # --- loading -------------------------------------------------------------------------
+
+    def load_context(self, context: Any) -> None:
+        """Load the artifacts of a logged model (called by ``mlflow.pyfunc.load_model``)."""
+        self.load_artifacts(context.artifacts)
+
+    def load_artifacts(self, artifacts: Mapping[str, str]) -> None:
+        """Load the Keras model, the featurizer and the configuration, then warm up.
+
+        Args:
+            artifacts: Local paths by artifact name (:data:`MODEL_ARTIFACT`,
+                :data:`CONFIG_ARTIFACT` and, for models reading text, :data:`FEATURIZER_ARTIFACT`).
+
+        Raises:
+            ValueError: The artifacts do not fit together or not this category table.
+        """
+        import keras  # noqa: PLC0415 - TensorFlow loads with the model, not with this module
+        import tensorflow as tf  # noqa: PLC0415
+
+        config = ServingConfig.from_json(Path(artifacts[CONFIG_ARTIFACT]).read_text("utf-8"))
+        if config.class_codes != CATEGORY_CODES:
+            raise ValueError("The model was trained on another category table than this code's.")
+        model = keras.saving.load_model(artifacts[MODEL_ARTIFACT], compile=False)
+        featurizer = None
+        if config.reads_text:
+            with Path(artifacts[FEATURIZER_ARTIFACT]).open("rb") as file:
+                featurizer = pickle.load(file)  # noqa: S301 - our own artifact
+        specs = {
+            tensor.name: tf.TensorSpec(shape=(None, *tensor.shape[1:]), dtype=tf.float32)
+            for tensor in model.inputs
+        }
+        if set(specs) != set(config.inputs):
+            raise ValueError(
+                f"Model inputs {sorted(specs)} differ from the configured {config.inputs}."
+            )
+
+        # A single-input model takes its tensor as is, not in a dict.
+        single = next(iter(specs)) if len(specs) == 1 else None
+        signature = specs[single] if single is not None else specs
+
+        self.config = config
+        self._model = model
+        self._featurizer = featurizer
+        self._single_input = single
+        # A partial per model: TensorFlow counts traces per Python function, and one trace per
+        # loaded model must not look like retracing when a process loads several models.
+        self._infer = tf.function(partial(_run_model, model), input_signature=[signature])
+        # Trace and run once now, so that the first request is as fast as the next ones.
+        self.predict_probabilities([ProductInput(designation="warm up")])
+        logger.info("Loaded the %s model (inputs: %s).", config.kind, ", ".join(config.inputs))
+
+    @property
+    def keras_model(self) -> Any:
+        """The loaded Keras model (the fusion model reuses text and image models' layers)."""
+        self._loaded_config()
+        return self._model
+
+    @property
+    def featurizer(self) -> Any:
+        """The fitted TF-IDF featurizer (``None`` for a model that does not read text)."""
+        return self._featurizer
+
+    # --- prediction ----------------------------------------------------------------------
+
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> list[Prediction]:
+        """Predict the categories of the rows of a DataFrame (the pyfunc interface).
+
+        Args:
+            context: Unused (artifacts were loaded by :meth:`load_context`).
+            model_input: Columns ``product_id`` (ignored), ``designation``, ``description`` and
+                ``image_path`` (path of a JPEG); any may be missing or empty.
+            params: Unused.
+
+        Returns:
+            For each row, the 27 categories with their probability in percent, highest first.
+
+        Raises:
+            InvalidInputError: An image path does not point to a readable image.
+        """
+        del context, params
+        return self.predict_products(dataframe_products(model_input))
+
+    def predict_products(self, products: Sequence[ProductInput]) -> list[Prediction]:
+        """Predict decoded products in one model call (the API's interface)."""
+        return probabilities_to_predictions(self.predict_probabilities(products))
+
+    def predict_probabilities(self, products: Sequence[ProductInput]) -> npt.NDArray[np.float64]:
+        """Return the ``(n, 27)`` probabilities of products, computed in one model call."""
+        config = self._loaded_config()
+        if not products:
+            return np.zeros((0, NUM_CATEGORIES), dtype=np.float64)
+        has_text = [product.has_text for product in products]
+        has_image = [product.image is not None for product in products]
+        batch = self.features(products)
+        model_input = batch[self._single_input] if self._single_input is not None else batch
+        probabilities = np.asarray(self._infer(model_input), dtype=np.float64)
+        informative = np.array(
+            [
+                (config.reads_text and text) or (config.reads_image and image)
+                for text, image in zip(has_text, has_image, strict=True)
+            ]
+        )
+        probabilities[~informative] = 1.0 / NUM_CATEGORIES
+        return probabilities
+
+    def features(self, products: Sequence[ProductInput]) -> dict[str, npt.NDArray[np.float32]]:
+        """Build the Keras model's input batch for products (text, image, presence flags)."""
+        config = self._loaded_config()
+        batch: dict[str, npt.NDArray[np.float32]] = {}
+        if config.reads_text:
+            documents = product_documents(
+                [product.designation for product in products],
+                [product.description for product in products],
+            )
+            batch[TEXT_INPUT] = text_matrix(self._featurizer, documents).toarray()
+        if config.reads_image:
+            if config.image_size is None:
+                raise ValueError("An image model needs an image size in its configuration.")
+            batch[IMAGE_INPUT] = image_batch(
+                [product.image for product in products], config.image_size
+            )
+        if TEXT_PRESENT in config.inputs:
+            batch[TEXT_PRESENT] = presence_column([product.has_text for product in products])
+        if IMAGE_PRESENT in config.inputs:
+            batch[IMAGE_PRESENT] = presence_column(
+                [product.image is not None for product in products]
+            )
+        return batch
+
+    def _loaded_config(self) -> ServingConfig:
+        if self.config is None:
+            raise RuntimeError("The model is not loaded: call load_artifacts() first.")
+        return self.config
+
+
+def dataframe_products(frame: pd.DataFrame) -> list[ProductInput]:
+    """Read request rows into products, loading each non-empty ``image_path``.
+
+    Raises:
+        InvalidInputError: An image path does not point to a readable image.
+    """
+
+    def column(name: str) -> list[str]:
+        if name not in frame.columns:
+            return [""] * len(frame)
+        return [_cell_text(value) for value in frame[name].tolist()]
+
+    products = []
+    for designation, description, image_path in zip(
+        column("designation"), column("description"), column("image_path"), strict=True
+    ):
+        image = None
+        if image_path.strip():
+            try:
+                image = load_rgb_image(Path(image_path.strip()))
+            except ImageDecodingError as error:
+                raise InvalidInputError(str(error)) from None
+        products.append(ProductInput(designation=designation, description=description, image=image))
+    return products

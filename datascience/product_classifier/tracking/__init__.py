@@ -1,0 +1,1 @@
+"""MLflow side of training: tracking store, experiments, logged models and the model registry."""

@@ -1,0 +1,73 @@
+"""Point MLflow at the configured store and create one experiment per model kind."""
+
+import logging
+from typing import Final
+from urllib.parse import urlparse
+
+import mlflow
+from mlflow.tracking import MlflowClient
+
+from product_classifier.settings import PlatformSettings, get_platform_settings
+
+logger = logging.getLogger(__name__)
+
+REMOTE_SCHEMES: Final = frozenset({"http", "https", "databricks"})
+"""Tracking URIs whose server chooses where artifacts go."""
+
+
+def configure_tracking(settings: PlatformSettings | None = None) -> str:
+    """Point MLflow (tracking and registry) at the configured store and return its URI."""
+    return (settings or get_platform_settings()).configure_mlflow()
+
+
+def uses_local_artifacts(settings: PlatformSettings) -> bool:
+    """Tell whether this process chooses the artifact location (no tracking server does)."""
+    return urlparse(settings.tracking_uri).scheme not in REMOTE_SCHEMES
+
+
+def experiment_name(kind: str) -> str:
+    """Return the experiment of a model kind: ``text-model``, ``image-model``, ``fusion-model``."""
+    return f"{kind}-model"
+
+
+def ensure_experiment(kind: str, settings: PlatformSettings | None = None) -> str:
+    """Return the id of the model kind's experiment, creating it on first use.
+
+    With a database store (the embedded SQLite one or any database URI) the experiment gets an
+    explicit artifact location under ``settings.mlflow_artifacts_dir``, so artifacts never land
+    in a ``mlruns`` folder of the current directory; a tracking server chooses its own.
+
+    Args:
+        kind: ``text``, ``image`` or ``fusion``.
+        settings: Platform settings (read from the environment when omitted).
+
+    Returns:
+        The experiment id.
+    """
+    settings = settings or get_platform_settings()
+    client = MlflowClient()
+    name = experiment_name(kind)
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        if experiment.lifecycle_stage == "deleted":
+            client.restore_experiment(experiment.experiment_id)
+        return str(experiment.experiment_id)
+    artifact_location = None
+    if uses_local_artifacts(settings):
+        folder = settings.mlflow_artifacts_dir / name
+        folder.mkdir(parents=True, exist_ok=True)
+        artifact_location = folder.resolve().as_uri()
+    experiment_id = client.create_experiment(
+        name, artifact_location=artifact_location, tags={"model_kind": kind}
+    )
+    logger.info(
+        "Created the MLflow experiment %r (%s).", name, artifact_location or "server default"
+    )
+    return str(experiment_id)
+
+
+def set_experiment(kind: str, settings: PlatformSettings | None = None) -> str:
+    """Create the kind's experiment if needed and make it the active one; return its id."""
+    experiment_id = ensure_experiment(kind, settings)
+    mlflow.set_experiment(experiment_id=experiment_id)
+    return experiment_id

@@ -1,0 +1,1 @@
+"""Training shared by the text, image and fusion models: one pipeline, the differences as tasks."""

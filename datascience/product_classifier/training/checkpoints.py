@@ -1,0 +1,137 @@
+"""Checkpoints of a training run in ``--output-dir`` and the state needed to resume it.
+
+``checkpoints/last.keras`` is saved after every epoch, ``checkpoints/best.keras`` whenever the
+validation accuracy improves, and ``checkpoints/state.json`` records where the run stands (phase,
+epoch, best score, early-stopping patience used, MLflow run). Running the same command again
+after an interruption resumes from ``last.keras``; a finished run's checkpoints are replaced.
+"""
+
+import json
+import logging
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Final
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_DIR: Final = "checkpoints"
+STATE_VERSION: Final = 1
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """Where a training run writes in its output folder."""
+
+    output_dir: Path
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """Folder of the checkpoints and of the resume state."""
+        return self.output_dir / CHECKPOINT_DIR
+
+    @property
+    def last_checkpoint(self) -> Path:
+        """Model after the latest epoch (what a resumed run starts from)."""
+        return self.checkpoint_dir / "last.keras"
+
+    @property
+    def best_checkpoint(self) -> Path:
+        """Model of the epoch with the best validation accuracy so far."""
+        return self.checkpoint_dir / "best.keras"
+
+    @property
+    def state(self) -> Path:
+        """Resume state (JSON)."""
+        return self.checkpoint_dir / "state.json"
+
+    @property
+    def history(self) -> Path:
+        """Per-epoch metrics written by the CSV logger."""
+        return self.output_dir / "history.csv"
+
+    @property
+    def tensorboard_dir(self) -> Path:
+        """TensorBoard logs (``tensorboard --logdir`` this folder)."""
+        return self.output_dir / "tensorboard"
+
+    @property
+    def model(self) -> Path:
+        """The finished (served) Keras model."""
+        return self.output_dir / "model.keras"
+
+    def clear(self) -> None:
+        """Remove what a previous run left (checkpoints, history, TensorBoard logs)."""
+        shutil.rmtree(self.checkpoint_dir, ignore_errors=True)
+        shutil.rmtree(self.tensorboard_dir, ignore_errors=True)
+        self.history.unlink(missing_ok=True)
+
+
+@dataclass
+class TrainingState:
+    """Where a training run stands, saved after every epoch.
+
+    Attributes:
+        kind: Model kind of the run.
+        dataset_dir: Dataset folder it trains on.
+        run_id: Its MLflow run.
+        phases: Names of its training phases, in order.
+        phase: Index of the current phase.
+        phase_start_epoch: First (global, 0-based) epoch of the current phase.
+        epoch: Last finished epoch (-1 before the first one).
+        best: Best validation accuracy so far, over all phases.
+        phase_best: Best validation accuracy of the current phase (early stopping).
+        wait: Epochs without improvement in the current phase (early stopping).
+        phase_done: Whether the current phase has finished.
+        completed: Whether the whole run (evaluation and registration included) has finished.
+    """
+
+    kind: str
+    dataset_dir: str
+    run_id: str
+    phases: list[str] = field(default_factory=list)
+    phase: int = 0
+    phase_start_epoch: int = 0
+    epoch: int = -1
+    best: float | None = None
+    phase_best: float | None = None
+    wait: int = 0
+    phase_done: bool = False
+    completed: bool = False
+    version: int = STATE_VERSION
+
+    def save(self, path: Path) -> None:
+        """Write the state atomically (a crash never leaves half a file)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+        temporary.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> "TrainingState | None":
+        """Read a saved state, or ``None`` when there is none or it cannot be read."""
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+            state = cls(**values)
+        except (OSError, ValueError, TypeError):
+            return None
+        return state if state.version == STATE_VERSION else None
+
+
+def resumable_state(files: RunFiles, kind: str, dataset_dir: Path) -> TrainingState | None:
+    """Return the state of an interrupted run of the same kind and dataset, if there is one."""
+    state = TrainingState.load(files.state)
+    if state is None or not files.last_checkpoint.is_file():
+        return None
+    if state.completed:
+        logger.info("The run in %s has finished: starting a new one.", files.output_dir)
+        return None
+    if state.kind != kind or Path(state.dataset_dir) != Path(dataset_dir).resolve():
+        logger.warning(
+            "The checkpoints in %s belong to a %s run on %s: starting a new run.",
+            files.output_dir,
+            state.kind,
+            state.dataset_dir,
+        )
+        return None
+    return state

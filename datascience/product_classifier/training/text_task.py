@@ -1,0 +1,62 @@
+"""The text model's part of training: TF-IDF featurizer fitted on the training rows, dense head."""
+
+import logging
+import pickle
+from dataclasses import dataclass
+from typing import Any
+
+from product_classifier.models.text import build_text_featurizer, build_text_model
+from product_classifier.serving.features import TEXT_INPUT, product_documents, text_matrix
+from product_classifier.serving.pyfunc import ServingConfig
+from product_classifier.training.checkpoints import RunFiles
+from product_classifier.training.data import Rows, SplitData
+from product_classifier.training.inputs import ModelInputs
+from product_classifier.training.task import MAIN_VIEW, BuiltModel, LabelledInputs, PreparedTraining
+
+logger = logging.getLogger(__name__)
+
+TRAIN_PHASE = "train"
+
+
+def documents(rows: Rows) -> list[str]:
+    """Return the raw text of each row as the featurizer reads it."""
+    return product_documents(rows.X["designation"].tolist(), rows.X["description"].tolist())
+
+
+@dataclass(frozen=True)
+class TextTask:
+    """Train the text model on the dataset's CSV files (no images needed)."""
+
+    kind: str = "text"
+
+    def prepare(self, data: SplitData, files: RunFiles, batch_size: int) -> PreparedTraining:
+        """Fit the featurizer on the training rows and vectorise every split."""
+        del batch_size
+        featurizer = build_text_featurizer()
+        featurizer.fit(documents(data.train))
+        featurizer_path = files.output_dir / "text_featurizer.pkl"
+        with featurizer_path.open("wb") as file:
+            pickle.dump(featurizer, file)
+
+        def labelled(rows: Rows) -> LabelledInputs:
+            matrix = text_matrix(featurizer, documents(rows)).tocsr()
+            return LabelledInputs(ModelInputs({TEXT_INPUT: matrix}), rows.labels)
+
+        train = labelled(data.train)
+        input_dim = int(train.inputs.columns[TEXT_INPUT].shape[1])
+        logger.info("TF-IDF vocabulary: %d features.", input_dim)
+
+        def build() -> BuiltModel:
+            model: Any = build_text_model(input_dim)
+            return BuiltModel(model, [TRAIN_PHASE])
+
+        return PreparedTraining(
+            train=train,
+            validation=labelled(data.validation),
+            test_views={MAIN_VIEW: labelled(data.test)},
+            build=build,
+            setups={TRAIN_PHASE: None},
+            serving_config=ServingConfig(kind=self.kind, inputs=(TEXT_INPUT,)),
+            featurizer_path=featurizer_path,
+            params={"text_features": input_dim},
+        )

@@ -1,0 +1,226 @@
+"""Unit tests of the training building blocks: splits, inputs, model builders, checkpoints state."""
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from PIL import Image
+
+from product_classifier.categories import NUM_CATEGORIES
+from product_classifier.models.fusion import (
+    IMAGE_EMBEDDING,
+    TEXT_EMBEDDING,
+    build_fusion_head,
+    build_fusion_model,
+    feature_extractor,
+    modality_dropout,
+)
+from product_classifier.models.image import (
+    BACKBONE_LAYER,
+    FINE_TUNE_PHASE,
+    FULL_PHASE,
+    HEAD_PHASE,
+    IMAGE_FEATURES_LAYER,
+    WeightsError,
+    build_backbone,
+    build_image_model,
+    image_training_phases,
+    phase_names,
+)
+from product_classifier.serving.features import (
+    IMAGE_INPUT,
+    IMAGE_PRESENT,
+    TEXT_INPUT,
+    TEXT_PRESENT,
+    image_batch,
+)
+from product_classifier.training.checkpoints import RunFiles, TrainingState, resumable_state
+from product_classifier.training.data import validation_positions
+from product_classifier.training.inputs import (
+    ImagePaths,
+    ModelInputs,
+    concatenate,
+    encode_labels,
+    make_dataset,
+)
+
+
+def test_validation_split_is_stratified_seeded_and_keeps_single_rows_in_fit() -> None:
+    codes = pd.Series([10] * 20 + [40] * 7 + [50] * 2 + [60] * 1)
+    fit, validation = validation_positions(codes, fraction=0.15, seed=1)
+    assert set(fit).isdisjoint(validation)
+    assert sorted([*fit, *validation]) == list(range(len(codes)))
+    held_out = codes.iloc[validation].value_counts().to_dict()
+    assert held_out == {10: 3, 40: 1, 50: 1}  # round(0.15 x 20), at least one, never all
+    assert 29 in fit  # the single row of category 60 is never held out
+    again_fit, again_validation = validation_positions(codes, fraction=0.15, seed=1)
+    assert np.array_equal(validation, again_validation)
+    assert np.array_equal(fit, again_fit)
+
+
+def test_make_dataset_densifies_sparse_text_and_reads_images(tmp_path) -> None:
+    image_path = tmp_path / "red.jpg"
+    Image.new("RGB", (40, 20), (200, 0, 0)).save(image_path)
+    matrix = sp.csr_matrix(np.array([[0.0, 1.0, 0.0], [2.0, 0.0, 3.0]], dtype=np.float32))
+    inputs = ModelInputs({TEXT_INPUT: matrix, IMAGE_INPUT: ImagePaths((str(image_path), ""), 16)})
+    labels = encode_labels(np.array([0, 5], dtype=np.int32), one_hot=False)
+    features, batch_labels = next(iter(make_dataset(inputs, labels, batch_size=8)))
+    assert np.allclose(features[TEXT_INPUT].numpy(), matrix.toarray())
+    images = features[IMAGE_INPUT].numpy()
+    assert images.shape == (2, 16, 16, 3)
+    # The training reader gives what the serving code gives for the same image.
+    served = image_batch([Image.open(image_path), None], 16)
+    assert np.array_equal(images, served)
+    assert batch_labels.numpy().tolist() == [0, 5]
+
+
+def test_single_input_datasets_yield_bare_tensors_and_one_hot_labels() -> None:
+    inputs = ModelInputs({TEXT_INPUT: np.ones((3, 4), dtype=np.float32)})
+    labels = encode_labels(np.array([1, 2, 3], dtype=np.int32), one_hot=True)
+    features, batch_labels = next(iter(make_dataset(inputs, labels, batch_size=2)))
+    assert features.shape == (2, 4)
+    assert batch_labels.shape == (2, NUM_CATEGORIES)
+
+
+def test_concatenate_stacks_every_column_kind() -> None:
+    part = ModelInputs(
+        {
+            "dense": np.zeros((2, 1), dtype=np.float32),
+            "sparse": sp.csr_matrix(np.eye(2, dtype=np.float32)),
+            "images": ImagePaths(("a.jpg", ""), 32),
+        }
+    )
+    stacked = concatenate([part, part])
+    assert len(stacked) == 4
+    assert stacked.columns["sparse"].shape == (4, 2)
+    assert stacked.columns["images"].paths == ("a.jpg", "", "a.jpg", "")
+    with pytest.raises(ValueError, match="differ in length"):
+        ModelInputs({"a": np.zeros(2), "b": np.zeros(3)})
+
+
+def test_image_model_layers_and_phases_follow_the_weights() -> None:
+    backbone = build_backbone(32, "none")
+    assert not backbone.pretrained
+    assert phase_names(backbone) == [FULL_PHASE]
+    model = build_image_model(32, backbone, augmentation=True)
+    assert model.get_layer(IMAGE_FEATURES_LAYER).output.shape[-1] == 1280
+    assert model.outputs[0].shape[-1] == NUM_CATEGORIES
+    setups = image_training_phases()
+    setups[HEAD_PHASE](model)
+    assert not model.get_layer(BACKBONE_LAYER).trainable
+    setups[FINE_TUNE_PHASE](model)
+    assert model.get_layer(BACKBONE_LAYER).trainable
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-5)
+
+
+def test_backbone_loads_a_local_weights_file(tmp_path) -> None:
+    source = build_backbone(32, "none")
+    path = tmp_path / "backbone.weights.h5"
+    source.model.save_weights(path)
+    loaded = build_backbone(32, str(path))
+    assert loaded.pretrained
+    assert phase_names(loaded) == [HEAD_PHASE, FINE_TUNE_PHASE]
+    for expected, actual in zip(
+        source.model.get_weights(), loaded.model.get_weights(), strict=True
+    ):
+        assert np.array_equal(expected, actual)
+    with pytest.raises(WeightsError, match="neither"):
+        build_backbone(32, str(tmp_path / "missing.weights.h5"))
+
+
+def test_imagenet_weights_fall_back_to_random_with_one_warning(caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="product_classifier.models.image"):
+        backbone = build_backbone(32, "imagenet")
+    if backbone.pretrained:  # a machine with internet access downloaded them
+        assert backbone.weights == "imagenet"
+        return
+    warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "continuing from random weights" in warnings[0].getMessage()
+    assert backbone.weights == "none"
+
+
+def _tiny_encoders() -> tuple[Any, Any]:
+    import keras
+
+    text_in = keras.Input((5,), name=TEXT_INPUT)
+    text_out = keras.layers.Dense(NUM_CATEGORIES, activation="softmax")(
+        keras.layers.Dense(4, activation="relu", name="text_features")(text_in)
+    )
+    image_in = keras.Input((32, 32, 3), name=IMAGE_INPUT)
+    image_out = keras.layers.Dense(NUM_CATEGORIES, activation="softmax")(
+        keras.layers.GlobalAveragePooling2D(name=IMAGE_FEATURES_LAYER)(image_in)
+    )
+    text_model = keras.Model(text_in, text_out)
+    image_model = keras.Model(image_in, image_out)
+    return (
+        feature_extractor(text_model, "text_features", "text_encoder"),
+        feature_extractor(image_model, IMAGE_FEATURES_LAYER, "image_encoder"),
+    )
+
+
+def test_fusion_gates_a_missing_modality_off() -> None:
+    text_encoder, image_encoder = _tiny_encoders()
+    head = build_fusion_head(4, 3)
+    fusion = build_fusion_model(text_encoder, image_encoder, head)
+    rng = np.random.default_rng(0)
+    text = rng.random((2, 5)).astype(np.float32)
+    image = rng.random((2, 32, 32, 3)).astype(np.float32) * 255
+    no_image = {
+        TEXT_INPUT: text,
+        IMAGE_INPUT: image,
+        TEXT_PRESENT: np.ones((2, 1), np.float32),
+        IMAGE_PRESENT: np.zeros((2, 1), np.float32),
+    }
+    other_image = dict(no_image, **{IMAGE_INPUT: np.zeros_like(image)})
+    # With the image flag at 0 the image content cannot change the answer.
+    assert np.allclose(fusion.predict_on_batch(no_image), fusion.predict_on_batch(other_image))
+    with_image = dict(no_image, **{IMAGE_PRESENT: np.ones((2, 1), np.float32)})
+    assert not np.allclose(fusion.predict_on_batch(no_image), fusion.predict_on_batch(with_image))
+    assert not text_encoder.trainable
+    assert not image_encoder.trainable
+
+
+def test_modality_dropout_hides_at_most_one_modality() -> None:
+    import tensorflow as tf
+
+    rows = 4000
+    text_present = np.ones((rows, 1), np.float32)
+    image_present = np.ones((rows, 1), np.float32)
+    image_present[:1000] = 0.0  # rows without image keep their text
+    features = {
+        TEXT_EMBEDDING: tf.zeros((rows, 2)),
+        IMAGE_EMBEDDING: tf.zeros((rows, 2)),
+        TEXT_PRESENT: tf.constant(text_present),
+        IMAGE_PRESENT: tf.constant(image_present),
+    }
+    dropped, _ = modality_dropout(0.25, 0.25)(features, tf.zeros(rows))
+    text = dropped[TEXT_PRESENT].numpy().ravel()
+    image = dropped[IMAGE_PRESENT].numpy().ravel()
+    assert np.all(text + image >= 1)
+    assert np.all(text[:1000] == 1)
+    assert 0.2 < 1 - text[1000:].mean() < 0.3
+    assert 0.2 < 1 - image[1000:].mean() < 0.3
+
+
+def test_resumable_state_only_for_an_unfinished_run_of_the_same_kind_and_data(tmp_path) -> None:
+    files = RunFiles(tmp_path / "out")
+    dataset = tmp_path / "dataset"
+    assert resumable_state(files, "text", dataset) is None
+    state = TrainingState("text", str(dataset.resolve()), "run-1", phases=["train"], epoch=3)
+    state.save(files.state)
+    assert resumable_state(files, "text", dataset) is None  # no checkpoint yet
+    files.last_checkpoint.write_bytes(b"checkpoint")
+    resumed = resumable_state(files, "text", dataset)
+    assert resumed is not None
+    assert resumed.epoch == 3
+    assert resumable_state(files, "image", dataset) is None
+    assert resumable_state(files, "text", tmp_path / "other") is None
+    state.completed = True
+    state.save(files.state)
+    assert resumable_state(files, "text", dataset) is None
+    files.clear()
+    assert not files.checkpoint_dir.exists()
