@@ -2,7 +2,10 @@
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix="ds-tests-home-"))
 os.environ.setdefault("KERAS_HOME", str(_SESSION_HOME / "keras"))
@@ -13,3 +16,23 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Never write into the developer's real state folder from a test.
 os.environ["STATE_DIR"] = str(_SESSION_HOME / "state")
 os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+from product_classifier.settings import get_platform_settings  # noqa: E402 - after the env setup
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _restore_mlflow_tracking() -> Iterator[None]:
+    """Give every test module the session's tracking store back when it ends.
+
+    ``mlflow.set_tracking_uri`` also writes ``MLFLOW_TRACKING_URI`` into the environment, which
+    the platform settings then read: without this, one module's temporary store would leak into
+    the next module's training runs.
+    """
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    if previous is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = previous
+    get_platform_settings.cache_clear()
+    get_platform_settings().configure_mlflow()
