@@ -1,0 +1,1 @@
+"""Model architectures and their featurizers: text, image and fusion."""

@@ -1,0 +1,153 @@
+"""Text featurizer and Keras text model: pickling, layer names, shapes and a tiny real fit."""
+
+import io
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+from product_classifier.categories import NUM_CATEGORIES
+from product_classifier.models.text import (
+    TEXT_FEATURES_LAYER,
+    TEXT_MODEL_DEFAULTS,
+    TEXT_OUTPUT_LAYER,
+    build_text_featurizer,
+    build_text_model,
+    featurize,
+)
+from product_classifier.preprocessing.text import clean_text, product_text
+
+_CORPUS = [
+    product_text(
+        "Chaise en bois <strong>massif</strong>", "<p>Chaise de cuisine &eacute;l&eacute;gante</p>"
+    ),
+    product_text("Table basse en chêne", "Table de salon<br />pieds en métal 120 cm"),
+    product_text("Poupée mannequin", "Poupée avec robe rose et accessoires"),
+    product_text("Peluche ours brun", None),
+    product_text("Jeu de société familial", "Plateau, dés et 4 pions &amp;eacute;"),
+    product_text("Piscine hors sol ronde", "Piscine tubulaire 3,05 m avec pompe et bâche"),
+]
+
+
+def _pickled_globals(data: bytes) -> set[str]:
+    """Return the modules a pickle refers to (what must be importable to load it)."""
+    modules: set[str] = set()
+
+    class RecordingUnpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            modules.add(module)
+            return super().find_class(module, name)
+
+    RecordingUnpickler(io.BytesIO(data)).load()
+    return modules
+
+
+def test_featurizer_outputs_bounded_float32_features():
+    featurizer = build_text_featurizer()
+    features = featurizer.fit_transform(_CORPUS)
+    assert scipy.sparse.issparse(features)
+    assert features.dtype == np.float32
+    assert features.shape[0] == len(_CORPUS)
+    dense = featurize(featurizer, ["Chaise en bois", "", None])
+    assert isinstance(dense, np.ndarray)
+    assert dense.dtype == np.float32
+    assert dense.shape == (3, features.shape[1])
+    assert not dense[1].any()
+    assert not dense[2].any()
+    defaults = TEXT_MODEL_DEFAULTS
+    assert defaults.word_max_features + defaults.char_max_features <= 50_000
+
+
+def test_featurizer_vocabulary_is_cleaned_text():
+    featurizer = build_text_featurizer()
+    featurizer.fit(_CORPUS)
+    word_vocabulary = set(featurizer.named_transformers["word"].vocabulary_)
+    assert {"chais", "bois", "poup", "piscin"} <= word_vocabulary
+    # ("de" may remain: it is the stem of "dés", dice, not the stop word.)
+    leftovers = {"strong", "br", "eacute", "amp", "en", "et", "la", "les"} & word_vocabulary
+    assert not leftovers
+    assert clean_text("de la et en pour les") == ""
+    assert not any(any(char.isdigit() for char in term) for term in word_vocabulary)
+    char_vocabulary = featurizer.named_transformers["char"].vocabulary_
+    # Character n-grams keep numbers on purpose (model numbers such as "ps4"), never HTML.
+    assert not any(any(char in term for char in "<>&;") for term in char_vocabulary)
+
+
+def test_featurizer_pickles_and_round_trips_identically(tmp_path: Path):
+    featurizer = build_text_featurizer()
+    featurizer.fit(_CORPUS)
+    data = pickle.dumps(featurizer)
+    restored = pickle.loads(data)
+    texts = [*_CORPUS, "Chaise inconnue <br> 42", ""]
+    expected = featurizer.transform(texts)
+    actual = restored.transform(texts)
+    assert (expected != actual).nnz == 0
+    # Only runtime libraries and the cleaning module are needed to load it (no lambdas, no
+    # training code).
+    allowed = ("sklearn", "numpy", "scipy", "builtins", "copyreg", "_codecs", "collections")
+    modules = _pickled_globals(data)
+    assert "product_classifier.preprocessing.text" in modules
+    assert all(
+        m.startswith(allowed) or m == "product_classifier.preprocessing.text" for m in modules
+    )
+
+    # A fresh interpreter loads it and gets the very same features.
+    path = tmp_path / "featurizer.pkl"
+    path.write_bytes(data)
+    script = (
+        "import pickle, sys, numpy as np;"
+        "f = pickle.loads(open(sys.argv[1], 'rb').read());"
+        "np.save(sys.argv[2], f.transform(sys.argv[3:]).toarray())"
+    )
+    output = tmp_path / "features.npy"
+    subprocess.run(
+        [sys.executable, "-c", script, str(path), str(output), *texts[:3]],
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    np.testing.assert_array_equal(np.load(output), expected[:3].toarray())
+
+
+def test_model_has_named_layers_and_27_probabilities():
+    model = build_text_model(50, hidden_units=16, dropout=0.1)
+    assert model.get_layer(TEXT_FEATURES_LAYER).name == "text_features"
+    assert model.get_layer(TEXT_OUTPUT_LAYER).name == "text_output"
+    assert model.get_layer("text_features").units == 16
+    assert model.input_shape == (None, 50)
+    assert model.output_shape == (None, NUM_CATEGORIES)
+    assert model.optimizer is not None
+    probabilities = np.asarray(model.predict_on_batch(np.zeros((3, 50), dtype=np.float32)))
+    assert probabilities.shape == (3, NUM_CATEGORIES)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_tiny_fit_learns_separable_classes():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    vocabulary = {
+        0: "livre roman auteur chapitre",
+        7: "poupée peluche jouet enfant",
+        23: "piscine pompe bâche filtration",
+    }
+    rng = np.random.default_rng(0)
+    texts: list[str] = []
+    labels: list[int] = []
+    for label, words in vocabulary.items():
+        for _ in range(12):
+            picked = rng.choice(words.split(), size=2, replace=False)
+            texts.append(product_text(" ".join(picked), "produit de qualité"))
+            labels.append(label)
+    featurizer = build_text_featurizer()
+    features = featurize(featurizer.fit(texts), texts)
+    model = build_text_model(features.shape[1], hidden_units=16)
+    model.fit(features, np.array(labels), epochs=25, batch_size=8, verbose=0)
+    queries = ["roman et chapitre", "peluche pour enfant", "pompe de piscine"]
+    predicted = np.asarray(model.predict_on_batch(featurize(featurizer, queries))).argmax(axis=1)
+    assert predicted.tolist() == [0, 7, 23]
