@@ -82,7 +82,8 @@ def test_requests_and_predictions_are_counted(client, user, admin, trained_text)
         assert delta("predictions_total", **labels) == expected
 
     served = {"model_name": "text", "model_version": version, "model_alias": "production"}
-    assert value(after, "model_served", **served) == 1
+    # One per model server of this process serving it (the test session runs several apps).
+    assert value(after, "model_served", **served) >= 1
     load = value(after, "model_load_duration_seconds", model_name="text", model_version=version)
     assert 0 < load < 120
 

@@ -195,9 +195,18 @@ class ModelServer:
                     error,
                 )
                 return False
+            replaced = self._current
             self._current = loaded
             seconds = time.perf_counter() - started
-            record_model_load(loaded.name, loaded.version, loaded.alias, seconds)
+            record_model_load(
+                loaded.name,
+                loaded.version,
+                loaded.alias,
+                seconds,
+                replaced=None
+                if replaced is None
+                else (replaced.name, replaced.version, replaced.alias),
+            )
             logger.info("Now serving %s, loaded in %.1f s.", loaded.label, seconds)
             return True
 

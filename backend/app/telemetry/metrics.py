@@ -9,7 +9,7 @@ In-process metrics (this module):
   probable category returned;
 - ``model_load_duration_seconds{model_name, model_version}``: how long loading the served
   version took;
-- ``model_served{model_name, model_version, model_alias}``: 1 for the version being served,
+- ``model_served{model_name, model_version, model_alias}``: model servers serving the version (1),
   0 for versions served earlier by this process.
 
 From the database at scrape time (:class:`FeedbackCollector`): ``model_feedback_total``,
@@ -93,12 +93,10 @@ MODEL_LOAD_DURATION: Final = Gauge(
 )
 MODEL_SERVED: Final = Gauge(
     "model_served",
-    "1 for the model version being served, 0 for versions this process served before.",
+    "Model servers of this process serving the version: 1 while served, 0 once replaced.",
     ["model_name", "model_version", "model_alias"],
     multiprocess_mode="livemax",
 )
-
-_served_labels: list[tuple[str, str, str]] = []
 
 if MULTIPROCESS_DIR:
     # Live gauges of a worker that exits must not count any more.
@@ -111,14 +109,32 @@ def record_predictions(model_name: str, model_version: str, categories: Iterable
         PREDICTIONS.labels(model_name, model_version, str(category)).inc()
 
 
-def record_model_load(model_name: str, model_version: str, alias: str, seconds: float) -> None:
-    """Record that this process now serves ``model_version``, loaded in ``seconds``."""
+def record_model_load(
+    model_name: str,
+    model_version: str,
+    alias: str,
+    seconds: float,
+    replaced: tuple[str, str, str] | None = None,
+) -> None:
+    """Record that a model server of this process now serves ``model_version``.
+
+    ``model_served`` counts the model servers of the process serving each version: 1 for the
+    version an API process serves, 0 once it has been replaced.
+
+    Args:
+        model_name: Registered model name.
+        model_version: Version now served.
+        alias: Alias it was loaded through.
+        seconds: Load time.
+        replaced: ``(name, version, alias)`` of the version the same model server served before.
+    """
     MODEL_LOAD_DURATION.labels(model_name, model_version).set(seconds)
-    for labels in _served_labels:
-        MODEL_SERVED.labels(*labels).set(0)
     labels = (model_name, model_version, alias)
-    MODEL_SERVED.labels(*labels).set(1)
-    _served_labels.append(labels)
+    if replaced == labels:
+        return
+    if replaced is not None:
+        MODEL_SERVED.labels(*replaced).dec()
+    MODEL_SERVED.labels(*labels).inc()
 
 
 def route_template(scope: Scope) -> str:
