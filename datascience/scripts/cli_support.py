@@ -5,17 +5,9 @@ import logging
 from pathlib import Path
 
 from product_classifier.paths import resolve_from_root
+from product_classifier.training.cli import positive_int
 
-
-def positive_int(text: str) -> int:
-    """Parse a strictly positive integer argument."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+__all__ = ["configure_logging", "positive_int", "root_path", "share"]
 
 
 def share(text: str) -> float:

@@ -10,9 +10,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from product_classifier.paths import resolve_from_root
+from product_classifier.preprocessing.image import DEFAULT_IMAGE_SIZE
 from product_classifier.training.cli import positive_int, run_training_cli, training_parser
-
-DEFAULT_IMAGE_SIZE = 224
 
 if TYPE_CHECKING:
     from product_classifier.training.image_task import ImageTask
