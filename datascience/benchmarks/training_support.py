@@ -12,6 +12,7 @@ from pathlib import Path
 from product_classifier.data.creation import CreationOptions, create_datasets
 from product_classifier.data.sample_generator import write_sample_dataset
 from product_classifier.settings import get_platform_settings
+from product_classifier.training.cli import REFIT_BY_DEFAULT
 from product_classifier.training.fusion_task import FusionTask
 from product_classifier.training.image_task import ImageTask
 from product_classifier.training.pipeline import TrainingOptions, TrainingResult, run_training
@@ -73,6 +74,7 @@ def train_three_models(
             train_patience=plan.patience,
             epochs=plan.epochs,
             verbose=2,
+            refit=kind == REFIT_BY_DEFAULT,  # as the training CLIs do by default
         )
         params = {
             "benchmark": "generated sample",

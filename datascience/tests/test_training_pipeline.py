@@ -239,6 +239,19 @@ def test_validation_rows_come_from_the_training_split_only(trained) -> None:
     assert int(params["test_rows"]) == len(data.test)
 
 
+def test_text_model_is_refitted_on_training_and_validation_rows(trained) -> None:
+    data = load_split_data(trained.dataset)
+    state = json.loads((trained.output / "text" / "checkpoints" / "state.json").read_text())
+    assert 1 <= state["best_epochs"]["train"] <= 2
+    text_run = _version_run("text")
+    assert text_run.data.params["refit"] == "True"
+    assert text_run.data.metrics["refit_epochs"] == state["best_epochs"]["train"]
+    assert text_run.data.metrics["refit_rows"] == len(data.train) + len(data.validation)
+    image_run = _version_run("image")
+    assert image_run.data.params["refit"] == "False"
+    assert "refit_epochs" not in image_run.data.metrics
+
+
 # --- promotion ------------------------------------------------------------------------------
 
 
@@ -607,6 +620,8 @@ def test_help_describes_every_argument(capsys) -> None:
             "--epochs",
             "--set-staging",
             "--registered-model",
+            "--refit",
+            "--no-refit",
         ],
         train_image_model: ["--no-data-augmentation", "--image-size", "--weights"],
         train_fusion_model: ["--text-model-uri", "--image-model-uri"],

@@ -46,6 +46,7 @@ from product_classifier.training.inputs import (
     encode_labels,
     make_dataset,
 )
+from product_classifier.training.runner import refit_phases
 
 
 def test_validation_split_is_stratified_seeded_and_keeps_single_rows_in_fit() -> None:
@@ -224,3 +225,37 @@ def test_resumable_state_only_for_an_unfinished_run_of_the_same_kind_and_data(tm
     assert resumable_state(files, "text", dataset) is None
     files.clear()
     assert not files.checkpoint_dir.exists()
+
+
+def test_refit_trains_each_phase_for_its_best_epochs_and_skips_phases_that_never_improved() -> None:
+    import keras
+    import tensorflow as tf
+
+    inputs = keras.Input(shape=(4,))
+    model = keras.Model(inputs, keras.layers.Dense(NUM_CATEGORIES, activation="softmax")(inputs))
+    set_up: list[tuple[str, int]] = []
+
+    def setup(name: str) -> Any:
+        def compile_for_phase(model: Any) -> None:
+            # The phase name and the steps the previous phase took.
+            optimizer = getattr(model, "optimizer", None)
+            previous = 0 if optimizer is None else int(optimizer.iterations)
+            set_up.append((name, previous))
+            model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+
+        return compile_for_phase
+
+    state = TrainingState("image", "/data", "run", phases=["head", "fine_tune", "last"])
+    state.best_epochs = {"head": 3, "last": 2}
+    rows = tf.data.Dataset.from_tensor_slices(
+        (np.zeros((8, 4), np.float32), np.zeros(8, np.int32))
+    ).batch(8)  # one step per epoch
+    refitted = refit_phases(
+        model,
+        state,
+        setups={name: setup(name) for name in state.phases},
+        train=rows,
+        verbose=0,
+    )
+    assert set_up == [("head", 0), ("last", 3)]
+    assert int(refitted.optimizer.iterations) == 2  # the last phase's fresh optimizer: 2 epochs

@@ -50,7 +50,9 @@ class StateWriter(keras.callbacks.Callback):  # type: ignore[misc]
         state = self._state
         state.epoch = epoch
         if score is not None and (state.best is None or float(score) > state.best):
+            # Same rule as the best checkpoint: a new best over all phases.
             state.best = float(score)
+            state.best_epochs[state.phases[state.phase]] = epoch - state.phase_start_epoch + 1
         best = self._stopping.best
         state.phase_best = None if best is None else float(best)
         state.wait = int(self._stopping.wait)

@@ -16,7 +16,7 @@ from typing import Final
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_DIR: Final = "checkpoints"
-STATE_VERSION: Final = 1
+STATE_VERSION: Final = 2
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,8 @@ class TrainingState:
         phase_best: Best validation accuracy of the current phase (early stopping).
         wait: Epochs without improvement in the current phase (early stopping).
         phase_done: Whether the current phase has finished.
+        best_epochs: Epochs of each phase up to the best checkpoint (a phase that never
+            improved on the best score is absent): what a refit trains.
         completed: Whether the whole run (evaluation and registration included) has finished.
     """
 
@@ -97,6 +99,7 @@ class TrainingState:
     phase_best: float | None = None
     wait: int = 0
     phase_done: bool = False
+    best_epochs: dict[str, int] = field(default_factory=dict)
     completed: bool = False
     version: int = STATE_VERSION
 

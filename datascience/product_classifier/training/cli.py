@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from product_classifier.training.task import TrainingTask
 
 EXIT_INPUT_ERROR = 1
+REFIT_BY_DEFAULT = "text"
+"""The kind that refits by default: it trains in seconds and gains from 15% more rows."""
 
 
 def positive_int(text: str) -> int:
@@ -87,6 +89,17 @@ def training_parser(kind: str, description: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--set-staging", action="store_true", help="give the new model version the 'staging' alias"
     )
+    refit_by_default = kind == REFIT_BY_DEFAULT
+    parser.add_argument(
+        "--refit",
+        action=argparse.BooleanOptionalAction,
+        default=refit_by_default,
+        help="once early stopping has chosen the number of epochs, train a new model on the "
+        "training and validation rows for that many epochs and register it instead of the best "
+        "checkpoint (best_val_accuracy then describes the checkpoint; default: "
+        + ("on" if refit_by_default else f"off, it doubles the training time of the {kind} model")
+        + ")",
+    )
     parser.add_argument(
         "--registered-model",
         default=kind,
@@ -131,6 +144,7 @@ def run_training_cli(
             set_staging=args.set_staging,
             registered_model=args.registered_model,
             verbose=1 if sys.stdout.isatty() else 2,
+            refit=args.refit,
         )
         params = {**vars(args), "output_dir": options.output_dir}
         result = run_training(task, options, params)

@@ -16,6 +16,7 @@ from typing import Any
 
 import keras
 import mlflow
+import numpy as np
 from mlflow.data.pandas_dataset import from_pandas
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
@@ -33,8 +34,8 @@ from product_classifier.training.evaluation import (
     plot_history,
     write_reports,
 )
-from product_classifier.training.inputs import encode_labels, make_dataset, predict
-from product_classifier.training.runner import FitSettings, fit_phases
+from product_classifier.training.inputs import concatenate, encode_labels, make_dataset, predict
+from product_classifier.training.runner import FitSettings, fit_phases, refit_phases
 from product_classifier.training.task import MAIN_VIEW, PreparedTraining, TrainingTask
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ class TrainingOptions:
         set_staging: Give the new version the ``staging`` alias.
         registered_model: Registered model receiving the version (default: the kind).
         verbose: Keras progress output (0 silent, 1 progress bar, 2 one line per epoch).
+        refit: Once early stopping has chosen the epochs, train a new model on the training
+            and validation rows for those epochs and serve it instead of the best checkpoint.
     """
 
     input_dir: Path
@@ -63,6 +66,7 @@ class TrainingOptions:
     set_staging: bool = False
     registered_model: str | None = None
     verbose: int = 1
+    refit: bool = False
 
 
 @dataclass(frozen=True)
@@ -215,6 +219,28 @@ def run_training(
         return result
 
 
+def _refit(
+    prepared: PreparedTraining, state: TrainingState, options: TrainingOptions, *, one_hot: bool
+) -> Any:
+    """Train a new model on the training and validation rows for the best epochs found."""
+    rows = concatenate([prepared.train.inputs, prepared.validation.inputs])
+    labels = np.concatenate([prepared.train.labels, prepared.validation.labels])
+    dataset = make_dataset(
+        rows,
+        encode_labels(labels, one_hot),
+        options.batch_size,
+        shuffle=True,
+        transform=prepared.train_transform,
+    )
+    return refit_phases(
+        prepared.build().model,
+        state,
+        setups=prepared.setups,
+        train=dataset,
+        verbose=options.verbose,
+    )
+
+
 def _train_and_register(
     *,
     prepared: PreparedTraining,
@@ -249,12 +275,15 @@ def _train_and_register(
             epochs=options.epochs, patience=options.train_patience, verbose=options.verbose
         ),
     )
-    served = prepared.finalize(best)
-    served.save(files.model)
-
     metrics: dict[str, float] = {"epochs_trained": float(state.epoch + 1)}
     if state.best is not None:
         metrics["best_val_accuracy"] = state.best
+    if options.refit:
+        best = _refit(prepared, state, options, one_hot=one_hot)
+        metrics["refit_epochs"] = float(sum(state.best_epochs.values()))
+        metrics["refit_rows"] = float(len(prepared.train) + len(prepared.validation))
+    served = prepared.finalize(best)
+    served.save(files.model)
     artifacts: list[Path] = []
     for view, labelled in prepared.test_views.items():
         probabilities = predict(served, labelled.inputs, options.batch_size)

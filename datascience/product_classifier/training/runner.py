@@ -121,3 +121,39 @@ def fit_phases(
         state.save(files.state)
         model = keras.saving.load_model(files.best_checkpoint)
     return model
+
+
+def refit_phases(
+    model: Any,
+    state: TrainingState,
+    *,
+    setups: Mapping[str, PhaseSetup | None],
+    train: Any,
+    verbose: int,
+) -> Any:
+    """Train a new ``model`` on more rows for the epochs that gave the best checkpoint.
+
+    Each phase runs ``state.best_epochs[phase]`` epochs without validation, checkpoints or early
+    stopping (the number of epochs was chosen on the validation rows, which ``train`` now
+    holds); a phase that never improved the best score is skipped, as the best checkpoint did.
+
+    Args:
+        model: A new model, as built for the first training.
+        state: State of the finished training (its ``best_epochs``).
+        setups: Set-up function of each phase name (``None``: keep the model's compilation).
+        train: Dataset of ``(features, labels)`` batches: training and validation rows.
+        verbose: Keras progress output.
+
+    Returns:
+        The refitted model.
+    """
+    for name in state.phases:
+        epochs = state.best_epochs.get(name, 0)
+        if epochs == 0:
+            continue
+        setup = setups[name]
+        if setup is not None:
+            setup(model)
+        logger.info("Refit, phase %s: %d epochs on training and validation rows.", name, epochs)
+        model.fit(train, epochs=epochs, verbose=verbose, shuffle=False)
+    return model
