@@ -22,6 +22,7 @@ check "mypy datascience" bash -c 'cd datascience && uv run --no-sync mypy .'
 check "mypy backend" bash -c 'cd backend && uv run --no-sync mypy .'
 check "pytest datascience" bash -c 'cd datascience && uv run --no-sync pytest "$@"' _ "$@"
 ensure_chromium
+ensure_compose_validator
 check "pytest backend" bash -c 'cd backend && uv run --no-sync pytest "$@"' _ "$@"
 
 if [ "${#failed[@]}" -ne 0 ]; then

@@ -41,19 +41,36 @@ sync_environment() {
         die "uv sync failed (is uv.lock up to date? run 'uv lock')."
 }
 
-# Install Chromium for the browser tests (backend/tests/browser) when it is missing and we can.
-ensure_chromium() {
-    if [ -x /usr/bin/chromium ]; then
+# Install a Debian package when the program it provides is missing and we can (root + apt-get).
+# Best effort: a failure is a warning; the tests that need the program say why they skip.
+APT_UPDATED=""
+ensure_apt_package() {
+    local program="$1" package="$2" purpose="$3"
+    if [ -x "$program" ]; then
         return
     fi
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-        step "Installing Chromium for the browser tests"
-        if apt-get update -qq && apt-get install -y -qq chromium; then
+        step "Installing $package for $purpose"
+        if { [ -n "$APT_UPDATED" ] || apt-get update -qq; } &&
+            APT_UPDATED=1 && apt-get install -y -qq "$package" >/dev/null; then
             return
         fi
-        echo "warning: could not install chromium with apt-get; browser tests will be skipped." >&2
+        echo "warning: could not install $package with apt-get; $purpose will be skipped." >&2
     else
-        echo "note: /usr/bin/chromium is missing and we are not root (or have no apt-get):" \
-            "browser tests will be skipped (they fail under CI=true)." >&2
+        echo "note: $program is missing and we are not root (or have no apt-get):" \
+            "$purpose will be skipped." >&2
     fi
+}
+
+# Chromium for the browser tests (backend/tests/browser; they fail under CI=true without it).
+ensure_chromium() {
+    ensure_apt_package /usr/bin/chromium chromium "the browser tests"
+}
+
+# Compose v1 (Debian's docker-compose) validates docker-compose.yaml where no v2 plugin exists.
+ensure_compose_validator() {
+    if docker compose version >/dev/null 2>&1; then
+        return
+    fi
+    ensure_apt_package /usr/bin/docker-compose docker-compose "the docker-compose.yaml validation"
 }
