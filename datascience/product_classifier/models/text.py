@@ -34,7 +34,7 @@ early stopping cost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -124,34 +124,27 @@ def build_text_featurizer(
         A scikit-learn ``FeatureUnion`` (parts ``word`` and ``char``) whose ``transform`` gives a
         scipy sparse float32 matrix.
     """
-    parts: list[tuple[str, TfidfVectorizer]] = [
-        (
-            "word",
-            TfidfVectorizer(
-                preprocessor=clean_text,
-                lowercase=False,
-                ngram_range=word_ngram_range,
-                max_features=word_max_features,
-                sublinear_tf=sublinear_tf,
-                dtype=np.float32,
-            ),
+
+    def tfidf(preprocessor: Callable[[object], str], **options: Any) -> TfidfVectorizer:
+        return TfidfVectorizer(
+            preprocessor=preprocessor,
+            lowercase=False,
+            sublinear_tf=sublinear_tf,
+            dtype=np.float32,
+            **options,
         )
+
+    parts = [
+        ("word", tfidf(clean_text, ngram_range=word_ngram_range, max_features=word_max_features))
     ]
     if char_max_features > 0:
-        parts.append(
-            (
-                "char",
-                TfidfVectorizer(
-                    analyzer="char_wb",
-                    preprocessor=normalize_text_keeping_numbers,
-                    lowercase=False,
-                    ngram_range=char_ngram_range,
-                    max_features=char_max_features,
-                    sublinear_tf=sublinear_tf,
-                    dtype=np.float32,
-                ),
-            )
+        char = tfidf(
+            normalize_text_keeping_numbers,
+            analyzer="char_wb",
+            ngram_range=char_ngram_range,
+            max_features=char_max_features,
         )
+        parts.append(("char", char))
     return FeatureUnion(parts)
 
 

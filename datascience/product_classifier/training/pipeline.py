@@ -36,7 +36,12 @@ from product_classifier.training.evaluation import (
 )
 from product_classifier.training.inputs import concatenate, encode_labels, make_dataset, predict
 from product_classifier.training.runner import FitSettings, fit_phases, refit_phases
-from product_classifier.training.task import MAIN_VIEW, PreparedTraining, TrainingTask
+from product_classifier.training.task import (
+    MAIN_VIEW,
+    LabelledInputs,
+    PreparedTraining,
+    TrainingTask,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -223,21 +228,29 @@ def _refit(
     prepared: PreparedTraining, state: TrainingState, options: TrainingOptions, *, one_hot: bool
 ) -> Any:
     """Train a new model on the training and validation rows for the best epochs found."""
-    rows = concatenate([prepared.train.inputs, prepared.validation.inputs])
-    labels = np.concatenate([prepared.train.labels, prepared.validation.labels])
-    dataset = make_dataset(
-        rows,
-        encode_labels(labels, one_hot),
-        options.batch_size,
-        shuffle=True,
-        transform=prepared.train_transform,
+    rows = LabelledInputs(
+        concatenate([prepared.train.inputs, prepared.validation.inputs]),
+        np.concatenate([prepared.train.labels, prepared.validation.labels]),
     )
     return refit_phases(
         prepared.build().model,
         state,
         setups=prepared.setups,
-        train=dataset,
+        train=_training_dataset(prepared, rows, options, one_hot=one_hot),
         verbose=options.verbose,
+    )
+
+
+def _training_dataset(
+    prepared: PreparedTraining, rows: LabelledInputs, options: TrainingOptions, *, one_hot: bool
+) -> Any:
+    """Batches of ``rows`` as the model trains on them: reshuffled, with the task's transform."""
+    return make_dataset(
+        rows.inputs,
+        encode_labels(rows.labels, one_hot),
+        options.batch_size,
+        shuffle=True,
+        transform=prepared.train_transform,
     )
 
 
@@ -252,13 +265,7 @@ def _train_and_register(
     registered_model: str,
 ) -> TrainingResult:
     one_hot = _uses_one_hot_labels(model)
-    train = make_dataset(
-        prepared.train.inputs,
-        encode_labels(prepared.train.labels, one_hot),
-        options.batch_size,
-        shuffle=True,
-        transform=prepared.train_transform,
-    )
+    train = _training_dataset(prepared, prepared.train, options, one_hot=one_hot)
     validation = make_dataset(
         prepared.validation.inputs,
         encode_labels(prepared.validation.labels, one_hot),
