@@ -5,6 +5,7 @@ recent predictions of one model version (default: the one being served) with the
 the data it was trained on; see :mod:`app.monitoring.drift` for the statistics and thresholds.
 """
 
+from dataclasses import dataclass
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -12,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from app.api.deps import ModelServerDep, SessionDep, SettingsDep, require_admin
 from app.monitoring.drift import MIN_PREDICTIONS
 from app.monitoring.quality import frequent_errors, last_days, quality_by_version
-from app.monitoring.reference import reference_cache
+from app.monitoring.reference import Reference, reference_cache
 from app.monitoring.service import drift_report, monitoring_report, resolve_version
 from app.schemas.common import ErrorResponse
 from app.schemas.monitoring import DriftReport, ErrorsReport, MonitoringReport, QualityReport
@@ -42,28 +43,40 @@ NOT_FOUND: Final[dict[int | str, dict[str, object]]] = {
 }
 
 
-def _model(
+@dataclass(frozen=True)
+class MonitoredModel:
+    """The model version a drift or report route looks at, and its training-data profile."""
+
+    name: str
+    version: str
+    reference: Reference
+
+
+def monitored_model(
     server: ModelServerDep,
     settings: SettingsDep,
     session: SessionDep,
-    model_name: str | None,
-    model_version: str | None,
-) -> tuple[str, str]:
+    model_name: NameQuery = None,
+    model_version: VersionQuery = None,
+) -> MonitoredModel:
     """The (name, version) asked for, else the served one, the alias's or the last predicted."""
     served = server.current
     name = model_name or (served.name if served else settings.MODEL_NAME)
-    if model_version:
-        return name, model_version
-    if served is not None and served.name == name:
-        return name, served.version
-    version = resolve_version(session, server.tracking_uri, name, settings.MODEL_ALIAS)
+    version = model_version
+    if not version and served is not None and served.name == name:
+        version = served.version
+    if not version:
+        version = resolve_version(session, server.tracking_uri, name, settings.MODEL_ALIAS)
     if version is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
             detail=f"No version of model {name!r} is served, registered as "
             f"{name}@{settings.MODEL_ALIAS} or found in the predictions: pass model_version.",
         )
-    return name, version
+    return MonitoredModel(name, version, reference_cache(server.tracking_uri).get(name, version))
+
+
+MonitoredModelDep = Annotated[MonitoredModel, Depends(monitored_model)]
 
 
 @router.get("/quality")
@@ -91,11 +104,8 @@ def get_errors(
 def get_drift(
     *,
     session: SessionDep,
-    server: ModelServerDep,
-    settings: SettingsDep,
+    model: MonitoredModelDep,
     days: DaysQuery = DEFAULT_DAYS,
-    model_name: NameQuery = None,
-    model_version: VersionQuery = None,
     min_predictions: MinPredictionsQuery = MIN_PREDICTIONS,
 ) -> DriftReport:
     """Recent predictions against the training data of a model version (default: served).
@@ -105,10 +115,13 @@ def get_drift(
     labels (PSI, threshold 0.2). `drift_detected` is true when one is past its threshold with at
     least `min_predictions` predictions in the window.
     """
-    name, version = _model(server, settings, session, model_name, model_version)
-    reference = reference_cache(server.tracking_uri).get(name, version)
     return drift_report(
-        session, reference, name, version, last_days(days), min_predictions=min_predictions
+        session,
+        model.reference,
+        model.name,
+        model.version,
+        last_days(days),
+        min_predictions=min_predictions,
     )
 
 
@@ -116,11 +129,8 @@ def get_drift(
 def get_report(
     *,
     session: SessionDep,
-    server: ModelServerDep,
-    settings: SettingsDep,
+    model: MonitoredModelDep,
     days: DaysQuery = DEFAULT_DAYS,
-    model_name: NameQuery = None,
-    model_version: VersionQuery = None,
     min_predictions: MinPredictionsQuery = MIN_PREDICTIONS,
     limit: Annotated[int, Query(ge=1, le=100, description="Error pairs listed.")] = 10,
 ) -> MonitoringReport:
@@ -128,13 +138,11 @@ def get_report(
 
     `python -m scripts.monitoring_report` (from backend/) writes the same as an HTML page.
     """
-    name, version = _model(server, settings, session, model_name, model_version)
-    reference = reference_cache(server.tracking_uri).get(name, version)
     return monitoring_report(
         session,
-        reference,
-        name,
-        version,
+        model.reference,
+        model.name,
+        model.version,
         last_days(days),
         min_predictions=min_predictions,
         errors_limit=limit,
