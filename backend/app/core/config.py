@@ -13,6 +13,7 @@ from pydantic import EmailStr, Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 from sqlalchemy.engine import URL
 
+from app.core.secret_key import development_secret_key
 from product_classifier.settings import PlatformSettings
 
 DEFAULT_SECRET = "changethis"  # noqa: S105 - the placeholder that must never reach production
@@ -31,7 +32,8 @@ class Settings(PlatformSettings):
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     SECRET_KEY: str = DEFAULT_SECRET
-    """Key signing the JWT access tokens (HS256)."""
+    """Key signing the JWT access tokens (HS256). In development the placeholder (``changethis``
+    or empty) stands for a random key made at the first start (:meth:`with_signing_key`)."""
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60 * 24 * 8, gt=0)
     BACKEND_CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Origins allowed by CORS: a comma-separated list or a JSON list."""
@@ -91,12 +93,27 @@ class Settings(PlatformSettings):
         if self.TARGET_ENV == "development":
             return self
         for name in ("SECRET_KEY", "FIRST_ADMINUSER_PASSWORD"):
-            if getattr(self, name) == DEFAULT_SECRET:
+            value = getattr(self, name)
+            if value in (DEFAULT_SECRET, ""):
                 raise ValueError(
-                    f'{name} is "{DEFAULT_SECRET}": set a secret value for TARGET_ENV='
-                    f"{self.TARGET_ENV}."
+                    f'{name} is "{value}": set a secret value for TARGET_ENV={self.TARGET_ENV}.'
                 )
         return self
+
+    @property
+    def has_placeholder_secret(self) -> bool:
+        """Whether ``SECRET_KEY`` is still the placeholder (``changethis`` or empty)."""
+        return self.SECRET_KEY in (DEFAULT_SECRET, "")
+
+    def with_signing_key(self) -> Self:
+        """Return settings whose ``SECRET_KEY`` can sign tokens.
+
+        In development a placeholder key is replaced by the random key of
+        ``$STATE_DIR/secret_key``, created on first use; any other key is kept as it is.
+        """
+        if self.TARGET_ENV != "development" or not self.has_placeholder_secret:
+            return self
+        return self.model_copy(update={"SECRET_KEY": development_secret_key(self.STATE_DIR)})
 
     @property
     def database_url(self) -> str:
