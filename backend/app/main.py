@@ -15,10 +15,12 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.formparsers import MultiPartParser
 
 from app.api.body_limit import BodySizeLimitMiddleware
 from app.api.v1.router import TAGS_METADATA, api_router
+from app.api.v1.routes.public import is_online
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.db.session import create_db_engine, create_session_factory
@@ -80,19 +82,22 @@ def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_D
     Returns:
         The application; its lifespan connects to the database and loads the model.
     """
-    settings = settings or get_settings()
+    settings = (settings or get_settings()).with_signing_key()
     configure_logging(settings.LOG_LEVEL)
     # Keep uploads in memory: Starlette spools files over 1 MiB to disk otherwise. The body
     # limits below cap how much can arrive.
     MultiPartParser.spool_max_size = max(
         MultiPartParser.spool_max_size, settings.max_predict_body_bytes
     )
-    app = FastAPI(
+    # /docs and /redoc with the Swagger UI and ReDoc files of the fastapi-offline package:
+    # they work without internet (no CDN). No validator badge: it would call swagger.io.
+    app = FastAPIOffline(
         title=settings.PROJECT_NAME,
         description=DESCRIPTION,
         version="1.0.0",
         openapi_tags=TAGS_METADATA,
         lifespan=lifespan,
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.settings = settings
     app.add_exception_handler(Exception, unexpected_error_handler)
@@ -106,6 +111,8 @@ def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_D
             expose_headers=["X-Model-Name", "X-Model-Version", "X-Prediction-Id"],
         )
     app.include_router(api_router, prefix=settings.API_V1_STR)
+    # The API's root answers without its trailing slash too (the link start.sh prints).
+    app.add_api_route(settings.API_V1_STR, is_online, methods=["GET"], include_in_schema=False)
     app.add_middleware(
         BodySizeLimitMiddleware,
         default_limit=settings.max_predict_body_bytes,

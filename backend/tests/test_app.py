@@ -1,5 +1,6 @@
 """The application shell: online check, categories, docs, JSON errors, CORS, the web page."""
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
@@ -13,6 +14,33 @@ def test_online_check_touches_the_database(client, app_settings):
     response = client.get(f"{API}/")
     assert response.status_code == 200
     assert response.json() == f"API {app_settings.PROJECT_NAME} is online!"
+
+
+def test_api_root_answers_without_its_trailing_slash(client, app_settings):
+    # The link start.sh and the README print.
+    response = client.get(API, follow_redirects=False)
+    assert response.status_code == 200
+    assert response.json() == f"API {app_settings.PROJECT_NAME} is online!"
+    assert API not in client.get("/openapi.json").json()["paths"], "an alias, not a new route"
+
+
+@pytest.mark.parametrize(
+    ("page", "assets"),
+    [
+        ("/docs", ["swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"]),
+        ("/redoc", ["redoc.standalone.js", "favicon.png"]),
+    ],
+)
+def test_docs_pages_load_their_assets_from_the_api(client, page, assets):
+    html = client.get(page).text
+    assert "http://" not in html
+    assert "https://" not in html, "no CDN: the pages must work offline"
+    for asset in assets:
+        url = f"/static-offline-docs/{asset}"
+        assert url in html
+        response = client.get(url)
+        assert response.status_code == 200
+        assert len(response.content) > 1000
 
 
 def test_categories_come_from_the_category_table(client):
