@@ -7,6 +7,8 @@ extend :class:`PlatformSettings`, so the MLflow and state-folder settings are de
 import os
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +27,10 @@ class PlatformSettings(BaseSettings):
     """Git-ignored folder holding databases, the MLflow store, datasets, models and logs."""
     MLFLOW_TRACKING_URI: str = ""
     """Any MLflow tracking URI; empty means the embedded SQLite store under ``STATE_DIR``."""
+    MLFLOW_ARTIFACT_ROOT: str = ""
+    """Where experiments created here keep their artifacts (a folder, or a URI such as
+    ``s3://bucket/path``); empty: beside a SQLite store (its folder's ``artifacts/``), else
+    ``STATE_DIR/mlflow/artifacts``. A tracking server (``http://...``) always chooses its own."""
     MODEL_NAME: str = "fusion"
     MODEL_ALIAS: str = "production"
     MLFLOW_PORT: int = 5000
@@ -41,8 +47,34 @@ class PlatformSettings(BaseSettings):
 
     @property
     def mlflow_artifacts_dir(self) -> Path:
-        """Artifact root used for experiments created by this project."""
+        """Artifact folder of the experiments created here (see :attr:`artifact_root_is_local`).
+
+        ``MLFLOW_ARTIFACT_ROOT`` when set (relative paths from the repository root); else the
+        ``artifacts/`` folder beside the SQLite file of the tracking store, so that the
+        artifacts follow a store kept elsewhere; else ``STATE_DIR/mlflow/artifacts``.
+        """
+        root = self.MLFLOW_ARTIFACT_ROOT
+        if root.startswith("file:"):
+            return Path(url2pathname(urlparse(root).path))
+        if root:
+            return resolve_from_root(root)
+        database = sqlite_file(self.tracking_uri)
+        if database is not None:
+            return database.parent / "artifacts"
         return self.mlflow_dir / "artifacts"
+
+    @property
+    def artifact_root_is_local(self) -> bool:
+        """Whether the artifact root is a folder of this machine (not ``s3://``, ``gs://``...)."""
+        root = self.MLFLOW_ARTIFACT_ROOT
+        return "://" not in root or root.startswith("file:")
+
+    @property
+    def mlflow_artifact_root(self) -> str:
+        """The artifact root as MLflow takes it: a ``file://`` URI, or the configured URI."""
+        if not self.artifact_root_is_local:
+            return self.MLFLOW_ARTIFACT_ROOT
+        return self.mlflow_artifacts_dir.resolve().as_uri()
 
     @property
     def tracking_uri(self) -> str:
@@ -57,10 +89,23 @@ class PlatformSettings(BaseSettings):
 
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         if not self.MLFLOW_TRACKING_URI:
-            self.mlflow_artifacts_dir.mkdir(parents=True, exist_ok=True)
+            self.mlflow_dir.mkdir(parents=True, exist_ok=True)
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.tracking_uri)
         return self.tracking_uri
+
+
+def sqlite_file(tracking_uri: str) -> Path | None:
+    """Return the database file of a ``sqlite:///`` tracking URI (``None`` for other URIs).
+
+    ``sqlite:///relative.db`` is relative to the current folder, as SQLite reads it;
+    ``sqlite:////absolute.db`` is absolute. Query parameters are ignored.
+    """
+    prefix = "sqlite:///"
+    if not tracking_uri.startswith(prefix):
+        return None
+    path = tracking_uri.removeprefix(prefix).split("?", 1)[0]
+    return Path(path).absolute() if path and path != ":memory:" else None
 
 
 @lru_cache(maxsize=1)

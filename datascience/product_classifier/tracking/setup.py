@@ -34,8 +34,9 @@ def ensure_experiment(kind: str, settings: PlatformSettings | None = None) -> st
     """Return the id of the model kind's experiment, creating it on first use.
 
     With a database store (the embedded SQLite one or any database URI) the experiment gets an
-    explicit artifact location under ``settings.mlflow_artifacts_dir``, so artifacts never land
-    in a ``mlruns`` folder of the current directory; a tracking server chooses its own.
+    explicit artifact location under ``settings.mlflow_artifact_root`` (beside a SQLite store,
+    unless ``MLFLOW_ARTIFACT_ROOT`` says otherwise), so artifacts never land in a ``mlruns``
+    folder of the current directory; a tracking server chooses its own.
 
     Args:
         kind: ``text``, ``image`` or ``fusion``.
@@ -54,9 +55,9 @@ def ensure_experiment(kind: str, settings: PlatformSettings | None = None) -> st
         return str(experiment.experiment_id)
     artifact_location = None
     if uses_local_artifacts(settings):
-        folder = settings.mlflow_artifacts_dir / name
-        folder.mkdir(parents=True, exist_ok=True)
-        artifact_location = folder.resolve().as_uri()
+        artifact_location = f"{settings.mlflow_artifact_root.rstrip('/')}/{name}"
+        if settings.artifact_root_is_local:
+            (settings.mlflow_artifacts_dir / name).mkdir(parents=True, exist_ok=True)
     experiment_id = client.create_experiment(
         name, artifact_location=artifact_location, tags={"model_kind": kind}
     )
