@@ -273,9 +273,10 @@ def bootstrap(args: argparse.Namespace, progress: Progress) -> int:
         if version is not None and not args.force:
             print(f"{served} is version {version} (set by another bootstrap): nothing to do.")
             return 0
+        # start.sh has just said that no model is registered (--check-only): say it once.
         print(
-            f"No model is registered as {served} (tracking: {tracking_uri}).\n"
-            f"Building a demo model in {layout.root}: {recipe.products} synthetic products, "
+            f"Building a demo model for {served} (tracking: {tracking_uri}) in {layout.root}: "
+            f"{recipe.products} synthetic products, "
             f"{recipe.image_size}x{recipe.image_size} images, {recipe.epochs} epochs for the "
             "image model. Interrupting it is safe: the next run resumes it.",
             flush=True,

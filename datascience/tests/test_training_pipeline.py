@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -472,7 +473,8 @@ def test_logged_models_load_and_predict_in_a_fresh_process_without_the_package(
 # --- resuming -------------------------------------------------------------------------------
 
 
-def test_an_interrupted_run_resumes_from_its_last_checkpoint(trained, tmp_path) -> None:
+def _interrupted_text_training(dataset: Path, output: Path):
+    """Start a text training that dies in its second epoch; return its options."""
     import tensorflow as tf
 
     from product_classifier.training.pipeline import TrainingOptions, run_training
@@ -498,9 +500,8 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(trained, tmp_path) 
 
             return dataclasses.replace(prepared, train_transform=crash)
 
-    output = tmp_path / "resumed"
     options = TrainingOptions(
-        input_dir=trained.dataset,
+        input_dir=dataset,
         output_dir=output,
         batch_size=100_000,  # one batch per epoch
         epochs=3,
@@ -513,7 +514,19 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(trained, tmp_path) 
     state = json.loads((output / "checkpoints" / "state.json").read_text())
     assert state["epoch"] == 0
     assert not state["completed"]
-    interrupted_run = state["run_id"]
+    return options
+
+
+def test_an_interrupted_run_resumes_from_its_last_checkpoint(trained, tmp_path) -> None:
+    from product_classifier.training.pipeline import run_training
+    from product_classifier.training.text_task import TextTask
+
+    output = tmp_path / "resumed"
+    options = _interrupted_text_training(trained.dataset, output)
+    interrupted_run = json.loads((output / "checkpoints" / "state.json").read_text())["run_id"]
+    assert [
+        path.name for path in (output / "checkpoints").iterdir() if "partial" in path.name
+    ] == []
 
     result = run_training(TextTask(), options, {"case": "crash"})
     assert result.run_id == interrupted_run
@@ -525,6 +538,38 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(trained, tmp_path) 
     assert steps == [0, 1, 2]
     assert json.loads((output / "checkpoints" / "state.json").read_text())["completed"]
     assert MlflowClient().get_run(result.run_id).info.status == "FINISHED"
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbled"])
+def test_a_damaged_checkpoint_starts_the_cli_over_in_one_line(
+    trained, tmp_path, capsys, caplog, damage
+) -> None:
+    from scripts import train_text_model
+
+    output = tmp_path / "damaged"
+    _interrupted_text_training(trained.dataset, output)
+    interrupted_run = json.loads((output / "checkpoints" / "state.json").read_text())["run_id"]
+    last = output / "checkpoints" / "last.keras"
+    whole = last.read_bytes()
+    if damage == "truncated":  # what a kill during a non-atomic write left
+        last.write_bytes(whole[: len(whole) // 2])
+    else:  # a complete zip whose model cannot be rebuilt
+        with zipfile.ZipFile(last, "w") as archive:
+            archive.writestr("config.json", "not json")
+    caplog.clear()
+    argv = ["--input-dir", trained.dataset, "--output-dir", output, "--epochs", 1]
+    argv += ["--registered-model", "text_resumed", "--no-refit"]
+    assert _run(train_text_model.main, argv) == 0
+    warnings = [
+        r.getMessage() for r in caplog.records if r.getMessage().startswith("Cannot resume")
+    ]
+    assert len(warnings) == 1, caplog.text
+    assert warnings[0].endswith("starting the training over.")
+    assert "Traceback" not in capsys.readouterr().err
+    state = json.loads((output / "checkpoints" / "state.json").read_text())
+    assert state["completed"]
+    assert state["run_id"] != interrupted_run, "a new run, from epoch 1"
+    assert pd.read_csv(output / "history.csv")["epoch"].tolist() == [0]
 
 
 # --- errors a person can fix ----------------------------------------------------------------

@@ -1,8 +1,11 @@
 """Unit tests of the training building blocks: splits, inputs, model builders, checkpoints state."""
 
 import logging
+import zipfile
+from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -37,6 +40,7 @@ from product_classifier.serving.features import (
     TEXT_PRESENT,
     image_batch,
 )
+from product_classifier.training.callbacks import save_atomically
 from product_classifier.training.checkpoints import RunFiles, TrainingState, resumable_state
 from product_classifier.training.data import validation_positions
 from product_classifier.training.inputs import (
@@ -214,7 +218,7 @@ def test_resumable_state_only_for_an_unfinished_run_of_the_same_kind_and_data(tm
     state = TrainingState("text", str(dataset.resolve()), "run-1", phases=["train"], epoch=3)
     state.save(files.state)
     assert resumable_state(files, "text", dataset) is None  # no checkpoint yet
-    files.last_checkpoint.write_bytes(b"checkpoint")
+    _write_zip(files.last_checkpoint)
     resumed = resumable_state(files, "text", dataset)
     assert resumed is not None
     assert resumed.epoch == 3
@@ -225,6 +229,51 @@ def test_resumable_state_only_for_an_unfinished_run_of_the_same_kind_and_data(tm
     assert resumable_state(files, "text", dataset) is None
     files.clear()
     assert not files.checkpoint_dir.exists()
+
+
+def _write_zip(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", "{}" * 500)
+
+
+def test_a_truncated_checkpoint_starts_the_run_over_with_one_warning(tmp_path, caplog) -> None:
+    files = RunFiles(tmp_path / "out")
+    dataset = tmp_path / "dataset"
+    TrainingState("text", str(dataset.resolve()), "run-1", phases=["train"], epoch=3).save(
+        files.state
+    )
+    _write_zip(files.last_checkpoint)
+    whole = files.last_checkpoint.read_bytes()
+    files.last_checkpoint.write_bytes(whole[: len(whole) // 2])  # killed while writing
+    with caplog.at_level(logging.WARNING):
+        assert resumable_state(files, "text", dataset) is None
+    warnings = [record.getMessage() for record in caplog.records]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"Cannot resume from {files.last_checkpoint} (")
+    assert warnings[0].endswith("starting the training over.")
+
+
+class _FailingModel:
+    """Writes half a file, then fails, as a save interrupted by a full disk or a signal."""
+
+    def save(self, path: Path, overwrite: bool = True) -> None:
+        del overwrite
+        Path(path).write_bytes(b"PK half a file")
+        raise OSError("No space left on device")
+
+
+def test_checkpoints_are_replaced_atomically(tmp_path) -> None:
+    target = tmp_path / "last.keras"
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    save_atomically(model, target)
+    saved = target.read_bytes()
+    assert zipfile.is_zipfile(target)
+    assert keras.saving.load_model(target).count_params() == model.count_params()
+    with pytest.raises(OSError, match="No space"):
+        save_atomically(_FailingModel(), target)
+    assert target.read_bytes() == saved, "an interrupted save keeps the previous checkpoint"
+    assert [path.name for path in tmp_path.iterdir()] == ["last.keras"], "no partial file left"
 
 
 def test_refit_trains_each_phase_for_its_best_epochs_and_skips_phases_that_never_improved() -> None:

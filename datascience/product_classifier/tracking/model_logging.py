@@ -7,6 +7,7 @@ dependencies only (not the datascience package).
 
 import importlib.metadata
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Final
@@ -14,6 +15,7 @@ from typing import Any, Final
 import mlflow.pyfunc
 import pandas as pd
 from mlflow.models import ModelSignature
+from mlflow.tracking import MlflowClient
 from mlflow.types.schema import Array, ColSpec, Object, Property, Schema
 
 import product_classifier
@@ -63,6 +65,20 @@ INPUT_EXAMPLE: Final = pd.DataFrame(
 """A row every kind accepts (no image: an image model answers it with uniform probabilities)."""
 
 
+def conda_environment(requirements: list[str]) -> dict[str, Any]:
+    """Return the logged model's ``conda.yaml`` content: this Python, pip and ``requirements``.
+
+    Given to MLflow whole, so that it does not probe the installed pip (a uv environment has
+    none, and MLflow then warns on every model it logs).
+    """
+    python = ".".join(map(str, sys.version_info[:3]))
+    return {
+        "name": "mlflow-env",
+        "channels": ["conda-forge"],
+        "dependencies": [f"python={python}", "pip", {"pip": requirements}],
+    }
+
+
 def runtime_requirements() -> list[str]:
     """Return the pinned runtime requirements of a logged model (installed versions)."""
     requirements = []
@@ -89,7 +105,7 @@ def log_classifier_model(
     registered_model_name: str,
     featurizer_path: Path | None = None,
     tags: dict[str, str] | None = None,
-) -> Any:
+) -> tuple[Any, int]:
     """Log the generic pyfunc model in the active run and register a new version.
 
     Args:
@@ -101,9 +117,10 @@ def log_classifier_model(
         tags: Tags of the logged model.
 
     Returns:
-        MLflow's ``ModelInfo`` (``registered_model_version`` is the new version).
+        MLflow's ``ModelInfo`` and the new version of ``registered_model_name``.
     """
-    ensure_registered_model(registered_model_name, config.kind)
+    client = MlflowClient()
+    ensure_registered_model(registered_model_name, config.kind, client)
     with tempfile.TemporaryDirectory(prefix="pyfunc-") as folder:
         work = Path(folder)
         config_path = work / "config.json"
@@ -113,14 +130,19 @@ def log_classifier_model(
             if featurizer_path is None:
                 raise ValueError("A model reading text needs its featurizer.")
             artifacts[FEATURIZER_ARTIFACT] = str(featurizer_path)
-        return mlflow.pyfunc.log_model(
+        info = mlflow.pyfunc.log_model(
             name=LOGGED_MODEL_NAME,
             python_model=str(Path(model_code.__file__)),
             artifacts=artifacts,
             code_paths=[str(_copy_package(work / "code"))],
             signature=MODEL_SIGNATURE,
             input_example=INPUT_EXAMPLE,
-            pip_requirements=runtime_requirements(),
-            registered_model_name=registered_model_name,
+            conda_env=conda_environment(runtime_requirements()),
             tags=tags,
         )
+    # Registered here rather than by log_model(registered_model_name=...), which prints that
+    # the registered model "already exists" (ensure_registered_model has just created it).
+    version = client.create_model_version(
+        registered_model_name, info.model_uri, run_id=info.run_id, model_id=info.model_id
+    )
+    return info, int(version.version)

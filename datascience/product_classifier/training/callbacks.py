@@ -1,5 +1,6 @@
-"""Keras callbacks of the training runs: MLflow metrics, resumable early stopping, run state."""
+"""Keras callbacks of the training runs: checkpoints, MLflow metrics, early stopping, run state."""
 
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -8,6 +9,48 @@ import mlflow
 from product_classifier.training.checkpoints import TrainingState
 
 MONITOR = "val_accuracy"
+
+
+def save_atomically(model: Any, path: Path) -> None:
+    """Save a Keras model to ``path`` through a temporary file renamed into place.
+
+    An interruption (Ctrl-C, a killed process, a full disk) then leaves the previous file whole
+    instead of a truncated one that cannot be loaded.
+    """
+    temporary = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        model.save(temporary, overwrite=True)
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+class AtomicCheckpoints(keras.callbacks.Callback):  # type: ignore[misc]
+    """Save the model after every epoch, and as the best one when validation accuracy improves.
+
+    What ``keras.callbacks.ModelCheckpoint`` does for the two files, each written atomically
+    (:func:`save_atomically`). Runs before :class:`StateWriter`, so the saved state never refers
+    to a checkpoint that is not on disk.
+
+    Args:
+        last: The file saved after every epoch.
+        best: The file saved when ``val_accuracy`` exceeds ``best_score``.
+        best_score: Best validation accuracy so far (over all phases; ``None``: none yet).
+    """
+
+    def __init__(self, last: Path, best: Path, best_score: float | None) -> None:
+        super().__init__()
+        self._last = last
+        self._best = best
+        self._best_score = best_score
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Save the last checkpoint, then the best one when the score improved."""
+        save_atomically(self.model, self._last)
+        score = (logs or {}).get(MONITOR)
+        if score is not None and (self._best_score is None or float(score) > self._best_score):
+            self._best_score = float(score)
+            save_atomically(self.model, self._best)
 
 
 class MlflowMetrics(keras.callbacks.Callback):  # type: ignore[misc]

@@ -2,13 +2,17 @@
 
 ``checkpoints/last.keras`` is saved after every epoch, ``checkpoints/best.keras`` whenever the
 validation accuracy improves, and ``checkpoints/state.json`` records where the run stands (phase,
-epoch, best score, early-stopping patience used, MLflow run). Running the same command again
-after an interruption resumes from ``last.keras``; a finished run's checkpoints are replaced.
+epoch, best score, early-stopping patience used, MLflow run); each is written to a temporary
+file renamed into place, so an interruption never leaves half a file. Running the same command
+again after an interruption resumes from ``last.keras``; a finished run's checkpoints are
+replaced, and a damaged checkpoint (e.g. written by an older version) starts the run over with
+one warning line.
 """
 
 import json
 import logging
 import shutil
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Final
@@ -137,4 +141,16 @@ def resumable_state(files: RunFiles, kind: str, dataset_dir: Path) -> TrainingSt
             state.dataset_dir,
         )
         return None
+    if not zipfile.is_zipfile(files.last_checkpoint):
+        report_damaged_checkpoint(files.last_checkpoint, "not a complete .keras file")
+        return None
     return state
+
+
+def report_damaged_checkpoint(path: Path, reason: str) -> None:
+    """Say, in one line, that a checkpoint cannot be resumed and the run starts over."""
+    logger.warning(
+        "Cannot resume from %s (%s; an interrupted write?): starting the training over.",
+        path,
+        reason,
+    )

@@ -7,6 +7,7 @@ write and log the reports and figures, log the pyfunc model and register it as a
 
 import logging
 import warnings
+import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,7 +27,12 @@ from product_classifier.tracking.data_profile import log_training_data_profile
 from product_classifier.tracking.model_logging import log_classifier_model
 from product_classifier.tracking.registry import STAGING_ALIAS, set_alias
 from product_classifier.tracking.setup import configure_tracking, ensure_experiment
-from product_classifier.training.checkpoints import RunFiles, TrainingState, resumable_state
+from product_classifier.training.checkpoints import (
+    RunFiles,
+    TrainingState,
+    report_damaged_checkpoint,
+    resumable_state,
+)
 from product_classifier.training.data import Rows, SplitData, load_split_data
 from product_classifier.training.evaluation import (
     TRAINING_HISTORY,
@@ -125,6 +131,16 @@ def _param_value(value: object) -> str:
     return str(value) if value is not None else ""
 
 
+def _load_checkpoint(files: RunFiles) -> Any:
+    """Load the last checkpoint of an interrupted run, or ``None`` (one warning) when damaged."""
+    try:
+        return keras.saving.load_model(files.last_checkpoint)
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        report_damaged_checkpoint(files.last_checkpoint, reason)
+        return None
+
+
 @contextmanager
 def _open_run(state: TrainingState | None, experiment_id: str, kind: str) -> Iterator[Any]:
     """Reopen the interrupted run's MLflow run if the store still has it, else start one."""
@@ -168,7 +184,9 @@ def run_training(
     files = RunFiles(options.output_dir)
     options.output_dir.mkdir(parents=True, exist_ok=True)
     state = resumable_state(files, task.kind, dataset_dir)
-    if state is None:
+    resumed_model = _load_checkpoint(files) if state is not None else None
+    if resumed_model is None:
+        state = None
         files.clear()
     logger.info(
         "%s model: %d training, %d validation and %d test rows from %s.",
@@ -187,7 +205,7 @@ def run_training(
         extra_params = dict(prepared.params)
         if state is not None:
             logger.info("Resuming from %s (epoch %d).", files.last_checkpoint, state.epoch + 1)
-            model = keras.saving.load_model(files.last_checkpoint)
+            model = resumed_model
             fresh_run = state.run_id != run_id
             state.run_id = run_id
         else:
@@ -312,14 +330,13 @@ def _train_and_register(
     for path in artifacts:
         mlflow.log_artifact(str(path), artifact_path="reports")
 
-    info = log_classifier_model(
+    _, version = log_classifier_model(
         config=prepared.serving_config,
         keras_model_path=files.model,
         registered_model_name=registered_model,
         featurizer_path=prepared.featurizer_path,
         tags={"model_kind": kind},
     )
-    version = int(info.registered_model_version)
     client = MlflowClient()
     client.update_model_version(
         registered_model,

@@ -12,7 +12,7 @@ from typing import Any
 import keras
 
 from product_classifier.training.callbacks import (
-    MONITOR,
+    AtomicCheckpoints,
     MlflowMetrics,
     ResumableEarlyStopping,
     StateWriter,
@@ -94,14 +94,7 @@ def fit_phases(
             )
             stopping = ResumableEarlyStopping(settings.patience, state.phase_best, state.wait)
             callbacks = [
-                keras.callbacks.ModelCheckpoint(
-                    files.best_checkpoint,
-                    monitor=MONITOR,
-                    mode="max",
-                    save_best_only=True,
-                    initial_value_threshold=state.best,
-                ),
-                keras.callbacks.ModelCheckpoint(files.last_checkpoint),
+                AtomicCheckpoints(files.last_checkpoint, files.best_checkpoint, state.best),
                 stopping,
                 keras.callbacks.CSVLogger(files.history, append=True),
                 keras.callbacks.TensorBoard(files.tensorboard_dir, write_graph=False),
