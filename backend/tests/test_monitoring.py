@@ -353,7 +353,7 @@ def assert_page_has_the_figures(html: str) -> None:
     ]
     assert rows["designation_length"][2] == f"{DESIGNATION_PSI:.3f}"
     # Errors of version 1: predicted 40 for a real 10, once (its only error).
-    assert rows["40 Jeu vidéo - Jeu"][1:] == ["10 Livre", "1", "100.0 %"]
+    assert rows["40 Jeu vidéo - Jeu"][1:] == ["10 Livre d'occasion", "1", "100.0 %"]
     assert "DRIFT" in "".join(page.text)
     # Quality, two length histograms, categories, rates: five inline PNG plots.
     assert len(page.images) == 5

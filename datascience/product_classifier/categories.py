@@ -9,7 +9,7 @@ from typing import Final
 
 CATEGORIES: Final = MappingProxyType(
     {
-        10: "Livre",
+        10: "Livre d'occasion",
         40: "Jeu vidéo - Jeu",
         50: "Jeu vidéo - Accessoire",
         60: "Jeu vidéo - Console",
@@ -34,7 +34,7 @@ CATEGORIES: Final = MappingProxyType(
         2582: "Meubles extérieur",
         2583: "Piscine",
         2585: "Bricolage",
-        2705: "Livre",
+        2705: "Livre neuf",
         2905: "Jeu vidéo - Jeu PC",
     }
 )

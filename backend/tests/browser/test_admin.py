@@ -197,6 +197,16 @@ def _check_monitoring(
         expect(page.locator("#drift-status")).to_have_attribute("data-status", report["status"])
         statistics = page.locator("#monitoring-drift tbody tr")
         expect(statistics).to_have_count(len(report["statistics"]))
+        if report["status"] == "insufficient_data":
+            # The verdict and every row say the same: not enough recent predictions.
+            expect(page.locator("#monitoring-drift")).to_contain_text(
+                f"{report['recent']['rows']} sur les {report['min_predictions']} nécessaires"
+            )
+            states = statistics.locator("[data-field=state]")
+            expect(states.filter(has_text="à surveiller")).to_have_count(0)
+            for statistic, state in zip(report["statistics"], states.all(), strict=True):
+                if statistic["value"] is not None:
+                    expect(state).to_have_text("pas assez de données")
     else:
         expect(page.locator("#monitoring-drift")).to_have_count(0)
 

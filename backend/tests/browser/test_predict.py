@@ -220,6 +220,60 @@ def test_refused_images_and_empty_form_are_explained(
         expect(page.locator("#results-card")).to_be_hidden()
     screenshot(page, "predict-bad-image")
 
+    # Another photo: the error about the previous one goes away, for a new file or none.
+    page.set_input_files(
+        "#image-input", {"name": "ok.jpg", "mimeType": "image/jpeg", "buffer": image_bytes()}
+    )
+    expect(message).to_be_hidden()
+    page.click("#predict-submit")
+    expect(page.locator("#results-card")).to_be_visible()
+    page.set_input_files(
+        "#image-input",
+        {"name": "gris.jpg", "mimeType": "image/jpeg", "buffer": image_bytes(mode="L")},
+    )
+    page.click("#predict-submit")
+    expect(message.locator(".alert-text")).to_contain_text("Cette photo n'a pas pu être lue")
+    page.click("#image-remove")
+    expect(message).to_be_hidden()
+
+
+@pytest.mark.parametrize(("reference", "accepted"), [("9" * 15, True), ("1" * 20, False)])
+def test_product_reference_limit_is_said(
+    open_page: OpenPage, seller_credentials: Credentials, reference: str, accepted: bool
+) -> None:
+    page = open_page()
+    log_in(page, seller_credentials.email, seller_credentials.password)
+    expect(page.locator("label", has_text="Référence du produit")).to_contain_text(
+        "15 chiffres au plus"
+    )
+    page.fill("#designation", "Cahier grand format 96 pages")
+    page.fill("#product-id", reference)
+    page.click("#predict-submit")
+    message = page.locator("#predict-message")
+    if accepted:
+        expect(page.locator("#results-card")).to_be_visible()
+        expect(message).to_be_hidden()
+    else:
+        expect(message).to_have_text(
+            "La référence du produit doit être un nombre entier positif de 15 chiffres au plus."
+        )
+        expect(page.locator("#results-card")).to_be_hidden()
+
+
+def test_every_category_has_a_name_of_its_own(
+    open_page: OpenPage, seller_credentials: Credentials
+) -> None:
+    page = open_page()
+    log_in(page, seller_credentials.email, seller_credentials.password)
+    page.fill("#designation", "Roman policier de poche")
+    page.click("#predict-submit")
+    options = page.locator("#other-category option[value]:not([value=''])")
+    expect(options).to_have_count(len(CATEGORY_CODES))
+    names = [text.rsplit(" (", 1)[0] for text in options.all_inner_texts()]
+    assert len(set(names)) == len(names), f"two categories share a name: {sorted(names)}"
+    assert "Livre d'occasion" in names
+    assert "Livre neuf" in names
+
 
 def test_no_model_yet_is_explained(
     open_page: OpenPage, live_api_without_model: LiveApi, seller_credentials: Credentials

@@ -244,12 +244,19 @@ function driftValue(value, unit) {
   return unit === "ratio" ? formatRatio(value) : `${formatDecimal(value, 0)}\u00a0car.`;
 }
 
-function driftState(statistic, badge) {
+function driftState(statistic, badge, conclusive) {
   if (statistic.drifted) return badge("dérive", "badge-alert");
   if (typeof statistic.value !== "number") return "—";
-  // Past the threshold but not flagged: too few recent predictions to conclude.
+  // Too few recent predictions: the verdict says so, and no row claims more than it.
+  if (!conclusive) return badge("pas assez de données", "");
   if (statistic.value > statistic.threshold) return badge("à surveiller", "");
   return badge("stable", "badge-ok");
+}
+
+function driftStatusText(report, statusText) {
+  if (report.status !== "insufficient_data") return statusText;
+  const recent = report.recent?.rows ?? 0;
+  return `Trop peu de prédictions récentes pour conclure : ${recent} sur les ${report.min_predictions} nécessaires.`;
 }
 
 function driftBlock(report) {
@@ -275,7 +282,11 @@ function driftBlock(report) {
         typeof statistic.value === "number" ? formatDecimal(statistic.value, 3) : "—",
       ),
       el("td", { className: "num" }, `${formatDecimal(statistic.threshold, 2)} (${method})`),
-      el("td", {}, driftState(statistic, badge)),
+      el(
+        "td",
+        { dataset: { field: "state" } },
+        driftState(statistic, badge, report.status !== "insufficient_data"),
+      ),
     );
   });
   return monitoringBlock(
@@ -290,7 +301,7 @@ function driftBlock(report) {
         { id: "drift-status", dataset: { status: report.status } },
         badge(statusLabel, statusClass),
       ),
-      ` ${statusText} `,
+      ` ${driftStatusText(report, statusText)} `,
       el("span", { className: "muted" }, windowText(report.window)),
     ),
     table(

@@ -8,6 +8,10 @@ import { describeError } from "../errors.js";
 export const title = "Prédire une catégorie";
 
 const TOP_COUNT = 5;
+// What the API accepts as a product reference (product_id: up to 15 digits).
+const PRODUCT_REF = /^\d{1,15}$/;
+const PRODUCT_REF_ERROR =
+  "La référence du produit doit être un nombre entier positif de 15 chiffres au plus.";
 
 let imageFile = null;
 let previewUrl = null;
@@ -19,6 +23,8 @@ let feedbackSent = false;
 // ---------------------------------------------------------------- image drop zone
 
 function setImage(file) {
+  // A new photo (or none): an error about the previous one no longer applies.
+  if (file !== imageFile) hideAlert(byId("predict-message"));
   imageFile = file ?? null;
   if (previewUrl) URL.revokeObjectURL(previewUrl);
   previewUrl = null;
@@ -168,8 +174,8 @@ async function predict(event) {
     showAlert(message, "error", "Renseignez au moins la désignation, la description ou une photo.");
     return;
   }
-  if (productRef && !/^\d{1,15}$/.test(productRef)) {
-    showAlert(message, "error", "La référence du produit doit être un nombre entier positif.");
+  if (productRef && !PRODUCT_REF.test(productRef)) {
+    showAlert(message, "error", PRODUCT_REF_ERROR);
     return;
   }
   hideAlert(message);
@@ -211,8 +217,8 @@ async function confirm() {
   const message = byId("feedback-message");
   if (!prediction || selectedCode === null) return;
   const productRef = byId("product-id").value.trim();
-  if (productRef && !/^\d{1,15}$/.test(productRef)) {
-    showAlert(message, "error", "La référence du produit doit être un nombre entier positif.");
+  if (productRef && !PRODUCT_REF.test(productRef)) {
+    showAlert(message, "error", PRODUCT_REF_ERROR);
     return;
   }
   const productId = productRef ? Number(productRef) : prediction.id;
