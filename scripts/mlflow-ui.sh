@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
 # Serve the MLflow UI on the project's tracking store, in the foreground, until Ctrl-C.
 # The store, artifact root and port come from the settings (environment, then .env): by default
-# the embedded SQLite store under STATE_DIR/mlflow, on 127.0.0.1:${MLFLOW_PORT:-5000}.
+# the embedded SQLite store under STATE_DIR/mlflow, on 127.0.0.1:${MLFLOW_PORT:-5000}; the
+# artifacts of new experiments go beside a SQLite store, or to MLFLOW_ARTIFACT_ROOT.
 # Extra arguments are passed to `mlflow ui` (e.g. --host 0.0.0.0 inside a container).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$REPOSITORY_ROOT"
-ensure_uv
+[ -x "$UV_PROJECT_ENVIRONMENT/bin/mlflow" ] ||
+    die "no environment at $UV_PROJECT_ENVIRONMENT: run ./scripts/environment-setup.sh (or ./scripts/start.sh) first."
 
 # One value per line so that paths with spaces survive.
 mapfile -t settings < <(
-    uv run --no-sync python - <<'PYTHON'
+    "$UV_PROJECT_ENVIRONMENT/bin/python" - <<'PYTHON'
 from product_classifier.settings import get_platform_settings
 
 settings = get_platform_settings()
 if not settings.MLFLOW_TRACKING_URI:
+    settings.mlflow_dir.mkdir(parents=True, exist_ok=True)
+root = settings.mlflow_artifact_root
+if settings.artifact_root_is_local:
     settings.mlflow_artifacts_dir.mkdir(parents=True, exist_ok=True)
 print(settings.tracking_uri)
-print(settings.mlflow_artifacts_dir)
+print(root)
 print(settings.MLFLOW_PORT)
 PYTHON
 )
@@ -35,7 +40,12 @@ esac
 # The UI only browses and edits the registry: no background job runner.
 export MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false
 echo "MLflow UI on http://127.0.0.1:$port (store: $tracking_uri)"
-exec uv run --no-sync mlflow ui \
+# Ctrl-C: the server (uvicorn) stops cleanly on SIGINT, and the `mlflow` command that waits for
+# it ignores SIGINT, so that it returns quietly instead of printing a KeyboardInterrupt
+# traceback. The command runs from the environment itself: no `uv run` process in between,
+# which would stay behind as a zombie until this script's parent reaps it.
+trap '' INT
+exec "$UV_PROJECT_ENVIRONMENT/bin/mlflow" ui \
     --backend-store-uri "$tracking_uri" \
     --default-artifact-root "$artifact_root" \
     --host 127.0.0.1 \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start the platform from a fresh clone, in the foreground, until Ctrl-C:
-#   1. install the workspace environment (uv, installed with pip when missing; .venv from uv.lock),
+#   1. install the workspace environment (.venv from uv.lock; uv itself, when missing, into
+#      ~/.local/bin as uv's installer puts it, on the PATH of new shells),
 #   2. check the settings, the ports and the application database (one error line each),
 #   3. migrate the database and create the first administrator (python -m scripts.prestart),
 #   4. make sure MLflow serves models:/$MODEL_NAME@$MODEL_ALIAS: when the registry has none,
@@ -18,6 +19,28 @@
 #   SKIP_SYNC=1      use the existing environment as it is (no `uv sync`)
 #   DB_WAIT_SECONDS  how long to wait for the database to answer (default 10)
 #   READY_TIMEOUT_SECONDS  how long to wait for the servers to answer (default 300)
+
+# A parent may start this script with SIGINT or SIGTERM ignored: a background job of a
+# non-interactive shell (`./scripts/start.sh > log &` in a script, CI runners), nohup-like
+# supervisors. Bash cannot trap a signal ignored at its start, so Ctrl-C or `kill -INT` would do
+# nothing: start again with the default dispositions (once; SIGHUP stays as the parent set it).
+if [ -z "${START_SH_SIGNALS_RESET:-}" ] && [ -n "$(trap -p INT TERM)" ]; then
+    export START_SH_SIGNALS_RESET=1
+    if env --default-signal=INT true 2>/dev/null; then
+        exec env --default-signal=INT,TERM bash "${BASH_SOURCE[0]}" "$@"
+    fi
+    for python in python3.11 python3; do
+        if command -v "$python" >/dev/null 2>&1; then
+            exec "$python" -c 'import os, signal, sys
+for number in (signal.SIGINT, signal.SIGTERM):
+    signal.signal(number, signal.SIG_DFL)
+os.execvp("bash", ["bash", *sys.argv[1:]])' "${BASH_SOURCE[0]}" "$@"
+        fi
+    done
+    # Neither: no Python either, which the checks below report.
+fi
+unset START_SH_SIGNALS_RESET
+
 set -euo pipefail
 started_at=$SECONDS
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -257,8 +280,9 @@ Ready in $((SECONDS - started_at)) s.
   Admin        $FIRST_ADMINUSER (password: $password_hint)
   Model        $MODEL_URI
   State        $STATE_DIR
-Press Ctrl-C to stop.
 EOF
+[ -z "${UV_PATH_HINT:-}" ] || echo "Note: $UV_PATH_HINT"
+echo "Press Ctrl-C to stop."
 
 # Serve until Ctrl-C (on_signal exits) or until one server exits.
 while true; do
