@@ -15,23 +15,64 @@ step() {
     printf '\n\033[1m==> %s\033[0m\n' "$*"
 }
 
-# Install uv with pip when it is missing (the only prerequisite is Python 3.11). uv goes into a
-# small virtual environment of its own, which works even where the system Python is "externally
-# managed" (Debian, Ubuntu) and refuses `pip install --user`.
+# Make sure `uv` runs here and in the user's next shells, as uv's own installer leaves it: the
+# standalone binaries in uv's executable folder ($UV_TOOL_BIN_DIR, $XDG_BIN_HOME or
+# ~/.local/bin), that folder on the PATH of new shells (`uv tool update-shell` adds it to the
+# shell's startup files when it is not there yet; UV_NO_MODIFY_PATH=1 or
+# INSTALLER_NO_MODIFY_PATH=1 prevent it, as they do for uv's installer). Without uv, it comes
+# from PyPI with pip (the only prerequisite is Python 3.11), through a throw-away virtual
+# environment, which works even where the system Python refuses `pip install --user`.
+# Sets UV_PATH_HINT to a line for the user when this shell's parent does not find uv yet.
+UV_PATH_HINT=""
+uv_bin_dir() {
+    if [ -n "${UV_TOOL_BIN_DIR:-}" ]; then
+        echo "$UV_TOOL_BIN_DIR"
+    elif [ -n "${XDG_BIN_HOME:-}" ]; then
+        echo "$XDG_BIN_HOME"
+    else
+        echo "$HOME/.local/bin"
+    fi
+}
+
+install_uv_binaries() {
+    local bin_dir="$1" python work legacy="${XDG_DATA_HOME:-$HOME/.local/share}/e-commerce-mlops/uv-venv"
+    mkdir -p "$bin_dir" || die "cannot create $bin_dir for uv."
+    if [ -x "$legacy/bin/uv" ]; then
+        # Where earlier versions of this script kept it.
+        cp "$legacy/bin/uv" "$legacy/bin/uvx" "$bin_dir/" && return
+    fi
+    python="$(command -v python3.11 || command -v python3 || true)"
+    [ -n "$python" ] || die "Python 3.11 is required but no python3 was found on PATH."
+    step "Installing uv into $bin_dir (from PyPI, with pip)"
+    work="$(mktemp -d)"
+    "$python" -m venv "$work/venv" >/dev/null 2>&1 ||
+        die "could not create a virtual environment with $python (install python3-venv)."
+    "$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check uv ||
+        die "could not install uv with pip."
+    cp "$work/venv/bin/uv" "$work/venv/bin/uvx" "$bin_dir/" || die "could not copy uv to $bin_dir."
+    rm -rf "$work"
+}
+
 ensure_uv() {
     if command -v uv >/dev/null 2>&1; then
         return
     fi
-    local python tools_venv="${XDG_DATA_HOME:-$HOME/.local/share}/e-commerce-mlops/uv-venv"
-    python="$(command -v python3.11 || command -v python3 || true)"
-    [ -n "$python" ] || die "Python 3.11 is required but no python3 was found on PATH."
-    if [ ! -x "$tools_venv/bin/uv" ]; then
-        step "Installing uv with pip (into $tools_venv)"
-        "$python" -m venv "$tools_venv" >/dev/null 2>&1 ||
-            die "could not create a virtual environment with $python (install python3-venv)."
-        "$tools_venv/bin/python" -m pip install --quiet uv || die "could not install uv with pip."
+    local bin_dir output
+    bin_dir="$(uv_bin_dir)"
+    [ -x "$bin_dir/uv" ] || install_uv_binaries "$bin_dir"
+    case ":$PATH:" in
+    *":$bin_dir:"*) return ;;
+    esac
+    export PATH="$bin_dir:$PATH"
+    UV_PATH_HINT="uv is in $bin_dir: open a new shell, or in this one run: export PATH=\"$bin_dir:\$PATH\""
+    if [ "${UV_NO_MODIFY_PATH:-${INSTALLER_NO_MODIFY_PATH:-0}}" != 0 ]; then
+        UV_PATH_HINT="uv is in $bin_dir, which is not on your PATH (UV_NO_MODIFY_PATH): add it to your PATH"
+    elif output="$(uv tool update-shell 2>&1)"; then
+        echo "uv: $bin_dir added to the PATH of new shells (uv tool update-shell):" $output
+    elif [[ "$output" != *"already up-to-date"* ]]; then
+        echo "warning: could not add $bin_dir to your shell's PATH: $output" >&2
+        UV_PATH_HINT="uv is in $bin_dir, which is not on your PATH: add it to your PATH"
     fi
-    export PATH="$tools_venv/bin:$PATH"
 }
 
 # Create or update the one workspace virtual environment from uv.lock.
