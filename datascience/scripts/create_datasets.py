@@ -80,6 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write the CSV splits only; images/ is neither needed nor written",
     )
+    images.add_argument(
+        "--mixed",
+        action="store_true",
+        help="rows with text, an image or both: keep the rows whose image is missing (text "
+        "only) and add the labelled images of image_labels.csv (columns productid, imageid, "
+        "prdtypecode; when the input folder has one) whose product has no X.csv row (image "
+        "only, empty texts). What the fusion model trains on; the text model reads the rows "
+        "with text, the image model those with an image",
+    )
     parser.add_argument(
         "--workers",
         metavar="N",
@@ -115,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         random_state=args.random_state,
         drop_missing_images=args.drop_missing_images,
         text_only=args.text_only,
+        mixed=args.mixed,
         workers=args.workers,
         image_size=args.image_size,
         overwrite=args.overwrite,
@@ -130,6 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{rows['remaining']} remaining rows; {summary.info.dropped_missing_images} rows dropped "
         f"for a missing image; {summary.images_written} images in {summary.seconds:.1f} s"
     )
+    if summary.info.mixed:
+        print(
+            f"Mixed rows: {summary.info.rows_without_image} with text but no image, "
+            f"{summary.info.image_only_rows} image-only (from image_labels.csv), the others "
+            "with both."
+        )
     if summary.info.unsplit_categories:
         codes = ", ".join(map(str, summary.info.unsplit_categories))
         print(f"Categories with a single row, kept in train only: {codes}")

@@ -275,7 +275,8 @@ BROKEN_INPUTS = {
         _delete_images(0, 11),
         r"2 of 12 rows have no image file in .*images: row 0 \(image_5000_product_1000\.jpg\), "
         r"row 11 \(image_5011_product_1011\.jpg\)\. Add the files, drop these rows "
-        r"\(--drop-missing-images\) or make a text-only dataset \(--text-only\)",
+        r"\(--drop-missing-images\), keep them without their image \(--mixed\) or make a "
+        r"text-only dataset \(--text-only\)",
     ),
     "text file named .jpg": (
         _break_image(4, b"<html>not found</html>"),

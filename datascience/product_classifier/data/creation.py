@@ -1,10 +1,12 @@
 """Create a dataset folder from an original data folder (what ``create_datasets`` runs).
 
-Steps: validate the input, drop rows whose image is missing (only when asked), split per category
-into train / test / remaining, write the CSV splits, optimise the images of the train and test
-rows (white borders cut, resized into a white square), keep the remaining rows in the original
-format under ``remaining/``. Everything is written to a temporary folder that is renamed into
-place at the end, so a failure never leaves a half-written dataset.
+Steps: validate the input, drop rows whose image is missing (only when asked) or, for a mixed
+dataset, keep them as text-only rows and add the labelled images of ``image_labels.csv`` that
+have no text row as image-only rows, split per category into train / test / remaining, write
+the CSV splits, optimise the images of the train and test rows (white borders cut, resized into
+a white square), keep the remaining rows in the original format under ``remaining/``.
+Everything is written to a temporary folder that is renamed into place at the end, so a failure
+never leaves a half-written dataset.
 """
 
 import logging
@@ -22,6 +24,11 @@ from product_classifier.data.dataset_folder import (
 )
 from product_classifier.data.formats import IMAGES_DIR, X_FILE, Y_FILE
 from product_classifier.data.image_files import ImageFileTask, process_image_file
+from product_classifier.data.image_labels import (
+    IMAGE_LABELS_FILE,
+    image_only_rows,
+    read_image_labels,
+)
 from product_classifier.data.original import (
     DatasetError,
     expected_image_names,
@@ -51,6 +58,9 @@ class CreationOptions:
         drop_missing_images: Drop (and count) rows whose image file is missing instead of
             failing.
         text_only: Write the CSV splits alone: no images needed, none written.
+        mixed: Keep rows whose image is missing (text-only rows) and add the labelled images
+            of ``image_labels.csv`` without a text row (image-only rows): rows with text, an
+            image or both.
         workers: Processes for the images (default: the number of CPUs).
         image_size: Side of the optimised square images.
         overwrite: Replace an existing output folder.
@@ -63,6 +73,7 @@ class CreationOptions:
     random_state: int = 42
     drop_missing_images: bool = False
     text_only: bool = False
+    mixed: bool = False
     workers: int | None = None
     image_size: int = DEFAULT_IMAGE_SIZE
     overwrite: bool = False
@@ -91,6 +102,17 @@ def _check_options(options: CreationOptions) -> None:
         raise DatasetError(f"The number of workers must be at least 1, got {options.workers}.")
     if Path(options.output_dir).resolve() == Path(options.input_dir).resolve():
         raise DatasetError("The output folder must differ from the input folder.")
+    chosen = [
+        flag
+        for flag, on in (
+            ("--text-only", options.text_only),
+            ("--drop-missing-images", options.drop_missing_images),
+            ("--mixed", options.mixed),
+        )
+        if on
+    ]
+    if len(chosen) > 1:
+        raise DatasetError(f"Choose one of {', '.join(chosen)}: they exclude each other.")
 
 
 def _write_xy(
@@ -102,13 +124,60 @@ def _write_xy(
 
 
 def _image_tasks(
-    features: pd.DataFrame, source_dir: Path, destination_dir: Path, size: int | None
+    features: pd.DataFrame,
+    source_dir: Path,
+    destination_dir: Path,
+    size: int | None,
+    present: set[str] | None,
 ) -> list[ImageFileTask]:
+    """One job per row image (only those in ``present`` when it is given)."""
     destination_dir.mkdir(parents=True, exist_ok=True)
     return [
         ImageFileTask(str(source_dir / name), str(destination_dir / name), size)
         for name in expected_image_names(features)
+        if present is None or name in present
     ]
+
+
+@dataclass(frozen=True)
+class _MixedRows:
+    """Rows of a mixed dataset and what they hold."""
+
+    features: pd.DataFrame
+    targets: "pd.Series[int]"
+    present: set[str]
+    without_image: int
+    image_only: int
+
+
+def _mixed_rows(
+    features: pd.DataFrame, targets: "pd.Series[int]", input_dir: Path, images_dir: Path | None
+) -> _MixedRows:
+    """Keep every text row, and add the labelled images without a text row."""
+    present = {entry.name for entry in images_dir.iterdir()} if images_dir is not None else set()
+    without_image = len(find_missing_images(features, images_dir))
+    labels_path = input_dir / IMAGE_LABELS_FILE
+    if not labels_path.is_file():
+        logger.info("No %s in %s: no image-only rows.", IMAGE_LABELS_FILE, input_dir)
+        return _MixedRows(features, targets, present, without_image, 0)
+    first_index = int(features.index.max()) + 1 if len(features) else 0
+    extra_x, extra_y = image_only_rows(
+        read_image_labels(labels_path), features, present, first_index
+    )
+    logger.info(
+        "%d text rows (%d without their image) and %d image-only rows from %s.",
+        len(features),
+        without_image,
+        len(extra_x),
+        IMAGE_LABELS_FILE,
+    )
+    return _MixedRows(
+        pd.concat([features, extra_x]),
+        pd.concat([targets, extra_y]),
+        present,
+        without_image,
+        len(extra_x),
+    )
 
 
 def create_datasets(options: CreationOptions) -> CreationSummary:
@@ -131,13 +200,18 @@ def create_datasets(options: CreationOptions) -> CreationSummary:
     features, targets = original.X, original.y
 
     dropped = 0
-    if not options.text_only:
+    present: set[str] | None = None
+    mixed: _MixedRows | None = None
+    if options.mixed:
+        mixed = _mixed_rows(features, targets, Path(options.input_dir), original.images_dir)
+        features, targets, present = mixed.features, mixed.targets, mixed.present
+    elif not options.text_only:
         missing = find_missing_images(features, original.images_dir)
         if len(missing) and not options.drop_missing_images:
             raise DatasetError(
                 missing_images_message(features, missing, original.images_dir)
-                + " Add the files, drop these rows (--drop-missing-images) or make a text-only "
-                "dataset (--text-only)."
+                + " Add the files, drop these rows (--drop-missing-images), keep them without "
+                "their image (--mixed) or make a text-only dataset (--text-only)."
             )
         if len(missing):
             dropped = len(missing)
@@ -155,7 +229,7 @@ def create_datasets(options: CreationOptions) -> CreationSummary:
             _write_xy(folder, x_name, y_name, features.loc[rows], targets.loc[rows])
             if images_dir is not None and not options.text_only:
                 tasks += _image_tasks(
-                    features.loc[rows], images_dir, folder / IMAGES_DIR, options.image_size
+                    features.loc[rows], images_dir, folder / IMAGES_DIR, options.image_size, present
                 )
         if len(split.remaining):
             remaining_dir = folder / REMAINING_DIR
@@ -163,7 +237,7 @@ def create_datasets(options: CreationOptions) -> CreationSummary:
             _write_xy(remaining_dir, X_FILE, Y_FILE, features.loc[rows], targets.loc[rows])
             if images_dir is not None and not options.text_only:
                 tasks += _image_tasks(
-                    features.loc[rows], images_dir, remaining_dir / IMAGES_DIR, None
+                    features.loc[rows], images_dir, remaining_dir / IMAGES_DIR, None, present
                 )
 
         errors = parallel_map(
@@ -194,6 +268,9 @@ def create_datasets(options: CreationOptions) -> CreationSummary:
             },
             dropped_missing_images=dropped,
             unsplit_categories=list(split.unsplit_categories),
+            mixed=options.mixed,
+            rows_without_image=mixed.without_image if mixed else 0,
+            image_only_rows=mixed.image_only if mixed else 0,
         )
         (folder / INFO_FILE).write_text(info.to_json(), encoding="utf-8")
 

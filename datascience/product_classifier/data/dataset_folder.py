@@ -50,6 +50,9 @@ class DatasetInfo:
         rows: Row count per part: ``train``, ``test``, ``remaining``.
         dropped_missing_images: Rows dropped because their image file was missing.
         unsplit_categories: Category codes too small to be split, kept whole in train.
+        mixed: Whether it mixes rows with text, an image or both (``create_datasets --mixed``).
+        rows_without_image: Text rows kept without their image (mixed datasets).
+        image_only_rows: Rows added from ``image_labels.csv``, without text (mixed datasets).
     """
 
     source: str
@@ -61,6 +64,9 @@ class DatasetInfo:
     rows: dict[str, int]
     dropped_missing_images: int = 0
     unsplit_categories: list[int] = field(default_factory=list)
+    mixed: bool = False
+    rows_without_image: int = 0
+    image_only_rows: int = 0
 
     def to_json(self) -> str:
         """Serialise to indented JSON."""

@@ -43,6 +43,14 @@ class Rows:
         """Return the rows at these positions."""
         return Rows(self.X.iloc[positions], self.y.iloc[positions])
 
+    def with_text(self) -> "Rows":
+        """Return the rows that have a designation or a description (not image-only rows)."""
+        texts = (
+            self.X["designation"].astype(str).str.strip()
+            + self.X["description"].astype(str).str.strip()
+        )
+        return self.take(np.flatnonzero(texts.str.len().to_numpy() > 0))
+
     def frame(self) -> pd.DataFrame:
         """Features and target in one table (what is logged as an MLflow dataset)."""
         return self.X.assign(prdtypecode=self.y.to_numpy())

@@ -10,6 +10,7 @@ from product_classifier.serving.features import TEXT_INPUT, product_documents, t
 from product_classifier.serving.pyfunc import ServingConfig
 from product_classifier.training.checkpoints import RunFiles
 from product_classifier.training.data import Rows, SplitData
+from product_classifier.training.errors import TrainingInputError
 from product_classifier.training.inputs import ModelInputs
 from product_classifier.training.task import MAIN_VIEW, BuiltModel, LabelledInputs, PreparedTraining
 
@@ -23,6 +24,18 @@ def documents(rows: Rows) -> list[str]:
     return product_documents(rows.X["designation"].tolist(), rows.X["description"].tolist())
 
 
+def _rows_with_text(rows: Rows, part: str) -> Rows:
+    """The rows with text, saying how many image-only rows were left out."""
+    kept = rows.with_text()
+    if len(kept) < len(rows):
+        logger.info(
+            "%d %s rows have no text (image only) and are left out.", len(rows) - len(kept), part
+        )
+    if not len(kept):
+        raise TrainingInputError(f"No {part} row has a designation or a description.")
+    return kept
+
+
 @dataclass(frozen=True)
 class TextTask:
     """Train the text model on the dataset's CSV files (no images needed)."""
@@ -30,10 +43,24 @@ class TextTask:
     kind: str = "text"
 
     def prepare(self, data: SplitData, files: RunFiles, batch_size: int) -> PreparedTraining:
-        """Fit the featurizer on the training rows and vectorise every split."""
+        """Fit the featurizer on the training rows and vectorise every split.
+
+        Rows without text (the image-only rows of a mixed dataset) are left out of every split.
+
+        Raises:
+            TrainingInputError: A split has no row with text.
+        """
         del batch_size
+        train_rows, validation_rows, test_rows = (
+            _rows_with_text(rows, part)
+            for rows, part in (
+                (data.train, "training"),
+                (data.validation, "validation"),
+                (data.test, "test"),
+            )
+        )
         featurizer = build_text_featurizer()
-        featurizer.fit(documents(data.train))
+        featurizer.fit(documents(train_rows))
         featurizer_path = files.output_dir / "text_featurizer.pkl"
         with featurizer_path.open("wb") as file:
             pickle.dump(featurizer, file)
@@ -42,7 +69,7 @@ class TextTask:
             matrix = text_matrix(featurizer, documents(rows)).tocsr()
             return LabelledInputs(ModelInputs({TEXT_INPUT: matrix}), rows.labels)
 
-        train = labelled(data.train)
+        train = labelled(train_rows)
         input_dim = int(train.inputs.columns[TEXT_INPUT].shape[1])
         logger.info("TF-IDF vocabulary: %d features.", input_dim)
 
@@ -52,8 +79,8 @@ class TextTask:
 
         return PreparedTraining(
             train=train,
-            validation=labelled(data.validation),
-            test_views={MAIN_VIEW: labelled(data.test)},
+            validation=labelled(validation_rows),
+            test_views={MAIN_VIEW: labelled(test_rows)},
             build=build,
             setups={TRAIN_PHASE: None},
             serving_config=ServingConfig(kind=self.kind, inputs=(TEXT_INPUT,)),
