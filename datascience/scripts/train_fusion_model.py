@@ -27,14 +27,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--text-model-uri",
         default="models:/text/latest",
-        help="text model to build on: models:/NAME/VERSION, models:/NAME@ALIAS, runs:/... "
-        "(default: the latest registered version of 'text')",
+        help="pin the text model to build on: models:/NAME/VERSION, models:/NAME@ALIAS, "
+        "runs:/... (default: the latest registered version of 'text', whatever it was "
+        "trained on)",
     )
     parser.add_argument(
         "--image-model-uri",
         default="models:/image/latest",
-        help="image model to build on; its image size is the fusion model's "
-        "(default: the latest registered version of 'image')",
+        help="pin the image model to build on; its image size is the fusion model's "
+        "(default: the latest registered version of 'image', whatever it was trained on)",
+    )
+    parser.epilog = (parser.epilog or "") + (
+        " The run says which text and image versions it builds on and the datasets they were "
+        "trained on, and warns when their training rows include this dataset's test rows "
+        "(which inflates the fusion test scores): pin versions trained on --input-dir."
     )
     return parser
 

@@ -43,6 +43,7 @@ from product_classifier.serving.pyfunc import ProductClassifier, ServingConfig
 from product_classifier.tracking.registry import RegistryError, resolve_model_uri
 from product_classifier.training.checkpoints import RunFiles
 from product_classifier.training.data import Rows, SplitData
+from product_classifier.training.encoder_sources import encoder_source, report_encoders
 from product_classifier.training.errors import TrainingInputError
 from product_classifier.training.inputs import ImagePaths, ModelInputs, concatenate, predict
 from product_classifier.training.task import MAIN_VIEW, BuiltModel, LabelledInputs, PreparedTraining
@@ -137,6 +138,8 @@ class FusionTask:
         """Load both models, compute their features for every row and describe the head."""
         text_uri, text_model = load_classifier(self.text_model_uri, "text")
         image_uri, image_model = load_classifier(self.image_model_uri, "image")
+        sources = [encoder_source("text", text_uri), encoder_source("image", image_uri)]
+        source_params = report_encoders(sources, data.dataset_dir, data.test.X)
         image_size = image_model.config.image_size if image_model.config else None
         if image_size is None:
             raise TrainingInputError(f"--image-model-uri {self.image_model_uri} has no image size.")
@@ -225,6 +228,7 @@ class FusionTask:
             params={
                 "text_model_resolved": text_uri,
                 "image_model_resolved": image_uri,
+                **source_params,
                 "image_size": image_size,
                 "train_rows_with_image": int(train.has_image.sum()),
                 "text_drop_rate": self.defaults.text_drop_rate,
