@@ -30,6 +30,7 @@ from product_classifier.models.image import (
     WeightsError,
     build_backbone,
     build_image_model,
+    download_failure_reason,
     image_training_phases,
     phase_names,
 )
@@ -144,8 +145,26 @@ def test_imagenet_weights_fall_back_to_random_with_one_warning(caplog) -> None:
         return
     warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
     assert len(warnings) == 1
-    assert "continuing from random weights" in warnings[0].getMessage()
+    message = warnings[0].getMessage()
+    assert "continuing from random weights" in message
+    assert "(--weights PATH loads a local weights file)." in message
     assert backbone.weights == "none"
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "URL fetch failure on https://example.org/w.h5: None -- [Errno -2] Name or service "
+            "not known",
+            "[Errno -2] Name or service not known",
+        ),
+        ("connection refused", "connection refused"),
+        ("word " * 60, ("word " * 32).strip() + "..."),
+    ],
+)
+def test_download_failure_reason_keeps_whole_words(message, expected) -> None:
+    assert download_failure_reason(Exception(message)) == expected
 
 
 def _tiny_encoders() -> tuple[Any, Any]:

@@ -69,6 +69,19 @@ class Backbone:
     """What was actually loaded: ``imagenet``, ``none`` or the weights file path."""
 
 
+def download_failure_reason(error: BaseException, limit: int = 160) -> str:
+    """Say why a download failed, in words, without cutting one in half.
+
+    Keras reports ``URL fetch failure on <url>: None -- [Errno -2] Name or service not known``:
+    the part after ``--`` says why. A longer reason is cut at a space, with ``...``.
+    """
+    text = " ".join(str(error).split()) or type(error).__name__
+    reason = text.rsplit(" -- ", 1)[-1]
+    if len(reason) <= limit:
+        return reason
+    return reason[:limit].rsplit(" ", 1)[0] + "..."
+
+
 def build_backbone(image_size: int, weights: str = IMAGENET) -> Backbone:
     """Build the MobileNetV2 backbone (no top) with the requested weights.
 
@@ -127,9 +140,9 @@ def build_backbone(image_size: int, weights: str = IMAGENET) -> Backbone:
             if "fetch failure" not in str(error) and not isinstance(error, OSError):
                 raise
             logger.warning(
-                "ImageNet weights for MobileNetV2 could not be downloaded (%s); "
-                "continuing from random weights.",
-                str(error).splitlines()[0][:200],
+                "ImageNet weights for MobileNetV2 could not be downloaded (%s); continuing from "
+                "random weights (--weights PATH loads a local weights file).",
+                download_failure_reason(error),
             )
             return random_backbone()
     path = Path(choice).expanduser()
