@@ -6,6 +6,7 @@
 # Extra arguments are passed to `mlflow ui` (e.g. --host 0.0.0.0 inside a container).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+restart_with_default_signals "${BASH_SOURCE[0]}" "$@"
 cd "$REPOSITORY_ROOT"
 [ -x "$UV_PROJECT_ENVIRONMENT/bin/mlflow" ] ||
     die "no environment at $UV_PROJECT_ENVIRONMENT: run ./scripts/environment-setup.sh (or ./scripts/start.sh) first."
@@ -40,15 +41,28 @@ esac
 # The UI only browses and edits the registry: no background job runner.
 export MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false
 echo "MLflow UI on http://127.0.0.1:$port (store: $tracking_uri)"
-# Ctrl-C: the server (uvicorn) stops cleanly on SIGINT, and the `mlflow` command that waits for
-# it ignores SIGINT, so that it returns quietly instead of printing a KeyboardInterrupt
-# traceback. The command runs from the environment itself: no `uv run` process in between,
-# which would stay behind as a zombie until this script's parent reaps it.
-trap '' INT
-exec "$UV_PROJECT_ENVIRONMENT/bin/mlflow" ui \
+# Ctrl-C must reach the server once: `mlflow ui` forwards SIGINT and SIGTERM to the uvicorn
+# process it starts, which takes a second SIGINT for "quit now" and prints a traceback. So
+# `mlflow` runs in a process group of its own (job control), out of reach of the terminal's
+# Ctrl-C, and this script passes one SIGTERM on. It runs from the environment itself: no
+# `uv run` process in between, which could stay behind as a zombie.
+set -m
+"$UV_PROJECT_ENVIRONMENT/bin/mlflow" ui \
     --backend-store-uri "$tracking_uri" \
     --default-artifact-root "$artifact_root" \
     --host 127.0.0.1 \
     --port "$port" \
     --workers 1 \
-    "$@"
+    "$@" &
+server=$!
+set +m
+stop_server() {
+    kill -TERM "$server" 2>/dev/null || true
+}
+trap stop_server INT TERM HUP
+# `wait` also returns when a trap ran: go on waiting until the server has exited.
+while true; do
+    status=0
+    wait "$server" || status=$?
+    kill -0 "$server" 2>/dev/null || exit "$status"
+done

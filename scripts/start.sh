@@ -20,30 +20,10 @@
 #   DB_WAIT_SECONDS  how long to wait for the database to answer (default 10)
 #   READY_TIMEOUT_SECONDS  how long to wait for the servers to answer (default 300)
 
-# A parent may start this script with SIGINT or SIGTERM ignored: a background job of a
-# non-interactive shell (`./scripts/start.sh > log &` in a script, CI runners), nohup-like
-# supervisors. Bash cannot trap a signal ignored at its start, so Ctrl-C or `kill -INT` would do
-# nothing: start again with the default dispositions (once; SIGHUP stays as the parent set it).
-if [ -z "${START_SH_SIGNALS_RESET:-}" ] && [ -n "$(trap -p INT TERM)" ]; then
-    export START_SH_SIGNALS_RESET=1
-    if env --default-signal=INT true 2>/dev/null; then
-        exec env --default-signal=INT,TERM bash "${BASH_SOURCE[0]}" "$@"
-    fi
-    for python in python3.11 python3; do
-        if command -v "$python" >/dev/null 2>&1; then
-            exec "$python" -c 'import os, signal, sys
-for number in (signal.SIGINT, signal.SIGTERM):
-    signal.signal(number, signal.SIG_DFL)
-os.execvp("bash", ["bash", *sys.argv[1:]])' "${BASH_SOURCE[0]}" "$@"
-        fi
-    done
-    # Neither: no Python either, which the checks below report.
-fi
-unset START_SH_SIGNALS_RESET
-
 set -euo pipefail
 started_at=$SECONDS
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+restart_with_default_signals "${BASH_SOURCE[0]}" "$@"
 cd "$REPOSITORY_ROOT"
 
 DEMO_BOOTSTRAP="${DEMO_BOOTSTRAP:-auto}"
@@ -269,7 +249,8 @@ done
 
 password_hint="FIRST_ADMINUSER_PASSWORD"
 [ "$ADMIN_PASSWORD_IS_DEFAULT" = 0 ] || password_hint="changethis, the default: change it outside development"
-ui_line="http://127.0.0.1:$MLFLOW_PORT"
+served_name="${MODEL_URI#models:/}"
+ui_line="http://127.0.0.1:$MLFLOW_PORT   (registry: http://127.0.0.1:$MLFLOW_PORT/#/models/${served_name%@*})"
 [ -n "$ui_pid" ] || ui_line="$TRACKING_URI (tracking server)"
 cat <<EOF
 

@@ -6,6 +6,32 @@ export REPOSITORY_ROOT
 export MLFLOW_DISABLE_TELEMETRY=true
 export UV_PROJECT_ENVIRONMENT="${UV_PROJECT_ENVIRONMENT:-$REPOSITORY_ROOT/.venv}"
 
+# A parent may start a script with SIGINT or SIGTERM ignored: a background job of a
+# non-interactive shell (`./scripts/start.sh > log &` in a script, CI runners), nohup-like
+# supervisors. Bash cannot trap a signal ignored at its start, so Ctrl-C or `kill -INT` would do
+# nothing: run the script again with the default dispositions (once; SIGHUP stays as the parent
+# set it). Call it before setting traps: restart_with_default_signals "${BASH_SOURCE[0]}" "$@"
+restart_with_default_signals() {
+    if [ -n "${SCRIPT_SIGNALS_RESET:-}" ] || [ -z "$(trap -p INT TERM)" ]; then
+        unset SCRIPT_SIGNALS_RESET
+        return 0
+    fi
+    export SCRIPT_SIGNALS_RESET=1
+    if env --default-signal=INT true 2>/dev/null; then
+        exec env --default-signal=INT,TERM bash "$@"
+    fi
+    local python
+    for python in python3.11 python3; do
+        if command -v "$python" >/dev/null 2>&1; then
+            exec "$python" -c 'import os, signal, sys
+for number in (signal.SIGINT, signal.SIGTERM):
+    signal.signal(number, signal.SIG_DFL)
+os.execvp("bash", ["bash", *sys.argv[1:]])' "$@"
+        fi
+    done
+    unset SCRIPT_SIGNALS_RESET # neither: no Python either, which the script reports
+}
+
 die() {
     echo "error: $*" >&2
     exit 1
