@@ -4,6 +4,9 @@
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$REPOSITORY_ROOT" || exit 1
+# In CI, a uv this script installs stays out of the shell startup files (as uv's installer
+# does for CI with UV_UNMANAGED_INSTALL); a person's run puts it on their PATH like start.sh.
+[ "${CI:-}" != true ] || export UV_NO_MODIFY_PATH="${UV_NO_MODIFY_PATH:-1}"
 sync_environment
 
 failed=()

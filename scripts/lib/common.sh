@@ -89,11 +89,12 @@ ensure_uv() {
     case ":$PATH:" in
     *":$bin_dir:"*) return ;;
     esac
+    local parent_path="$PATH"
     export PATH="$bin_dir:$PATH"
     UV_PATH_HINT="uv is in $bin_dir: open a new shell, or in this one run: export PATH=\"$bin_dir:\$PATH\""
     if [ "${UV_NO_MODIFY_PATH:-${INSTALLER_NO_MODIFY_PATH:-0}}" != 0 ]; then
         UV_PATH_HINT="uv is in $bin_dir, which is not on your PATH (UV_NO_MODIFY_PATH): add it to your PATH"
-    elif output="$(uv tool update-shell 2>&1)"; then
+    elif output="$(PATH="$parent_path" "$bin_dir/uv" tool update-shell 2>&1)"; then
         echo "uv: $bin_dir added to the PATH of new shells (uv tool update-shell):" $output
     elif [[ "$output" != *"already up-to-date"* ]]; then
         echo "warning: could not add $bin_dir to your shell's PATH: $output" >&2
