@@ -60,8 +60,11 @@ class ImageTask:
         paths = image_paths(dataset_dir, rows.X)
         present = [index for index, path in enumerate(paths) if path.is_file()]
         if len(present) < len(paths):
-            logger.warning(
-                "%d %s rows have no image file and are left out.", len(paths) - len(present), part
+            # Normal in a mixed dataset (text-only rows), as the text model leaves image-only out.
+            logger.info(
+                "%d %s rows have no image (text only) and are left out.",
+                len(paths) - len(present),
+                part,
             )
         if not present:
             raise TrainingInputError(f"No {part} row of {dataset_dir} has its image file.")
