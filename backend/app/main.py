@@ -19,6 +19,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.formparsers import MultiPartParser
 
 from app.api.body_limit import BodySizeLimitMiddleware
+from app.api.docs_policy import DocsContentPolicy
 from app.api.v1.router import TAGS_METADATA, api_router
 from app.api.v1.routes.public import is_online
 from app.core.config import Settings, get_settings
@@ -113,6 +114,8 @@ def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_D
     app.include_router(api_router, prefix=settings.API_V1_STR)
     # The API's root answers without its trailing slash too (the link start.sh prints).
     app.add_api_route(settings.API_V1_STR, is_online, methods=["GET"], include_in_schema=False)
+    # FastAPIOffline serves them at its defaults: nothing from another host there.
+    app.add_middleware(DocsContentPolicy, paths=("/docs", "/redoc"))
     app.add_middleware(
         BodySizeLimitMiddleware,
         default_limit=settings.max_predict_body_bytes,

@@ -3,6 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api.docs_policy import DOCS_CONTENT_POLICY
 from app.main import create_app
 from product_classifier.categories import CATEGORIES
 from tests.conftest import make_settings
@@ -32,7 +33,11 @@ def test_api_root_answers_without_its_trailing_slash(client, app_settings):
     ],
 )
 def test_docs_pages_load_their_assets_from_the_api(client, page, assets):
-    html = client.get(page).text
+    response = client.get(page)
+    # The browser loads nothing from another host (ReDoc points its logo at a CDN).
+    assert response.headers["content-security-policy"] == DOCS_CONTENT_POLICY
+    assert "content-security-policy" not in client.get(f"{API}/categories/").headers
+    html = response.text
     assert "http://" not in html
     assert "https://" not in html, "no CDN: the pages must work offline"
     for asset in assets:
