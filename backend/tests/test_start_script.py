@@ -24,7 +24,7 @@ from product_classifier.categories import CATEGORY_CODES
 from product_classifier.paths import REPOSITORY_ROOT
 
 START_SCRIPT = Path("scripts") / "start.sh"
-READY_TIMEOUT_SECONDS = 240.0
+READY_TIMEOUT_SECONDS = 900.0  # a tiny bootstrap, on a shared 2-core machine under load
 STOP_TIMEOUT_SECONDS = 60.0
 ADMIN = "admin@example.com"
 ADMIN_PASSWORD = "smoke-test-password"
