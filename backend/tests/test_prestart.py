@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from app.db.models import User
@@ -59,6 +60,31 @@ def test_prestart_on_postgresql():
     try:
         completed = run_prestart(url)
         assert completed.returncode == 0, completed.stderr
+        assert count_admins(url) == 1
+    finally:
+        dispose_database(url)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_instances_starting_together_take_turns(kind: str) -> None:
+    """Several API instances run prestart at once on a new database: all succeed, one admin."""
+    url = new_database_url(kind, "prestart_race", SESSION_HOME / "prestart")
+    env = {**os.environ, "SQLALCHEMY_DATABASE_URI": url}
+    try:
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "scripts.prestart"],
+                cwd=BACKEND_DIR,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        outputs = [process.communicate(timeout=180)[0] for process in processes]
+        for process, output in zip(processes, outputs, strict=True):
+            assert process.returncode == 0, output[-3000:]
         assert count_admins(url) == 1
     finally:
         dispose_database(url)
