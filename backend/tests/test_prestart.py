@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app.db.models import User
 from app.db.session import create_db_engine, create_session_factory
 from tests.conftest import SESSION_HOME, dispose_database, new_database_url
+from tests.helpers.prestart import run_prestarts_together
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 
@@ -69,22 +70,8 @@ def test_prestart_on_postgresql():
 def test_instances_starting_together_take_turns(kind: str) -> None:
     """Several API instances run prestart at once on a new database: all succeed, one admin."""
     url = new_database_url(kind, "prestart_race", SESSION_HOME / "prestart")
-    env = {**os.environ, "SQLALCHEMY_DATABASE_URI": url}
     try:
-        processes = [
-            subprocess.Popen(
-                [sys.executable, "-m", "scripts.prestart"],
-                cwd=BACKEND_DIR,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            for _ in range(3)
-        ]
-        outputs = [process.communicate(timeout=180)[0] for process in processes]
-        for process, output in zip(processes, outputs, strict=True):
-            assert process.returncode == 0, output[-3000:]
+        run_prestarts_together(url, 3)
         assert count_admins(url) == 1
     finally:
         dispose_database(url)
