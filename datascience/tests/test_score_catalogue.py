@@ -33,7 +33,8 @@ from product_classifier.scoring.columns import ERROR, category_column, probabili
 from product_classifier.scoring.job import MANIFEST_FILE, SUCCESS_FILE, part_name
 from scripts import score_catalogue
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+# The first test here trains the session's models (tests.trained_models): minutes on a busy machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 ALIAS = "catalogue"
 TOP_K = 3
