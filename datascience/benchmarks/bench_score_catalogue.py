@@ -248,8 +248,9 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         runs.append(run)
         print(
-            f"\n{args.products} products; model {model_uri} ({args.image_size}x{args.image_size} "
-            f"images); batch {args.batch_size}; Spark master {args.master}; {cores} CPUs; "
+            f"\n{args.products} products; model {model_uri}"
+            + ("" if args.model_uri else f" ({args.image_size}x{args.image_size} images)")
+            + f"; batch {args.batch_size}; Spark master {args.master}; {cores} CPUs; "
             f"load average now {os.getloadavg()[0]:.1f}, {os.getloadavg()[1]:.1f}, "
             f"{os.getloadavg()[2]:.1f}."
         )
