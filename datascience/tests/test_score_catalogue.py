@@ -112,11 +112,11 @@ def _table_catalogue(trained, folder: Path) -> tuple[Path, dict[str, str]]:
                 "image_path": image,
             }
         )
-    (folder / "pictures" / names[5]).write_bytes(b"\x89PNG broken")
+    (folder / "pictures" / "broken.jpg").write_bytes(b"\x89PNG broken")
     bad = {
         "bad-empty": ("", "", "", NO_INPUT),
         "bad-missing-image": ("Lampe", "", str(folder / "nope.jpg"), "image not found"),
-        "bad-corrupt": ("Lampe", "", f"pictures/{names[5]}", "Unreadable image"),
+        "bad-corrupt": ("Lampe", "", "pictures/broken.jpg", "Unreadable image"),
         "": ("Sans identifiant", "", "", "missing productid"),
     }
     for product_id, (designation, description, image, _) in bad.items():
