@@ -28,8 +28,11 @@ step "Validating docker-compose.yaml"
 step "Building the images (api, datascience)"
 "${compose[@]}" build
 
-step "Starting db, mlflow and api"
-"${compose[@]}" up --detach "${wait_flag[@]}" "$@"
+replicas="${API_REPLICAS:-$(sed -n 's/^API_REPLICAS=//p' .env)}"
+replicas="${replicas:-2}"
+step "Starting db, mlflow, api ($replicas replicas) and the proxy in front of them"
+# --scale works with Compose v1 too (v1 ignores deploy.replicas).
+"${compose[@]}" up --detach "${wait_flag[@]}" --scale "api=$replicas" "$@"
 
 echo "API:       http://127.0.0.1:${BACKEND_PORT:-8000}/docs"
 echo "MLflow UI: http://127.0.0.1:${MLFLOW_PORT:-5000}"

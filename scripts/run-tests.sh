@@ -26,6 +26,7 @@ check "mypy backend" bash -c 'cd backend && uv run --no-sync mypy .'
 check "pytest datascience" bash -c 'cd datascience && uv run --no-sync pytest "$@"' _ "$@"
 ensure_chromium
 ensure_compose_validator
+ensure_nginx
 check "pytest backend" bash -c 'cd backend && uv run --no-sync pytest "$@"' _ "$@"
 
 if [ "${#failed[@]}" -ne 0 ]; then

@@ -1,7 +1,8 @@
 """Prepare the application database before the API starts.
 
 Waits for the database (bounded retries), migrates it to the latest revision and creates the
-first administrator (``FIRST_ADMINUSER``) if missing. Safe to run at every start.
+first administrator (``FIRST_ADMINUSER``) if missing. Safe to run at every start, and by several
+instances at once (they take turns).
 
 Usage (from backend/): ``python -m scripts.prestart [--attempts 30] [--interval 1]``
 """
@@ -11,7 +12,13 @@ import logging
 import sys
 
 from app.core.config import get_settings
-from app.db.init_db import DatabaseUnavailableError, migrate, seed_first_admin, wait_for_database
+from app.db.init_db import (
+    DatabaseUnavailableError,
+    migrate,
+    seed_first_admin,
+    setup_lock,
+    wait_for_database,
+)
 from app.db.session import create_db_engine, create_session_factory
 
 logger = logging.getLogger("app.prestart")
@@ -29,8 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     engine = create_db_engine(settings.database_url)
     try:
         wait_for_database(engine, attempts=args.attempts, interval=args.interval)
-        migrate(settings.database_url)
-        admin = seed_first_admin(create_session_factory(engine), settings)
+        with setup_lock(engine):  # other instances starting now wait for this one
+            migrate(settings.database_url)
+            admin = seed_first_admin(create_session_factory(engine), settings)
     except DatabaseUnavailableError as error:
         logger.error("%s", error)
         return 1

@@ -33,12 +33,16 @@ BARE_VARIABLE = re.compile(r"(?<!\$)\$(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
 # Variables the API process reads that are not Settings fields, and who reads them.
 NON_SETTINGS_VARIABLES = {
     "API_WORKERS": "backend/Dockerfile CMD (uvicorn --workers)",
+    "API_REPLICAS": "docker-compose.yaml (deploy.replicas) and scripts/docker-deploy.sh",
     "MLFLOW_DISABLE_TELEMETRY": "MLflow itself",
+    "PROMETHEUS_MULTIPROC_DIR": "prometheus-client (adds up the metrics of uvicorn workers)",
+    "FORWARDED_ALLOW_IPS": "uvicorn --proxy-headers (which proxies to trust)",
 }
 # Prefixes of variables read by other parts: the demo bootstrap of start.sh, OpenTelemetry.
 OTHER_READERS_PREFIXES = ("DEMO_", "OTEL_")
-SERVICE_PORT_VARIABLES = {"api": "BACKEND_PORT", "mlflow": "MLFLOW_PORT"}
+SERVICE_PORT_VARIABLES = {"proxy": "BACKEND_PORT", "mlflow": "MLFLOW_PORT"}
 SERVICE_DOCKERFILES = {"api": "backend/Dockerfile", "mlflow": "datascience/Dockerfile"}
+NGINX = Path("/usr/sbin/nginx")
 
 
 def compose() -> dict[str, Any]:
@@ -201,22 +205,94 @@ def test_api_and_mlflow_use_the_database_credentials_of_the_db_service() -> None
 # --- ports ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["api", "mlflow"])
-def test_published_port_is_exposed_and_served(name: str) -> None:
-    exposed = exposed_ports(SERVICE_DOCKERFILES[name])
-    assert len(exposed) == 1, f"{SERVICE_DOCKERFILES[name]} should EXPOSE one port: {exposed}"
-    (port,) = exposed
+def published_to(name: str, container_port: int) -> None:
+    """Check that a service publishes ``container_port`` on the loopback, on its variable."""
     entries = published_ports(name)
     assert entries, f"service {name} publishes no port"
     variable = SERVICE_PORT_VARIABLES[name]
     default = Settings.model_fields[variable].default
     for host, container in entries:
-        assert container == port, f"{name} publishes container port {container}, image: {port}"
+        assert container == container_port, f"{name} publishes {container}, not {container_port}"
         assert host == f"127.0.0.1:${{{variable}:-{default}}}", host
-    command = command_text(name)
-    assert re.search(rf"--port[= ]{port}\b", command), f"{name} does not listen on {port}"
-    health = " ".join(service(name)["healthcheck"]["test"])
-    assert f"127.0.0.1:{port}/" in health, f"{name} health check does not use port {port}"
+
+
+def health_check_port(name: str) -> str:
+    """The command line of a service's health check."""
+    return " ".join(service(name)["healthcheck"]["test"])
+
+
+def test_mlflow_publishes_the_port_its_image_exposes_and_serves() -> None:
+    (port,) = exposed_ports(SERVICE_DOCKERFILES["mlflow"])
+    published_to("mlflow", port)
+    assert re.search(rf"--port[= ]{port}\b", command_text("mlflow"))
+    assert f"127.0.0.1:{port}/" in health_check_port("mlflow")
+
+
+def test_api_runs_as_replicas_without_a_published_port() -> None:
+    exposed = exposed_ports(SERVICE_DOCKERFILES["api"])
+    assert len(exposed) == 1, f"backend/Dockerfile should EXPOSE one port: {exposed}"
+    (port,) = exposed
+    api = service("api")
+    assert "ports" not in api, "replicas cannot share a host port: the proxy publishes it"
+    assert "container_name" not in api, "a fixed container name prevents --scale"
+    assert [int(item) for item in api["expose"]] == [port]
+    assert api["deploy"]["replicas"] >= 2
+    assert re.search(rf"--port[= ]{port}\b", command_text("api"))
+    assert f"127.0.0.1:{port}/api/v1/health/live" in health_check_port("api")
+    # Each replica adds up its own workers' metrics, in a folder emptied at each start.
+    folder = api["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+    assert folder in api["tmpfs"]
+
+
+def nginx_config() -> tuple[Path, str]:
+    """The proxy's nginx configuration file (mounted from the repository) and its text."""
+    for volume in service("proxy")["volumes"]:
+        source, _, target = str(volume).partition(":")
+        if target.startswith("/etc/nginx/conf.d/"):
+            path = REPOSITORY_ROOT / source
+            return path, path.read_text(encoding="utf-8")
+    raise AssertionError("the proxy mounts no configuration in /etc/nginx/conf.d/")
+
+
+def test_proxy_publishes_the_api_and_balances_over_every_replica() -> None:
+    (api_port,) = exposed_ports(SERVICE_DOCKERFILES["api"])
+    _, config = nginx_config()
+    listen = re.search(r"^\s*listen\s+(\d+);", config, re.MULTILINE)
+    assert listen is not None
+    port = int(listen.group(1))
+    published_to("proxy", port)
+    assert f"127.0.0.1:{port}/" in health_check_port("proxy")
+    # Docker's DNS gives every replica's address; a variable makes nginx resolve it again.
+    assert re.search(r"^resolver 127\.0\.0\.11\b", config, re.MULTILINE)
+    target = re.search(r"set (\$\w+) http://api:(\d+);", config)
+    assert target is not None
+    assert int(target.group(2)) == api_port
+    assert f"proxy_pass {target.group(1)};" in config
+    assert "proxy_next_upstream error timeout http_502 http_503 http_504;" in config
+    assert re.search(r"location = /metrics \{\s*return 404;", config)
+    assert int(config.split("client_max_body_size")[1].split("m;")[0]) * 1024 * 1024 >= (
+        Settings.model_fields["MAX_BATCH_BODY_BYTES"].default
+    )
+
+
+def test_nginx_accepts_the_proxy_configuration(tmp_path: Path) -> None:
+    if not NGINX.is_file():
+        pytest.skip(f"{NGINX} is not installed (apt-get install nginx to run this check)")
+    path, _ = nginx_config()
+    main = tmp_path / "nginx.conf"
+    main.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
+        f"http {{\n  access_log off;\n  include {path};\n}}\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [str(NGINX), "-t", "-p", str(tmp_path), "-c", str(main)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_services_reach_mlflow_on_its_port() -> None:

@@ -6,11 +6,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from app.db.models import User
 from app.db.session import create_db_engine, create_session_factory
 from tests.conftest import SESSION_HOME, dispose_database, new_database_url
+from tests.helpers.prestart import run_prestarts_together
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 
@@ -59,6 +61,17 @@ def test_prestart_on_postgresql():
     try:
         completed = run_prestart(url)
         assert completed.returncode == 0, completed.stderr
+        assert count_admins(url) == 1
+    finally:
+        dispose_database(url)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_instances_starting_together_take_turns(kind: str) -> None:
+    """Several API instances run prestart at once on a new database: all succeed, one admin."""
+    url = new_database_url(kind, "prestart_race", SESSION_HOME / "prestart")
+    try:
+        run_prestarts_together(url, 3)
         assert count_admins(url) == 1
     finally:
         dispose_database(url)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from benchmarks.tables import print_table
 from benchmarks.training_support import (
     TrainingPlan,
     generated_dataset,
@@ -141,9 +142,7 @@ def measure(uris: dict[str, str], dataset: Path, repeats: int, batch_rows: int) 
                 f"{batch_rows / statistics.median(products_batch) * 1000:.0f}",
             ]
         )
-    widths = [max(len(row[column]) for row in table) for column in range(len(header))]
-    for row in table:
-        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+    print_table(table)
 
 
 def main(argv: list[str] | None = None) -> int:

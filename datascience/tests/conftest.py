@@ -18,6 +18,7 @@ os.environ["STATE_DIR"] = str(_SESSION_HOME / "state")
 os.environ.pop("MLFLOW_TRACKING_URI", None)
 
 from product_classifier.settings import get_platform_settings  # noqa: E402 - after the env setup
+from tests.trained_models import dataset, trained  # noqa: E402, F401 - shared session fixtures
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -1,7 +1,7 @@
 """End-to-end training tests: real small models, a real temporary MLflow store, the real CLIs.
 
 One generated dataset and one text, image and fusion model are trained once per session (1-2
-epochs, 32x32 images) and shared by the tests below.
+epochs, 32x32 images, :mod:`tests.trained_models`) and shared by the tests below.
 """
 
 import dataclasses
@@ -25,80 +25,9 @@ from product_classifier.data.dataset_folder import image_paths, read_split
 from product_classifier.serving.contract import ProductInput
 from product_classifier.settings import get_platform_settings
 from product_classifier.training.data import load_split_data
+from tests.trained_models import IMAGE_SIZE, run_main
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
-
-IMAGE_SIZE = 32
-
-
-@dataclass(frozen=True)
-class Trained:
-    dataset: Path
-    output: Path
-    tracking_uri: str
-
-
-def _run(main, argv: list[object]) -> int:
-    return int(main([str(arg) for arg in argv]))
-
-
-@pytest.fixture(scope="session")
-def dataset(tmp_path_factory) -> Path:
-    from scripts import create_datasets, make_sample_dataset
-
-    root = tmp_path_factory.mktemp("training-data")
-    original: Path = root / "original"
-    folder: Path = root / "dataset"
-    assert (
-        _run(make_sample_dataset.main, ["--output-dir", original, "--n-products", 300, "--seed", 5])
-        == 0
-    )
-    assert (
-        _run(
-            create_datasets.main,
-            ["--input-dir", original, "--output-dir", folder, "--image-size", IMAGE_SIZE],
-        )
-        == 0
-    )
-    return folder
-
-
-@pytest.fixture(scope="session")
-def trained(dataset, tmp_path_factory) -> Trained:
-    """Text (2 epochs), image (pretrained-path: head + fine-tune, 1 epoch each), fusion (2)."""
-    from product_classifier.models.image import build_backbone
-    from scripts import train_fusion_model, train_image_model, train_text_model
-
-    output = tmp_path_factory.mktemp("training-output")
-    weights = output / "backbone.weights.h5"
-    build_backbone(IMAGE_SIZE, "none").model.save_weights(weights)
-    common = ["--input-dir", dataset, "--batch-size", 64]
-    assert (
-        _run(train_text_model.main, [*common, "--output-dir", output / "text", "--epochs", 2]) == 0
-    )
-    assert (
-        _run(
-            train_image_model.main,
-            [
-                *common,
-                "--output-dir",
-                output / "image",
-                "--epochs",
-                1,
-                "--image-size",
-                IMAGE_SIZE,
-                "--weights",
-                weights,
-                "--set-staging",
-            ],
-        )
-        == 0
-    )
-    assert (
-        _run(train_fusion_model.main, [*common, "--output-dir", output / "fusion", "--epochs", 2])
-        == 0
-    )
-    return Trained(dataset, output, get_platform_settings().tracking_uri)
 
 
 def _version_run(name: str, version: int = 1):
@@ -578,7 +507,7 @@ def test_a_damaged_checkpoint_starts_the_cli_over_in_one_line(
 def _text_cli(argv, capsys) -> tuple[int, str]:
     from scripts import train_text_model
 
-    status = _run(train_text_model.main, argv)
+    status = run_main(train_text_model.main, argv)
     return status, capsys.readouterr().err
 
 
@@ -621,7 +550,7 @@ def test_image_model_needs_images(trained, tmp_path, capsys) -> None:
     for name in ("X_train.csv", "y_train.csv", "X_test.csv", "y_test.csv"):
         (text_only / name).write_bytes((trained.dataset / name).read_bytes())
     argv = ["--input-dir", text_only, "--output-dir", tmp_path / "out", "--image-size", 32]
-    assert _run(train_image_model.main, argv) == 1
+    assert run_main(train_image_model.main, argv) == 1
     assert "has no images/ folder" in capsys.readouterr().err
 
 
@@ -647,7 +576,7 @@ def test_fusion_reports_unknown_models_and_aliases_in_one_line(
         "--text-model-uri",
         uri,
     ]
-    assert _run(train_fusion_model.main, argv) == 1
+    assert run_main(train_fusion_model.main, argv) == 1
     error = capsys.readouterr().err
     assert message in error
     assert len(error.strip().splitlines()) == 1

@@ -142,3 +142,8 @@ ensure_compose_validator() {
     fi
     ensure_apt_package /usr/bin/docker-compose docker-compose "the docker-compose.yaml validation"
 }
+
+# nginx checks the load balancer configuration of docker-compose.yaml (docker/nginx/).
+ensure_nginx() {
+    ensure_apt_package /usr/sbin/nginx nginx-light "the nginx configuration check"
+}

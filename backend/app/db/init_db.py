@@ -1,7 +1,10 @@
 """Bring the database to life: wait for it, migrate it to head, seed the first administrator."""
 
+import fcntl
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
@@ -19,6 +22,10 @@ logger = logging.getLogger(__name__)
 
 BACKEND_DIR: Final = Path(__file__).resolve().parents[2]
 ALEMBIC_INI: Final = BACKEND_DIR / "alembic.ini"
+
+
+SETUP_LOCK_KEY: Final = 0x45434F4D4D4C4F50
+"""PostgreSQL advisory lock held while one instance migrates and seeds (any constant works)."""
 
 
 class DatabaseUnavailableError(RuntimeError):
@@ -46,6 +53,40 @@ def wait_for_database(engine: Engine, *, attempts: int = 30, interval: float = 1
             time.sleep(interval)
         else:
             return
+
+
+@contextmanager
+def setup_lock(engine: Engine) -> Iterator[None]:
+    """Let one process at a time prepare the database (several API instances start together).
+
+    Concurrent migrations fail (two ``CREATE TABLE`` of the same table) and concurrent seeding
+    creates the first administrator twice: every instance takes this lock around both. On
+    PostgreSQL it is a session advisory lock; on SQLite an exclusive lock on a file beside the
+    database (its processes share a machine).
+    """
+    url = engine.url
+    if url.get_backend_name() == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SETUP_LOCK_KEY})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SETUP_LOCK_KEY})
+                connection.commit()
+        return
+    database = url.database if url.get_backend_name() == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    lock_path = Path(f"{database}.setup-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def alembic_config(database_url: str) -> Config:

@@ -61,6 +61,7 @@ def free_port() -> int:
 def _wait_until_ready(
     process: subprocess.Popen[bytes], api: LiveApi, ready_path: str, deadline: float
 ) -> None:
+    timeout = deadline - time.monotonic()
     last_error = "no answer yet"
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -76,7 +77,7 @@ def _wait_until_ready(
             last_error = repr(error)
         time.sleep(0.25)
     raise LiveApiError(
-        f"The API did not answer {ready_path} within {STARTUP_TIMEOUT_SECONDS:.0f} s "
+        f"The API did not answer {ready_path} within {timeout:.0f} s "
         f"({last_error}):\n{api.log_tail()}"
     )
 
@@ -106,7 +107,9 @@ def _start(spec: ServerSpec, log: IO[bytes]) -> tuple[subprocess.Popen[bytes], L
 
 
 @contextmanager
-def run_live_apis(specs: Mapping[str, ServerSpec]) -> Iterator[dict[str, LiveApi]]:
+def run_live_apis(
+    specs: Mapping[str, ServerSpec], startup_timeout: float = STARTUP_TIMEOUT_SECONDS
+) -> Iterator[dict[str, LiveApi]]:
     """Start one ``uvicorn app.main:app`` per spec, all at once; stop them all afterwards.
 
     Each server gets our environment plus its spec's; they start in parallel so that their
@@ -114,6 +117,7 @@ def run_live_apis(specs: Mapping[str, ServerSpec]) -> Iterator[dict[str, LiveApi
 
     Args:
         specs: The servers to run, by name.
+        startup_timeout: Seconds for all of them to answer their ready route.
 
     Yields:
         The running servers, by name, once each answers its ready route.
@@ -129,7 +133,7 @@ def run_live_apis(specs: Mapping[str, ServerSpec]) -> Iterator[dict[str, LiveApi
             process, api = _start(spec, log)
             stack.callback(_stop, process)
             started[name] = (process, api, spec.ready_path)
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        deadline = time.monotonic() + startup_timeout
         for process, api, ready_path in started.values():
             _wait_until_ready(process, api, ready_path, deadline)
         yield {name: api for name, (_, api, _) in started.items()}

@@ -5,10 +5,11 @@ offending rows or files, so a person can fix the data without reading a stack tr
 """
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import pandas as pd
 
@@ -69,6 +70,29 @@ def format_items(items: Iterable[object], limit: int = MAX_LISTED) -> str:
     return shown
 
 
+def _csv_options(text_columns: Sequence[str], *, indexed: bool) -> dict[str, Any]:
+    """Options of ``pandas.read_csv`` for challenge files: listed columns as text, no NaN."""
+    return {
+        "index_col": 0 if indexed else None,
+        "dtype": dict.fromkeys(text_columns, str),
+        "keep_default_na": False,
+    }
+
+
+@contextmanager
+def _readable_csv(path: Path) -> Iterator[None]:
+    """Turn the errors of reading ``path`` as CSV into a :class:`DatasetError` naming it."""
+    try:
+        yield
+    except pd.errors.EmptyDataError:
+        raise DatasetError(f"Unreadable {path.name}: {path} is empty.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        raise DatasetError(
+            f"Unreadable {path.name}: {path} is not a valid CSV file ({first_line})."
+        ) from error
+
+
 def read_csv_file(path: Path, text_columns: Sequence[str]) -> pd.DataFrame:
     """Read a challenge CSV file (unnamed index first) with every listed column as text.
 
@@ -84,25 +108,47 @@ def read_csv_file(path: Path, text_columns: Sequence[str]) -> pd.DataFrame:
     """
     if not path.is_file():
         raise DatasetError(f"Missing {path.name}: {path} does not exist.")
-    try:
-        table = pd.read_csv(
-            path,
-            index_col=0,
-            dtype=dict.fromkeys(text_columns, str),
-            keep_default_na=False,
-        )
-    except pd.errors.EmptyDataError:
-        raise DatasetError(f"Unreadable {path.name}: {path} is empty.") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        raise DatasetError(
-            f"Unreadable {path.name}: {path} is not a valid CSV file ({first_line})."
-        ) from error
+    with _readable_csv(path):
+        table: pd.DataFrame = pd.read_csv(path, **_csv_options(text_columns, indexed=True))
     table.index.name = None
     return table
 
 
-def _require_columns(table: pd.DataFrame, path: Path, expected: Sequence[str]) -> None:
+def read_csv_chunks(
+    path: Path, text_columns: Sequence[str], chunk_rows: int, *, indexed: bool = True
+) -> Iterator[pd.DataFrame]:
+    """Read a CSV file ``chunk_rows`` rows at a time, as :func:`read_csv_file` reads it whole.
+
+    Memory stays bounded by one chunk whatever the size of the file.
+
+    Args:
+        path: The CSV file.
+        text_columns: Columns to read as strings (empty fields become ``""``).
+        chunk_rows: Rows per chunk (the last one may hold fewer).
+        indexed: Whether the first column is the unnamed row index of the challenge files.
+
+    Yields:
+        Consecutive chunks of the table.
+
+    Raises:
+        DatasetError: The file is missing, empty or not a readable CSV file (possibly after
+            some chunks were yielded).
+    """
+    if not path.is_file():
+        raise DatasetError(f"Missing {path.name}: {path} does not exist.")
+    with (
+        _readable_csv(path),
+        pd.read_csv(
+            path, chunksize=chunk_rows, **_csv_options(text_columns, indexed=indexed)
+        ) as reader,
+    ):
+        for chunk in reader:
+            chunk.index.name = None
+            yield chunk
+
+
+def require_columns(table: pd.DataFrame, path: Path, expected: Sequence[str]) -> None:
+    """Raise a :class:`DatasetError` naming the columns of ``expected`` that ``table`` lacks."""
     missing = [column for column in expected if column not in table.columns]
     if missing:
         raise DatasetError(
@@ -147,7 +193,7 @@ def read_features(path: Path) -> pd.DataFrame:
             holds a non-integer id.
     """
     table = read_csv_file(path, [*TEXT_COLUMNS, *ID_COLUMNS])
-    _require_columns(table, path, FEATURE_COLUMNS)
+    require_columns(table, path, FEATURE_COLUMNS)
     _require_unique_index(table, path)
     features = pd.DataFrame(index=table.index)
     for column in TEXT_COLUMNS:
@@ -171,7 +217,7 @@ def read_targets(path: Path) -> "pd.Series[int]":
             index, or holds a value that is not one of the 27 category codes.
     """
     table = read_csv_file(path, [TARGET_COLUMN])
-    _require_columns(table, path, [TARGET_COLUMN])
+    require_columns(table, path, [TARGET_COLUMN])
     _require_unique_index(table, path)
     text = table[TARGET_COLUMN].astype(str).str.strip()
     numeric = text.str.fullmatch(r"\d{1,9}")

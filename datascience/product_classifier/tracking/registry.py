@@ -180,6 +180,14 @@ def resolve_model_uri(uri: str, client: MlflowClient | None = None) -> str:
     return f"models:/{version.name}/{version.version}"
 
 
+def name_and_version(uri: str) -> tuple[str, str] | None:
+    """Return ``(NAME, VERSION)`` of a ``models:/NAME/VERSION`` URI, ``None`` for other URIs."""
+    match = _MODEL_URI.match(uri)
+    if match is None or match["version"] is None:
+        return None
+    return match["name"], match["version"]
+
+
 def set_alias(
     name: str, alias: str, version: int | str, client: MlflowClient | None = None
 ) -> None:
