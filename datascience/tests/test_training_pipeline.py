@@ -488,7 +488,7 @@ def test_a_damaged_checkpoint_starts_the_cli_over_in_one_line(
     caplog.clear()
     argv = ["--input-dir", trained.dataset, "--output-dir", output, "--epochs", 1]
     argv += ["--registered-model", "text_resumed", "--no-refit"]
-    assert _run(train_text_model.main, argv) == 0
+    assert run_main(train_text_model.main, argv) == 0
     warnings = [
         r.getMessage() for r in caplog.records if r.getMessage().startswith("Cannot resume")
     ]
