@@ -11,13 +11,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.formparsers import MultiPartParser
 
 from app.api.body_limit import BodySizeLimitMiddleware
+from app.api.errors import install_error_handlers
+from app.api.input_boundary import InputBoundaryMiddleware
+from app.api.openapi import install_exact_openapi
 from app.api.v1.router import TAGS_METADATA, api_router
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
@@ -64,12 +66,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine.dispose()
 
 
-async def unexpected_error_handler(request: Request, error: Exception) -> JSONResponse:
-    """Log an unexpected error with its stack trace and answer a plain JSON 500."""
-    logger.error("Unexpected error on %s %s", request.method, request.url.path, exc_info=error)
-    return JSONResponse(status_code=500, content={"detail": "Internal server error"})
-
-
 def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_DIR) -> FastAPI:
     """Build the application.
 
@@ -95,7 +91,8 @@ def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_D
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.add_exception_handler(Exception, unexpected_error_handler)
+    install_error_handlers(app)
+    install_exact_openapi(app)
     if settings.BACKEND_CORS_ORIGINS:
         app.add_middleware(
             CORSMiddleware,
@@ -106,6 +103,8 @@ def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_D
             expose_headers=["X-Model-Name", "X-Model-Version", "X-Prediction-Id"],
         )
     app.include_router(api_router, prefix=settings.API_V1_STR)
+    # Inside the body limit: a body is measured before its text is read.
+    app.add_middleware(InputBoundaryMiddleware)
     app.add_middleware(
         BodySizeLimitMiddleware,
         default_limit=settings.max_predict_body_bytes,
