@@ -30,11 +30,26 @@ def test_stored_prediction_timestamps_have_an_offset(client, user, admin):
     assert all(row["created_at"].endswith(RFC3339_OFFSETS) for row in listed.json())
 
 
-def test_every_timestamp_column_reads_back_aware(db):
-    for model in (User, Prediction, Feedback):
-        row = db.query(model).first()
-        if row is not None:
-            assert row.created_at.tzinfo is not None, model.__name__
+def test_every_timestamp_column_reads_back_aware(client, user, session_factory):
+    response = client.post(f"{API}/predict/", params={"designation": "Gomme"}, headers=user.headers)
+    with session_factory() as session:
+        feedback = Feedback(
+            product_id=uuid.uuid4().int % 10**12,
+            model_version="1",
+            real_category_id=10,
+            pred_category_id=10,
+        )
+        session.add(feedback)
+        session.commit()
+    with session_factory() as session:  # read back by a new session, from the database
+        rows = [
+            session.get(User, user.id),
+            session.get(Prediction, int(response.headers["X-Prediction-Id"])),
+            session.get(Feedback, feedback.id),
+        ]
+        for row in rows:
+            assert row is not None
+            assert row.created_at.utcoffset() == timedelta(0), type(row).__name__
 
 
 def test_emails_are_published_as_idn_email_and_non_ascii_ones_validate(client, admin):
