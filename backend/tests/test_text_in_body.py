@@ -26,7 +26,7 @@ from app.db.models import Prediction
 from product_classifier.paths import REPOSITORY_ROOT
 from tests.conftest import bearer, make_settings
 from tests.helpers.images import image_bytes
-from tests.helpers.predictions import assert_stored
+from tests.helpers.predictions import assert_answer_stored
 
 API = "/api/v1"
 LONG_ACCENTED = "é" * 11_000  # the example: ~66 KB percent-encoded, under 20,000 chars
@@ -56,16 +56,8 @@ def test_texts_as_form_fields_beside_the_image(client, user, db):
         files={"image": ("lapin.jpg", jpeg, "image/jpeg")},
         headers=user.headers,
     )
-    assert_stored(
-        db,
-        int(response.headers["X-Prediction-Id"]),
-        results=response.json(),
-        model_name="text",
-        model_version="1",
-        user_id=user.id,
-        designation="Peluche lapin",
-        description=LONG_ACCENTED,
-        image=jpeg,
+    assert_answer_stored(
+        db, response, user.id, designation="Peluche lapin", description=LONG_ACCENTED, image=jpeg
     )
 
 

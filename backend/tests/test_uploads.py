@@ -15,7 +15,7 @@ from app.db.models import Prediction
 from app.serving.images import INVALID_FORMAT, decode_jpeg
 from product_classifier.preprocessing.image import load_rgb_image
 from tests.helpers.images import cmyk_jpeg_bytes, image_bytes, mpo_bytes
-from tests.helpers.predictions import assert_stored
+from tests.helpers.predictions import assert_answer_stored
 
 API = "/api/v1"
 LIMITS: dict[str, Any] = {"max_bytes": 1_000_000, "max_pixels": 4_000_000}
@@ -114,17 +114,7 @@ def predict_with(client, headers: dict[str, str], data: bytes) -> Any:
 )
 def test_mpo_and_cmyk_jpegs_are_predicted_and_stored(client, user, db, data):
     response = predict_with(client, user.headers, data)
-    assert response.status_code == 200, response.text
-    assert_stored(
-        db,
-        int(response.headers["X-Prediction-Id"]),
-        results=response.json(),
-        model_name="text",
-        model_version="1",
-        user_id=user.id,
-        designation="Peluche",
-        image=data,
-    )
+    assert_answer_stored(db, response, user.id, designation="Peluche", image=data)
 
 
 def test_mpo_and_cmyk_jpegs_in_a_batch(client, user):
