@@ -168,7 +168,7 @@ start_ui() {
 }
 start_api() {
     step "Serving the API on http://127.0.0.1:$BACKEND_PORT"
-    start_group backend -m uvicorn app.main:app --host 127.0.0.1 --port "$BACKEND_PORT" \
+    start_group backend -m app.serve --host 127.0.0.1 --port "$BACKEND_PORT" \
         --timeout-graceful-shutdown 5
     api_pid=$last_child
 }

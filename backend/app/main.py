@@ -11,15 +11,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.formparsers import MultiPartParser
 
 from app.api.body_limit import BodySizeLimitMiddleware
 from app.api.docs_policy import DocsContentPolicy
+from app.api.errors import install_error_handlers
+from app.api.input_boundary import InputBoundaryMiddleware
+from app.api.openapi import install_exact_openapi
 from app.api.v1.router import TAGS_METADATA, api_router
 from app.api.v1.routes.public import is_online
 from app.core.config import Settings, get_settings
@@ -67,12 +69,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine.dispose()
 
 
-async def unexpected_error_handler(request: Request, error: Exception) -> JSONResponse:
-    """Log an unexpected error with its stack trace and answer a plain JSON 500."""
-    logger.error("Unexpected error on %s %s", request.method, request.url.path, exc_info=error)
-    return JSONResponse(status_code=500, content={"detail": "Internal server error"})
-
-
 def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_DIR) -> FastAPI:
     """Build the application.
 
@@ -101,7 +97,8 @@ def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_D
         swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.settings = settings
-    app.add_exception_handler(Exception, unexpected_error_handler)
+    install_error_handlers(app)
+    install_exact_openapi(app)
     if settings.BACKEND_CORS_ORIGINS:
         app.add_middleware(
             CORSMiddleware,
@@ -116,6 +113,8 @@ def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_D
     app.add_api_route(settings.API_V1_STR, is_online, methods=["GET"], include_in_schema=False)
     # FastAPIOffline serves them at its defaults: nothing from another host there.
     app.add_middleware(DocsContentPolicy, paths=("/docs", "/redoc"))
+    # Inside the body limit: a body is measured before its text is read.
+    app.add_middleware(InputBoundaryMiddleware)
     app.add_middleware(
         BodySizeLimitMiddleware,
         default_limit=settings.max_predict_body_bytes,

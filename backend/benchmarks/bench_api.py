@@ -230,8 +230,13 @@ def prepare(settings: "Settings") -> tuple[str, str, dict[str, str]]:
     return tracking_uri, target[0], {"Authorization": f"Bearer {token}"}
 
 
-def start_server(settings: "Settings", tracking_uri: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Start uvicorn on a free loopback port; return the process and its base URL."""
+def start_server(
+    settings: "Settings", tracking_uri: str, backend_dir: Path = BACKEND_DIR
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start uvicorn on a free loopback port; return the process and its base URL.
+
+    ``backend_dir`` is the ``backend/`` whose ``app`` is served (another checkout's, to compare).
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -243,7 +248,7 @@ def start_server(settings: "Settings", tracking_uri: str) -> tuple[subprocess.Po
     }
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
-    server = subprocess.Popen(command, cwd=BACKEND_DIR, env=env)  # noqa: S603 - our own app
+    server = subprocess.Popen(command, cwd=backend_dir, env=env)  # noqa: S603 - our own app
     return server, f"http://127.0.0.1:{port}"
 
 

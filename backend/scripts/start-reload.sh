@@ -3,7 +3,7 @@
 # API with uvicorn --reload on 127.0.0.1:$BACKEND_PORT (environment, then .env; 8000 by default),
 # restarting on every change under backend/app and datascience/product_classifier.
 # It serves whatever models:/$MODEL_NAME@$MODEL_ALIAS holds: ./scripts/start.sh trains a demo
-# model when there is none. Usage: backend/scripts/start-reload.sh [extra uvicorn arguments]
+# model when there is none. Usage: backend/scripts/start-reload.sh [extra python -m app.serve arguments]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 python="${UV_PROJECT_ENVIRONMENT:-$(cd .. && pwd)/.venv}/bin/python"
@@ -14,6 +14,6 @@ fi
 settings="$("$python" -m scripts.start_checks settings)" || exit 1
 eval "$settings"
 "$python" -m scripts.prestart
-exec "$python" -m uvicorn app.main:app --reload \
+exec "$python" -m app.serve --reload \
     --reload-dir app --reload-dir ../datascience/product_classifier \
     --host "${HOST:-127.0.0.1}" --port "$BACKEND_PORT" "$@"

@@ -30,6 +30,7 @@ for _name in ("SQLALCHEMY_DATABASE_URI", "POSTGRES_SERVER", "BACKEND_CORS_ORIGIN
 import shutil  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import timedelta  # noqa: E402
 
@@ -140,18 +141,35 @@ def dispose_database(url: str) -> None:
         drop_postgres_database(url)
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A migrated database with the first administrator, for this session, on each backend."""
-    url = new_database_url(request.param, "app_test", SESSION_HOME / "databases")
+def seed_admin(url: str, settings: Settings) -> "Account":
+    """Create the first administrator of ``settings`` in the database at ``url``."""
+    engine = create_db_engine(url)
+    try:
+        user = seed_first_admin(create_session_factory(engine), settings)
+    finally:
+        engine.dispose()
+    return Account(
+        user.id, user.email, settings.FIRST_ADMINUSER_PASSWORD, bearer(user.id, settings, 60)
+    )
+
+
+@contextmanager
+def migrated_database(kind: str, prefix: str) -> Iterator[str]:
+    """A new migrated database of ``kind`` (``sqlite`` or ``postgresql``), removed afterwards."""
+    url = new_database_url(kind, prefix, SESSION_HOME / "databases")
     try:
         migrate(url)
-        engine = create_db_engine(url)
-        seed_first_admin(create_session_factory(engine), Settings())
-        engine.dispose()
         yield url
     finally:
         dispose_database(url)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A migrated database with the first administrator, for this session, on each backend."""
+    with migrated_database(request.param, "app_test") as url:
+        seed_admin(url, Settings())
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ BARE_VARIABLE = re.compile(r"(?<!\$)\$(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
 
 # Variables the API process reads that are not Settings fields, and who reads them.
 NON_SETTINGS_VARIABLES = {
-    "API_WORKERS": "backend/Dockerfile CMD (uvicorn --workers)",
+    "API_WORKERS": "backend/Dockerfile CMD (python -m app.serve --workers)",
     "API_REPLICAS": "docker-compose.yaml (deploy.replicas) and scripts/docker-deploy.sh",
     "MLFLOW_DISABLE_TELEMETRY": "MLflow itself",
     "PROMETHEUS_MULTIPROC_DIR": "prometheus-client (adds up the metrics of uvicorn workers)",

@@ -10,12 +10,16 @@ from PIL import Image
 from product_classifier.paths import REAL_SAMPLE_DIR
 from product_classifier.preprocessing.image import (
     DEFAULT_IMAGE_SIZE,
+    JPEG_FORMATS,
     ImageDecodingError,
     content_box,
     crop_white_borders,
+    decode_rgb,
     fit_to_square,
     load_rgb_image,
+    open_image,
     optimise_image,
+    reduce_while_decoding,
 )
 
 RED = (200, 20, 30)
@@ -155,6 +159,30 @@ def test_grayscale_and_16_bit_files_become_rgb(tmp_path: Path) -> None:
     deep_path = tmp_path / "deep.png"
     deep.save(deep_path)
     assert load_rgb_image(deep_path).getpixel((4, 4)) == (255, 255, 255)
+
+
+def test_mpo_gives_its_first_frame() -> None:
+    buffer = io.BytesIO()
+    frames = [Image.new("RGB", (40, 30), colour) for colour in (RED, (20, 30, 200))]
+    frames[0].save(buffer, format="MPO", save_all=True, append_images=frames[1:])
+    with open_image(buffer.getvalue()) as opened:
+        assert opened.format in JPEG_FORMATS
+    image = load_rgb_image(buffer.getvalue())
+    assert image.size == (40, 30)
+    assert np.abs(np.asarray(image, dtype=int) - RED).max() <= 8
+
+
+def test_large_jpeg_is_decoded_at_a_reduced_scale_keeping_min_side() -> None:
+    buffer = io.BytesIO()
+    Image.linear_gradient("L").resize((1600, 1200)).convert("RGB").save(buffer, format="JPEG")
+    assert load_rgb_image(buffer.getvalue(), min_side=140).size == (200, 150)  # 1/8
+    assert load_rgb_image(buffer.getvalue(), min_side=300).size == (400, 300)  # 1/4
+    assert load_rgb_image(buffer.getvalue(), min_side=2000).size == (1600, 1200)
+    png = io.BytesIO()
+    Image.new("RGB", (800, 600), RED).save(png, format="PNG")
+    with open_image(png.getvalue()) as opened:
+        assert reduce_while_decoding(opened, 10) == (800, 600)  # not a JPEG: full size
+        assert decode_rgb(opened).size == (800, 600)
 
 
 def test_bytes_and_streams_are_accepted_and_streams_left_open(tmp_path: Path) -> None:

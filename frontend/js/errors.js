@@ -39,7 +39,34 @@ const KNOWN_MESSAGES = [
   ["designation is too long", "La désignation est trop longue : raccourcissez-la."],
   ["description is too long", "La description est trop longue : raccourcissez-la."],
   ["image too large", "La photo est trop lourde ou trop grande. Choisissez une image plus légère."],
+  ["images too large", "Les photos sont trop grandes. Choisissez des images plus légères."],
+  [
+    "nul character",
+    "Le texte contient un caractère invalide (NUL). Retirez-le puis réessayez.",
+  ],
+  [
+    "not valid utf-8",
+    "Le texte contient des caractères invalides. Retapez-le puis réessayez.",
+  ],
+  [
+    "lone utf-16 surrogate",
+    "Le texte contient des caractères invalides. Retapez-le puis réessayez.",
+  ],
+  [
+    "feedback already exists for this prediction",
+    "Un retour a déjà été enregistré pour cette prédiction.",
+  ],
+  ["malformed multipart body", "L'envoi de la photo a été interrompu. Réessayez."],
 ];
+
+/** The French sentence for a known server message, or null. */
+function knownMessage(text) {
+  const lower = text.toLowerCase();
+  for (const [needle, message] of KNOWN_MESSAGES) {
+    if (lower.includes(needle)) return message;
+  }
+  return null;
+}
 
 // Field names as the API spells them → as a French seller reads them.
 const FIELD_NAMES = {
@@ -88,13 +115,13 @@ export function describeError(error) {
       detail: null,
     };
   }
-  if (text) {
-    const lower = text.toLowerCase();
-    for (const [needle, message] of KNOWN_MESSAGES) {
-      if (lower.includes(needle)) return { message, detail: text };
-    }
-  }
+  const known = text ? knownMessage(text) : null;
+  if (known) return { message: known, detail: text };
   if (status === 422 && Array.isArray(detail)) {
+    // One error the API explains in words (a text too long, an invalid character): say it.
+    const words = detail.length === 1 ? String(detail[0]?.msg ?? "") : "";
+    const explained = words ? knownMessage(words) : null;
+    if (explained) return { message: explained, detail: words };
     return { message: describeValidationErrors(detail), detail: null };
   }
   if (status === 401) {

@@ -1,16 +1,17 @@
 """Typed FastAPI dependencies: settings, database session, current user, served model."""
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from app.api.unit_of_work import get_db
 from app.core.config import Settings, get_settings
-from app.core.security import InvalidTokenError, decode_access_token
+from app.core.security import InvalidTokenError, decode_access_token, token_user_id
 from app.db.crud.users import get_user
 from app.db.models import User
+from app.schemas.bounds import INT32_MAX
 from app.serving.model_server import ModelServer
 
 oauth2_scheme = OAuth2PasswordBearer(
@@ -28,21 +29,9 @@ async def get_app_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
-async def get_db(request: Request) -> AsyncIterator[Session]:
-    """Open a database session for one request and close it afterwards.
-
-    Asynchronous on purpose: creating a session does no I/O, and closing one after a commit
-    only hands its connection back to the pool, so neither is worth two trips through the
-    thread pool (which cost milliseconds on a busy machine). Queries run in the sync routes.
-    """
-    session: Session = request.app.state.session_factory()
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-SessionDep = Annotated[Session, Depends(get_db)]
+# "function" scope: the unit of work ends (commits) when the route returns, before the answer is
+# sent, so that a failed commit is answered instead of a success already sent.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 TokenDep = Annotated[str, Depends(oauth2_scheme)]
 
 
@@ -64,8 +53,8 @@ def get_current_user(session: SessionDep, token: TokenDep, settings: SettingsDep
     """
     try:
         subject = decode_access_token(token, settings.SECRET_KEY)
-        user_id = int(subject)
-    except (InvalidTokenError, ValueError):
+        user_id = token_user_id(subject, INT32_MAX)
+    except InvalidTokenError:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="Could not validate credentials",
@@ -90,3 +79,7 @@ async def require_admin(current_user: CurrentUser) -> User:
             detail="The user doesn't have enough privileges",
         )
     return current_user
+
+
+AdminUser = Annotated[User, Depends(require_admin)]
+"""The logged-in user, refused with 403 unless an administrator."""

@@ -56,6 +56,9 @@ class Settings(PlatformSettings):
     """Largest image accepted, in bytes (uploaded file or decoded base64)."""
     MAX_IMAGE_PIXELS: int = Field(default=16_000_000, gt=0)
     """Largest image accepted, in pixels (width x height), checked before decoding."""
+    MAX_REQUEST_PIXELS: int = Field(default=64_000_000, gt=0)
+    """Most decoded pixels of one request, all its images together (a batch of large photos
+    is decoded at the model's scale, so this binds only when full-size decoding is needed)."""
     MAX_BATCH_SIZE: int = Field(default=64, gt=0)
     """Most products accepted by one ``POST /predict/batch``."""
     MAX_BATCH_BODY_BYTES: int = Field(default=32 * 1024 * 1024, gt=0)
@@ -135,6 +138,16 @@ class Settings(PlatformSettings):
     def max_predict_body_bytes(self) -> int:
         """Largest body of a single ``POST /predict/``: one image plus the form overhead."""
         return self.MAX_UPLOAD_BYTES + 64 * 1024
+
+    @property
+    def max_request_head_bytes(self) -> int:
+        """Largest request line and headers the HTTP server reads (``python -m app.serve``).
+
+        Room for ``designation`` and ``description`` of ``MAX_TEXT_LENGTH`` characters each in
+        the query string, even percent-encoded 4-byte characters (12 bytes each), plus 64 KiB
+        for the rest: the API's own text limit is the one that answers.
+        """
+        return 2 * self.MAX_TEXT_LENGTH * 12 + 64 * 1024
 
     @property
     def model_uri(self) -> str:

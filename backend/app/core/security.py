@@ -1,5 +1,14 @@
-"""Password hashing (argon2 through pwdlib) and JWT access tokens (PyJWT, HS256)."""
+"""Password hashing (argon2 through pwdlib) and JWT access tokens (PyJWT, HS256).
 
+Passwords are compared after Unicode NFC normalisation: an "é" typed as one character or as
+"e" plus a combining accent (macOS keyboards, some password managers) is the same password.
+Hashes made before normalisation (from whatever form was typed) keep working: the typed form
+and its NFD form are tried too, and :func:`verify_password` says when the hash should be
+replaced by the NFC one.
+"""
+
+import re
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -17,17 +26,41 @@ class InvalidTokenError(Exception):
     """The token is forged, expired or malformed."""
 
 
+def normalize_password(password: str) -> str:
+    """The form in which passwords are hashed and compared (Unicode NFC)."""
+    return unicodedata.normalize("NFC", password)
+
+
+def _candidate_forms(password: str) -> list[str]:
+    """NFC first, then the typed and NFD forms older hashes may have been made from."""
+    forms = [normalize_password(password)]
+    for form in (password, unicodedata.normalize("NFD", password)):
+        if form not in forms:
+            forms.append(form)
+    return forms
+
+
 def hash_password(password: str) -> str:
-    """Return the argon2 hash of a password."""
-    return _password_hash.hash(password)
+    """Return the argon2 hash of a password (of its NFC form)."""
+    return _password_hash.hash(normalize_password(password))
 
 
-def verify_password(password: str, hashed_password: str | None) -> bool:
-    """Tell whether ``password`` matches ``hashed_password`` (``None``: unknown user)."""
+def verify_password(password: str, hashed_password: str | None) -> tuple[bool, bool]:
+    """Tell whether ``password`` matches ``hashed_password`` (``None``: unknown user).
+
+    Returns:
+        ``(matches, rehash)``: ``rehash`` is true when the hash was made from a form other
+        than NFC, so that the caller can store :func:`hash_password` of it instead.
+    """
+    forms = _candidate_forms(password)
     if hashed_password is None:
-        _password_hash.verify(password, _DUMMY_HASH)
-        return False
-    return _password_hash.verify(password, hashed_password)
+        for form in forms:  # as many verifications as for a known user: same time
+            _password_hash.verify(form, _DUMMY_HASH)
+        return False, False
+    for position, form in enumerate(forms):
+        if _password_hash.verify(form, hashed_password):
+            return True, position > 0
+    return False, False
 
 
 def create_access_token(subject: str | int, secret_key: str, expires_delta: timedelta) -> str:
@@ -52,3 +85,21 @@ def decode_access_token(token: str, secret_key: str) -> str:
     if not isinstance(subject, str) or not subject:
         raise InvalidTokenError("The token has no subject.")
     return subject
+
+
+_USER_ID: Final = re.compile(r"[1-9][0-9]{0,9}")
+
+
+def token_user_id(subject: str, maximum: int) -> int:
+    """The user id a token's subject names.
+
+    Args:
+        subject: The ``sub`` claim.
+        maximum: The largest id a user can have (the ``users.id`` column's range).
+
+    Raises:
+        InvalidTokenError: the subject is not a decimal id between 1 and ``maximum``.
+    """
+    if _USER_ID.fullmatch(subject) is None or int(subject) > maximum:
+        raise InvalidTokenError("The token's subject is not a user id.")
+    return int(subject)

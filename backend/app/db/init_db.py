@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
-from app.db.crud.users import create_user, get_user_by_email
+from app.db.crud.users import count_active_admins, create_user, get_user_by_email
 from app.db.models import User
 
 logger = logging.getLogger(__name__)
@@ -105,18 +105,25 @@ def migrate(database_url: str, revision: str = "head") -> None:
 def seed_first_admin(session_factory: sessionmaker[Session], settings: Settings) -> User:
     """Create ``FIRST_ADMINUSER`` as an active administrator unless that e-mail exists.
 
-    Idempotent: an existing account is returned unchanged (its password is not reset).
+    Idempotent: an existing account is returned unchanged (its password is not reset), unless
+    the database has no active administrator at all (a database locked out before the API
+    refused it): then that account is made an active administrator again.
     """
     with session_factory() as session:
         user = get_user_by_email(session, settings.FIRST_ADMINUSER)
-        if user is not None:
-            return user
-        user = create_user(
-            session,
-            email=settings.FIRST_ADMINUSER,
-            password=settings.FIRST_ADMINUSER_PASSWORD,
-            is_admin=True,
-        )
+        if user is None:
+            user = create_user(
+                session,
+                email=settings.FIRST_ADMINUSER,
+                password=settings.FIRST_ADMINUSER_PASSWORD,
+                is_admin=True,
+            )
+            logger.info("Created the first administrator %s.", user.email)
+        elif count_active_admins(session) == 0:
+            user.is_active = user.is_admin = True
+            logger.warning(
+                "No active administrator was left: %s is an active administrator again.",
+                user.email,
+            )
         session.commit()
-        logger.info("Created the first administrator %s.", user.email)
         return user

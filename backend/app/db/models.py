@@ -7,7 +7,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -18,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
+from app.db.types import UTCDateTime
 
 __all__ = ["Base", "Feedback", "Prediction", "User"]
 
@@ -33,12 +33,15 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True, index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    """The e-mail as the user wrote it (domain in lower case), shown and used to write."""
+    email_key: Mapped[str] = mapped_column(String(320), unique=True, index=True)
+    """:func:`app.core.emails.email_key` of ``email``: unique, and what logins look up."""
     hashed_password: Mapped[str] = mapped_column(String(255))
     full_name: Mapped[str | None] = mapped_column(String(255), default=None)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
 
 class Prediction(Base):
@@ -47,9 +50,7 @@ class Prediction(Base):
     __tablename__ = "predictions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utc_now, index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
@@ -75,14 +76,15 @@ class Feedback(Base):
     __table_args__ = (UniqueConstraint("product_id", "model_version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     product_id: Mapped[int] = mapped_column(BigInteger)
     model_version: Mapped[str] = mapped_column(String(64), index=True)
     real_category_id: Mapped[int] = mapped_column(Integer)
     pred_category_id: Mapped[int] = mapped_column(Integer)
     prediction_id: Mapped[int | None] = mapped_column(
-        ForeignKey("predictions.id", ondelete="SET NULL"), default=None
+        ForeignKey("predictions.id", ondelete="SET NULL"), default=None, unique=True, index=True
     )
+    """The prediction the feedback is about: one feedback per prediction."""
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )

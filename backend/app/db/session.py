@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -35,9 +35,27 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+_WROTE: Final = "wrote"
+
+
+def _remember_write(session: Session, _flush_context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+def has_writes(session: Session) -> bool:
+    """Whether the session flushed or holds changes that a commit would write."""
+    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
+
+
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Return the session factory bound to ``engine`` (objects stay usable after commit)."""
-    return sessionmaker(bind=engine, autoflush=False, expire_on_commit=False)
+    """Return the session factory bound to ``engine`` (objects stay usable after commit).
+
+    Sessions remember whether they flushed (:func:`has_writes`), so a unit of work that only
+    read does not pay for a commit.
+    """
+    factory = sessionmaker(bind=engine, autoflush=False, expire_on_commit=False)
+    event.listen(factory, "after_flush", _remember_write)
+    return factory
 
 
 @contextmanager

@@ -1,8 +1,30 @@
 """Shapes of the feedback a marketplace sends once the seller chose a category."""
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated, Final
 
-from product_classifier.categories import is_category_code
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.schemas.bounds import ProductId, RowId
+from product_classifier.categories import CATEGORY_CODES, is_category_code
+
+MODEL_VERSION_PATTERN: Final = r"^[1-9][0-9]{0,9}$"
+"""MLflow registry versions: 1, 2, 3..."""
+
+
+def _known_category(value: int) -> int:
+    if not is_category_code(value):
+        raise ValueError(f"{value} is not a Rakuten category code")
+    return value
+
+
+CategoryCode = Annotated[
+    int,
+    AfterValidator(_known_category),
+    Field(
+        description="A Rakuten category code (prdtypecode).",
+        json_schema_extra={"enum": list(CATEGORY_CODES)},
+    ),
+]
 
 
 class FeedbackCreate(BaseModel):
@@ -10,25 +32,21 @@ class FeedbackCreate(BaseModel):
 
     model_config = ConfigDict(protected_namespaces=())
 
-    product_id: int = Field(ge=0)
+    product_id: ProductId
     model_version: str | None = Field(
         default=None,
-        max_length=64,
-        description="Version that made the prediction (the X-Model-Version header). "
-        "Defaults to the version of `prediction_id`, else to the version being served.",
+        pattern=MODEL_VERSION_PATTERN,
+        description="Version that made the prediction (the X-Model-Version header). With "
+        "`prediction_id`, the prediction's version (another one is refused); without, a "
+        "registered version of the served model (default: the version being served).",
     )
-    real_category_id: int
-    pred_category_id: int
-    prediction_id: int | None = Field(
-        default=None, description="The X-Prediction-Id header of the prediction, if known."
+    real_category_id: CategoryCode
+    pred_category_id: CategoryCode
+    prediction_id: RowId | None = Field(
+        default=None,
+        description="The X-Prediction-Id header of the prediction, if known (one feedback per "
+        "prediction).",
     )
-
-    @field_validator("real_category_id", "pred_category_id")
-    @classmethod
-    def _known_category(cls, value: int) -> int:
-        if not is_category_code(value):
-            raise ValueError(f"{value} is not a Rakuten category code")
-        return value
 
 
 class Feedback(BaseModel):

@@ -1,6 +1,8 @@
 """Shapes of users as the API reads and returns them."""
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.emails import Email
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 
@@ -8,7 +10,7 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 128
 class UserBase(BaseModel):
     """Properties shared by every user shape."""
 
-    email: EmailStr
+    email: Email
     full_name: str | None = Field(default=None, max_length=255)
     is_active: bool = True
     is_admin: bool = False
@@ -23,7 +25,7 @@ class UserCreate(UserBase):
 class UserRegister(BaseModel):
     """What anybody sends to open an account (when open registration is on)."""
 
-    email: EmailStr
+    email: Email
     password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
     full_name: str | None = Field(default=None, max_length=255)
 
@@ -31,7 +33,7 @@ class UserRegister(BaseModel):
 class UserUpdate(BaseModel):
     """What an administrator sends to change a user (absent fields stay as they are)."""
 
-    email: EmailStr | None = None
+    email: Email | None = None
     full_name: str | None = Field(default=None, max_length=255)
     password: str | None = Field(default=None, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
     is_active: bool | None = None
@@ -41,7 +43,7 @@ class UserUpdate(BaseModel):
 class UserUpdateMe(BaseModel):
     """What users send to change themselves (absent fields stay as they are)."""
 
-    email: EmailStr | None = None
+    email: Email | None = None
     full_name: str | None = Field(default=None, max_length=255)
     password: str | None = Field(default=None, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
 

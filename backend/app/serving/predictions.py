@@ -46,10 +46,10 @@ def predict_and_store(
     user_id: int | None,
     limit: int | None,
 ) -> list[Prediction]:
-    """Predict ``products`` in one model call, store them and commit.
+    """Predict ``products`` in one model call and add them to the session (flushed, not committed).
 
     Args:
-        session: Database session (committed here).
+        session: The request's unit of work (it commits).
         served: The model version to use for the whole call.
         products: The products, in the caller's order.
         user_id: Who asked.
@@ -89,6 +89,5 @@ def predict_and_store(
     ]
     with db_write_span(session, "predictions", len(rows)):
         add_predictions(session, rows)
-        session.commit()
     record_predictions(served.name, served.version, (row.results[0]["category_id"] for row in rows))
     return rows

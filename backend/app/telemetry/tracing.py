@@ -197,7 +197,7 @@ def image_attributes(image: _ImageLike) -> dict[str, AttributeValue]:
 
 
 def db_write_span(session: Session, table: str, rows: int) -> AbstractContextManager[Span | None]:
-    """A ``db.write`` span around inserting ``rows`` rows in ``table`` (and committing)."""
+    """A ``db.write`` span around inserting (flushing) ``rows`` rows in ``table``."""
     if _state.tracer is None:
         return _DISABLED
     bind = session.get_bind()

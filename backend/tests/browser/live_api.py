@@ -95,7 +95,7 @@ def _start(spec: ServerSpec, log: IO[bytes]) -> tuple[subprocess.Popen[bytes], L
     port = free_port()
     api = LiveApi(base_url=f"http://127.0.0.1:{port}", log_path=spec.log_path)
     env = {**os.environ, **spec.environment, "BACKEND_PORT": str(port), "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "app.serve", "--host", "127.0.0.1"]
     process = subprocess.Popen(
         [*command, "--port", str(port), "--log-level", "warning"],
         cwd=BACKEND_DIR,
@@ -110,7 +110,7 @@ def _start(spec: ServerSpec, log: IO[bytes]) -> tuple[subprocess.Popen[bytes], L
 def run_live_apis(
     specs: Mapping[str, ServerSpec], startup_timeout: float = STARTUP_TIMEOUT_SECONDS
 ) -> Iterator[dict[str, LiveApi]]:
-    """Start one ``uvicorn app.main:app`` per spec, all at once; stop them all afterwards.
+    """Start one ``python -m app.serve`` (uvicorn) per spec, all at once; stop them all afterwards.
 
     Each server gets our environment plus its spec's; they start in parallel so that their
     start-up times overlap.

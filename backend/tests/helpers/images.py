@@ -36,3 +36,22 @@ def noisy_jpeg(size: tuple[int, int]) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="JPEG", quality=95)
     return buffer.getvalue()
+
+
+def mpo_bytes(
+    size: tuple[int, int] = (64, 48), colours: tuple[str, ...] = ("red", "blue")
+) -> bytes:
+    """A multi-picture JPEG (MPO, as phones save photos): one frame per colour, first first."""
+    frames = [Image.new("RGB", size, colour) for colour in colours]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="MPO", save_all=True, append_images=frames[1:])
+    return buffer.getvalue()
+
+
+def cmyk_jpeg_bytes(
+    size: tuple[int, int] = (64, 48), ink: tuple[int, int, int, int] = (0, 255, 255, 0)
+) -> bytes:
+    """A CMYK JPEG (as print workflows save catalogue photos) of one ink colour (default red)."""
+    buffer = io.BytesIO()
+    Image.new("CMYK", size, ink).save(buffer, format="JPEG", quality=95)
+    return buffer.getvalue()

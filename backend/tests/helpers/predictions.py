@@ -42,3 +42,27 @@ def assert_stored(
         assert row.image_width is not None
         assert row.image_height is not None
     return row
+
+
+def assert_answer_stored(
+    db: Session, response: Any, user_id: int, *, model_name: str = "text", **inputs: Any
+) -> Prediction:
+    """Assert that a 200 of ``POST /predict/`` (served by version 1) was stored as answered.
+
+    Args:
+        db: A session on the application's database.
+        response: The HTTP answer.
+        user_id: Who asked.
+        model_name: The served model's name.
+        **inputs: ``designation``, ``description``, ``image`` as sent.
+    """
+    assert response.status_code == 200, response.text
+    return assert_stored(
+        db,
+        int(response.headers["X-Prediction-Id"]),
+        results=response.json(),
+        model_name=model_name,
+        model_version="1",
+        user_id=user_id,
+        **inputs,
+    )

@@ -7,6 +7,8 @@ idempotent, so applying it again to an already optimised image changes nothing t
 """
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Final
 
@@ -21,6 +23,12 @@ WHITE_THRESHOLD: Final = 240
 
 JPEG_QUALITY: Final = 90
 """Quality of the optimised JPEG files."""
+
+JPEG_FORMATS: Final = frozenset({"JPEG", "MPO"})
+"""Pillow's names of JPEG files. MPO is a JPEG with extra frames (phone photos, 3D cameras):
+Pillow reads its first frame, the picture itself."""
+COLOUR_MODES: Final = frozenset({"RGB", "CMYK", "YCbCr"})
+"""Modes of colour pictures (CMYK: catalogue photos from print workflows), converted to RGB."""
 
 _WHITE: Final = (255, 255, 255)
 _EXIF_ORIENTATION: Final = 0x0112
@@ -78,28 +86,23 @@ def _upright(image: Image.Image) -> Image.Image:
         return image
 
 
-def load_rgb_image(source: str | Path | bytes | IO[bytes]) -> Image.Image:
-    """Decode an image of any PIL-readable format and mode into RGB.
+@contextmanager
+def open_image(source: str | Path | bytes | IO[bytes]) -> Iterator[Image.Image]:
+    """Open an image (reading its header only) for the block, as :func:`load_rgb_image` does.
 
-    The file name does not matter (a PNG named ``.jpg`` is read as PNG). CMYK, grayscale and
-    palette images are converted; transparent pixels are composited on white; an EXIF
-    orientation is applied.
+    Decoding errors inside the block (:func:`decode_rgb`) are reported the same way.
 
     Args:
         source: A path, the encoded bytes, or a binary file object.
-
-    Returns:
-        A fully loaded RGB image.
 
     Raises:
         ImageDecodingError: The data is missing, truncated or not an image.
     """
     stream: str | Path | IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
-        # Leaving the block closes a file Pillow opened, and only that; the pixels stay loaded.
+        # Leaving the block closes a file Pillow opened, and only that; decoded pixels stay.
         with Image.open(stream) as opened:
-            opened.load()
-            rgb = _to_rgb(_upright(opened))
+            yield opened
     except FileNotFoundError:
         raise ImageDecodingError(_describe(source), "file not found") from None
     except UnidentifiedImageError as error:
@@ -110,7 +113,61 @@ def load_rgb_image(source: str | Path | bytes | IO[bytes]) -> Image.Image:
     except (OSError, SyntaxError, ValueError) as error:
         reason = str(error) or type(error).__name__
         raise ImageDecodingError(_describe(source), reason) from error
-    return rgb
+
+
+def reduce_while_decoding(opened: Image.Image, min_side: int) -> tuple[int, int]:
+    """Let a JPEG decoder scale the picture down while it decodes (1/2, 1/4 or 1/8).
+
+    JPEG stores 8x8 blocks of frequencies, so a smaller picture costs a fraction of the time
+    and memory of the full one. The picture keeps at least ``min_side`` pixels on each side
+    (never less than it has); other formats are decoded at full size.
+
+    Args:
+        opened: An image opened but not decoded yet (see :func:`open_image`).
+        min_side: Fewest pixels wanted on each side.
+
+    Returns:
+        The ``(width, height)`` that decoding will produce.
+    """
+    if opened.format in JPEG_FORMATS:
+        opened.draft(opened.mode, (min_side, min_side))
+    return opened.size
+
+
+def decode_rgb(opened: Image.Image) -> Image.Image:
+    """Decode an opened image (its first frame) into an upright RGB image.
+
+    CMYK, grayscale and palette images are converted; transparent pixels are composited on
+    white; an EXIF orientation is applied.
+    """
+    opened.load()
+    return _to_rgb(_upright(opened))
+
+
+def load_rgb_image(
+    source: str | Path | bytes | IO[bytes], *, min_side: int | None = None
+) -> Image.Image:
+    """Decode an image of any PIL-readable format and mode into RGB.
+
+    The file name does not matter (a PNG named ``.jpg`` is read as PNG). CMYK, grayscale and
+    palette images are converted; transparent pixels are composited on white; an EXIF
+    orientation is applied; a multi-frame file (MPO, GIF, TIFF) gives its first frame.
+
+    Args:
+        source: A path, the encoded bytes, or a binary file object.
+        min_side: When given, a JPEG is decoded at a reduced scale that keeps at least this
+            many pixels on each side (:func:`reduce_while_decoding`).
+
+    Returns:
+        A fully loaded RGB image.
+
+    Raises:
+        ImageDecodingError: The data is missing, truncated or not an image.
+    """
+    with open_image(source) as opened:
+        if min_side is not None:
+            reduce_while_decoding(opened, min_side)
+        return decode_rgb(opened)
 
 
 def content_box(image: Image.Image, threshold: int = WHITE_THRESHOLD) -> tuple[int, int, int, int]:

@@ -183,16 +183,18 @@ async function predict(event) {
   const button = byId("predict-submit");
   setBusy(button, true);
   try {
-    let body;
+    // The texts travel in the body (a URL cannot hold a long description): form fields beside
+    // the photo, or JSON without one.
+    const request = { method: "POST", query: { limit: TOP_COUNT } };
     if (imageFile) {
-      body = new FormData();
-      body.append("image", imageFile, imageFile.name);
+      request.body = new FormData();
+      request.body.append("designation", designation);
+      request.body.append("description", description);
+      request.body.append("image", imageFile, imageFile.name);
+    } else {
+      request.json = { designation, description };
     }
-    const { data, headers } = await apiRequest("/predict/", {
-      method: "POST",
-      query: { designation, description, limit: TOP_COUNT },
-      body,
-    });
+    const { data, headers } = await apiRequest("/predict/", request);
     const predictionId = headers.get("X-Prediction-Id");
     prediction = {
       id: predictionId ? Number(predictionId) : null,

@@ -1,10 +1,9 @@
-"""Data access for feedback, and the quality figures computed from it."""
+"""Data access for feedback, and the quality figures computed from it (the caller commits)."""
 
 from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.quality import accuracy, weighted_f1
@@ -12,22 +11,15 @@ from app.db.models import Feedback
 from app.schemas.feedback import FeedbackStats
 
 
-class DuplicateFeedbackError(Exception):
-    """A feedback already exists for this (product_id, model_version)."""
+def add_feedback(session: Session, feedback: Feedback) -> Feedback:
+    """Add a feedback and flush it.
 
-
-def create_feedback(session: Session, feedback: Feedback) -> Feedback:
-    """Insert a feedback and commit; the database enforces one per product and version.
-
-    Raises:
-        DuplicateFeedbackError: the (product_id, model_version) pair already has a feedback.
+    The database keeps one feedback per (product, model version) and one per prediction: a
+    second one raises :class:`~sqlalchemy.exc.IntegrityError` here or at commit, which the
+    request's unit of work answers (:mod:`app.api.unit_of_work`).
     """
     session.add(feedback)
-    try:
-        session.commit()
-    except IntegrityError as error:
-        session.rollback()
-        raise DuplicateFeedbackError from error
+    session.flush()
     return feedback
 
 

@@ -1,11 +1,12 @@
-"""Data access for users."""
+"""Data access for users (functions add and flush; the request's unit of work commits)."""
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.core.emails import email_key
 from app.core.security import hash_password, verify_password
 from app.db.models import User
 
@@ -16,8 +17,8 @@ def get_user(session: Session, user_id: int) -> User | None:
 
 
 def get_user_by_email(session: Session, email: str) -> User | None:
-    """Return the user with this e-mail, if any."""
-    return session.scalars(select(User).where(User.email == email)).one_or_none()
+    """Return the user with this e-mail, whatever its case (see :func:`email_key`), if any."""
+    return session.scalars(select(User).where(User.email_key == email_key(email))).one_or_none()
 
 
 def list_users(session: Session, skip: int = 0, limit: int = 100) -> Sequence[User]:
@@ -37,6 +38,7 @@ def create_user(
     """Add a user with a hashed password and flush it (the caller commits)."""
     user = User(
         email=email,
+        email_key=email_key(email),
         hashed_password=hash_password(password),
         full_name=full_name,
         is_active=is_active,
@@ -54,13 +56,40 @@ def update_user(session: Session, user: User, changes: dict[str, Any]) -> User:
             user.hashed_password = hash_password(value)
         else:
             setattr(user, field, value)
+        if field == "email":
+            user.email_key = email_key(value)
     session.flush()
     return user
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """Return the user when the e-mail and password match, else ``None``."""
+    """Return the user when the e-mail and password match, else ``None``.
+
+    A hash made before passwords were NFC-normalised is replaced by the normalised one (the
+    caller commits).
+    """
     user = get_user_by_email(session, email)
-    if not verify_password(password, user.hashed_password if user else None):
+    matches, rehash = verify_password(password, user.hashed_password if user else None)
+    if not matches or user is None:
         return None
+    if rehash:
+        update_user(session, user, {"password": password})
     return user
+
+
+def lock_active_admins(session: Session) -> None:
+    """Lock the rows of the active administrators until the unit of work ends.
+
+    On PostgreSQL, ``SELECT ... FOR UPDATE`` makes concurrent changes to administrators wait
+    for each other, so that :func:`count_active_admins` sees the other's result. SQLite has no
+    row locks (the clause is left out): there the first write of the transaction takes the
+    database's write lock, which serialises writers the same way.
+    """
+    query = select(User.id).where(User.is_admin, User.is_active).order_by(User.id)
+    session.execute(query.with_for_update())
+
+
+def count_active_admins(session: Session) -> int:
+    """Count the active administrators, as the unit of work sees them (flushed changes)."""
+    query = select(func.count()).select_from(User).where(User.is_admin, User.is_active)
+    return int(session.scalar(query) or 0)

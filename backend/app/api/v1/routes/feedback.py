@@ -1,25 +1,22 @@
 """Receive the category sellers finally chose, and measure the models with it."""
 
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, status
+from sqlalchemy.orm import Session
 
-from app.api.deps import CurrentUser, ModelServerDep, SessionDep, require_admin
-from app.db.crud.feedback import (
-    DuplicateFeedbackError,
-    create_feedback,
-    feedback_stats,
-    list_feedback,
-)
+from app.api.deps import CurrentUser, ModelServerDep, SessionDep, SettingsDep, require_admin
+from app.api.errors import invalid_input
+from app.api.params import PageSizeQuery, SkipQuery, VersionQuery
+from app.core.config import Settings
+from app.db.crud.feedback import add_feedback, feedback_stats, list_feedback
 from app.db.crud.predictions import get_prediction
 from app.db.models import Feedback
 from app.schemas.common import ErrorResponse
 from app.schemas.feedback import Feedback as FeedbackOut
 from app.schemas.feedback import FeedbackCreate, FeedbackStats
-
-DUPLICATE_FEEDBACK: Final = (
-    "A prediction feedback with this product id already exists in the system."
-)
+from app.serving.model_server import ModelServer
+from app.serving.registered_versions import RegistryUnavailableError, registered_versions
 
 router = APIRouter(prefix="/feedback", tags=["feedback"])
 
@@ -27,9 +24,9 @@ router = APIRouter(prefix="/feedback", tags=["feedback"])
 @router.get("/", response_model=list[FeedbackOut], dependencies=[Depends(require_admin)])
 def get_feedbacks(
     session: SessionDep,
-    model_version: str | None = None,
-    skip: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    model_version: VersionQuery = None,
+    skip: SkipQuery = 0,
+    limit: PageSizeQuery = 100,
 ) -> Any:
     """List feedback, optionally of one model version (administrators only)."""
     return list_feedback(session, model_version=model_version, skip=skip, limit=limit)
@@ -41,48 +38,98 @@ def get_feedback_stats(session: SessionDep) -> list[FeedbackStats]:
     return feedback_stats(session)
 
 
+FEEDBACK_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
+    status.HTTP_400_BAD_REQUEST: {
+        "model": ErrorResponse,
+        "description": "A feedback already exists for this product and model version, or for "
+        "this prediction; or no model_version was given while no model is served.",
+    },
+    status.HTTP_404_NOT_FOUND: {"model": ErrorResponse, "description": "Unknown prediction."},
+    status.HTTP_503_SERVICE_UNAVAILABLE: {
+        "model": ErrorResponse,
+        "description": "The model registry cannot be asked whether model_version exists.",
+    },
+}
+
+
+def _registered_version(server: ModelServer, settings: Settings, version: str) -> str:
+    """Return ``version`` when the served model's name has it in the registry, else 422."""
+    served = server.current
+    versions = registered_versions(server.tracking_uri, settings.MODEL_NAME)
+    if served is not None and served.name == settings.MODEL_NAME:
+        versions.remember(served.version)
+    try:
+        exists = versions.exists(version)
+    except RegistryUnavailableError:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=f"Cannot check model_version {version} in the model registry, which does "
+            "not answer: send the prediction_id instead, or retry later.",
+        ) from None
+    if not exists:
+        raise invalid_input(
+            ("body", "model_version"),
+            f"Model {settings.MODEL_NAME!r} has no registered version {version}: send the "
+            "X-Model-Version header of the prediction (or its prediction_id).",
+            "unknown_model_version",
+        )
+    return version
+
+
+def _feedback_version(
+    session: Session, server: ModelServer, settings: Settings, feedback_in: FeedbackCreate
+) -> str:
+    """The model version a feedback is about: the prediction's, else a registered one."""
+    if feedback_in.prediction_id is not None:
+        prediction = get_prediction(session, feedback_in.prediction_id)
+        if prediction is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Prediction not found")
+        stated = feedback_in.model_version
+        if stated is not None and stated != prediction.model_version:
+            raise invalid_input(
+                ("body", "model_version"),
+                f"Prediction {prediction.id} was made by model version "
+                f"{prediction.model_version}, not {stated}: leave model_version out or send "
+                f"{prediction.model_version}.",
+                "model_version_mismatch",
+            )
+        return prediction.model_version
+    if feedback_in.model_version is not None:
+        return _registered_version(server, settings, feedback_in.model_version)
+    served = server.current
+    if served is None:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            detail="model_version is required while no model is being served.",
+        )
+    return served.version
+
+
 @router.post(
     "/",
     response_model=FeedbackOut,
     status_code=status.HTTP_201_CREATED,
-    responses={
-        status.HTTP_400_BAD_REQUEST: {
-            "model": ErrorResponse,
-            "description": "A feedback already exists for this product and model version.",
-        },
-        status.HTTP_404_NOT_FOUND: {"model": ErrorResponse, "description": "Unknown prediction."},
-    },
+    responses=FEEDBACK_ERRORS,
 )
 def create_feedback_route(
     session: SessionDep,
     current_user: CurrentUser,
     server: ModelServerDep,
+    settings: SettingsDep,
     feedback_in: FeedbackCreate,
 ) -> Any:
-    """Record the category the seller chose; one feedback per product and model version."""
-    model_version = feedback_in.model_version
-    if feedback_in.prediction_id is not None:
-        prediction = get_prediction(session, feedback_in.prediction_id)
-        if prediction is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Prediction not found")
-        model_version = model_version or prediction.model_version
-    if model_version is None:
-        served = server.current
-        if served is None:
-            raise HTTPException(
-                status.HTTP_400_BAD_REQUEST,
-                detail="model_version is required while no model is being served.",
-            )
-        model_version = served.version
+    """Record the category the seller chose (one per prediction, and per product and version).
+
+    With a `prediction_id`, the model version is the prediction's (a different
+    `model_version` is refused). Without one, `model_version` must be a registered version of
+    the served model (default: the version being served).
+    """
     feedback = Feedback(
         product_id=feedback_in.product_id,
-        model_version=model_version,
+        model_version=_feedback_version(session, server, settings, feedback_in),
         real_category_id=feedback_in.real_category_id,
         pred_category_id=feedback_in.pred_category_id,
         prediction_id=feedback_in.prediction_id,
         user_id=current_user.id,
     )
-    try:
-        return create_feedback(session, feedback)
-    except DuplicateFeedbackError:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=DUPLICATE_FEEDBACK) from None
+    return add_feedback(session, feedback)

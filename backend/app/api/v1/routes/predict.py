@@ -1,47 +1,60 @@
 """Predict the category of products with the model being served, storing every prediction.
 
 The handlers are plain functions: FastAPI runs them in its thread pool, so image decoding and
-the model call never block the event loop.
+the model call never block the event loop. What ``POST /predict/`` is sent (query, JSON or form)
+is read by :mod:`app.api.predict_input`.
 """
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, File, HTTPException, Query, UploadFile, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 
 from app.api.deps import CurrentUser, ModelServerDep, SessionDep, SettingsDep
+from app.api.errors import invalid_input
+from app.api.predict_input import PREDICT_REQUEST_BODY, SubmittedProduct, read_submitted_product
 from app.core.config import Settings
+from app.schemas.bounds import INT32_MAX
 from app.schemas.common import ErrorResponse
 from app.schemas.predictions import BatchPredictionResult, BatchProduct, PredictionResult
 from app.serving.images import (
     INVALID_EXTENSION,
+    DecodedImage,
     ImageRejectedError,
+    PixelBudget,
     decode_base64_jpeg,
     decode_jpeg,
+    decode_side,
     has_jpeg_extension,
 )
 from app.serving.model_server import ModelServer, ServedModel
 from app.serving.predictions import ProductRequest, predict_and_store
 
-INVALID_LIMIT: Final = "Invalid value for limit. Must be a positive integer."
 NO_DATA: Final = "You must provide either designation/description or an image to get a result."
 
 router = APIRouter(prefix="/predict", tags=["predict"])
 
 ERROR_RESPONSES: Final[dict[int | str, dict[str, object]]] = {
-    status.HTTP_400_BAD_REQUEST: {"model": ErrorResponse, "description": "Invalid input."},
+    status.HTTP_400_BAD_REQUEST: {
+        "model": ErrorResponse,
+        "description": "Invalid input (nothing to predict from, not a JPEG, broken upload).",
+    },
     status.HTTP_401_UNAUTHORIZED: {"model": ErrorResponse, "description": "Not logged in."},
     status.HTTP_403_FORBIDDEN: {"model": ErrorResponse, "description": "Inactive user."},
     status.HTTP_413_CONTENT_TOO_LARGE: {
         "model": ErrorResponse,
-        "description": "Upload or image over the configured limits.",
+        "description": "Body, image or decoded pixels over the configured limits.",
     },
-    status.HTTP_422_UNPROCESSABLE_CONTENT: {"description": "Text too long or malformed input."},
     status.HTTP_503_SERVICE_UNAVAILABLE: {
         "model": ErrorResponse,
         "description": "No model is registered under the served alias yet.",
     },
 }
+
+LimitQuery = Annotated[
+    int | None,
+    Query(ge=1, le=INT32_MAX, description="Return only the `limit` most probable categories."),
+]
 
 
 def no_model_message(server: ModelServer) -> str:
@@ -63,19 +76,45 @@ def _served_model(server: ModelServer) -> ServedModel:
     return served
 
 
-def _check_limit(limit: int | None) -> None:
-    if limit is not None and limit <= 0:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=INVALID_LIMIT)
+def _check_text(settings: Settings, loc: tuple[str | int, ...], value: str) -> None:
+    """Refuse a text over ``MAX_TEXT_LENGTH`` characters (422 naming the limit)."""
+    if len(value) > settings.MAX_TEXT_LENGTH:
+        raise invalid_input(
+            loc,
+            f"{loc[-1]} is too long: {len(value)} characters (maximum {settings.MAX_TEXT_LENGTH}, "
+            "MAX_TEXT_LENGTH).",
+            "string_too_long",
+        )
 
 
-def _check_text(settings: Settings, prefix: str, **fields: str) -> None:
-    for name, value in fields.items():
-        if len(value) > settings.MAX_TEXT_LENGTH:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail=f"{prefix}{name} is too long: {len(value)} characters "
-                f"(maximum {settings.MAX_TEXT_LENGTH}).",
-            )
+def _rejected(error: ImageRejectedError, prefix: str = "") -> HTTPException:
+    return HTTPException(error.status_code, detail=prefix + error.detail)
+
+
+def _uploaded_image(
+    product: SubmittedProduct, settings: Settings, min_side: int | None, budget: PixelBudget
+) -> DecodedImage | None:
+    image = product.image
+    if image is None:
+        return None
+    if not has_jpeg_extension(image.filename):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=INVALID_EXTENSION)
+    if image.size is not None and image.size > settings.MAX_UPLOAD_BYTES:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            detail=f"Image too large: {image.size} bytes "
+            f"(maximum {settings.MAX_UPLOAD_BYTES} bytes).",
+        )
+    try:
+        return decode_jpeg(
+            image.file.read(settings.MAX_UPLOAD_BYTES + 1),
+            max_bytes=settings.MAX_UPLOAD_BYTES,
+            max_pixels=settings.MAX_IMAGE_PIXELS,
+            min_side=min_side,
+            budget=budget,
+        )
+    except ImageRejectedError as error:
+        raise _rejected(error) from None
 
 
 def _answer(content: object, served: ServedModel, prediction_ids: list[int]) -> JSONResponse:
@@ -94,54 +133,48 @@ def _answer(content: object, served: ServedModel, prediction_ids: list[int]) -> 
     )
 
 
-@router.post("/", response_model=list[PredictionResult], responses=ERROR_RESPONSES)
+@router.post(
+    "/",
+    response_model=list[PredictionResult],
+    responses={
+        **ERROR_RESPONSES,
+        status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: {
+            "model": ErrorResponse,
+            "description": "A body that is neither JSON nor a form.",
+        },
+    },
+    openapi_extra=PREDICT_REQUEST_BODY,
+)
 def predict_category(
     *,
     session: SessionDep,
     current_user: CurrentUser,
     settings: SettingsDep,
     server: ModelServerDep,
-    designation: Annotated[str, Query(description="Product title.")] = "",
-    description: Annotated[str, Query(description="Product description (HTML allowed).")] = "",
-    limit: Annotated[
-        int | None, Query(description="Return only the `limit` most probable categories.")
-    ] = None,
-    image: Annotated[
-        UploadFile | None, File(description="A colour JPEG picture of the product.")
-    ] = None,
+    product: Annotated[SubmittedProduct, Depends(read_submitted_product)],
+    limit: LimitQuery = None,
 ) -> JSONResponse:
     """Predict the category of one product from its texts and/or a colour JPEG image.
 
+    The texts come in the query (`designation`, `description`) or in the body: JSON
+    `{"designation", "description"}`, or form fields beside the multipart file `image`.
     Returns the categories sorted by probability (in percent), most probable first, cut to
     `limit`. The prediction is stored; the response headers `X-Model-Name`,
     `X-Model-Version` and `X-Prediction-Id` tell which model answered and which stored
     prediction to cite in a feedback.
     """
-    _check_limit(limit)
-    _check_text(settings, "", designation=designation, description=description)
-    decoded = None
-    if image is not None:
-        if not has_jpeg_extension(image.filename):
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=INVALID_EXTENSION)
-        if image.size is not None and image.size > settings.MAX_UPLOAD_BYTES:
-            raise HTTPException(
-                status.HTTP_413_CONTENT_TOO_LARGE,
-                detail=f"Image too large: {image.size} bytes "
-                f"(maximum {settings.MAX_UPLOAD_BYTES} bytes).",
-            )
-        try:
-            decoded = decode_jpeg(
-                image.file.read(settings.MAX_UPLOAD_BYTES + 1),
-                max_bytes=settings.MAX_UPLOAD_BYTES,
-                max_pixels=settings.MAX_IMAGE_PIXELS,
-            )
-        except ImageRejectedError as error:
-            raise HTTPException(error.status_code, detail=error.detail) from None
-    product = ProductRequest(designation=designation, description=description, image=decoded)
-    if product.is_empty:
+    for name, loc in product.locations.items():
+        _check_text(settings, loc, getattr(product, name))
+    served = server.current
+    min_side = decode_side(served.predictor) if served else None
+    decoded = _uploaded_image(product, settings, min_side, PixelBudget(settings.MAX_REQUEST_PIXELS))
+    request = ProductRequest(
+        designation=product.designation, description=product.description, image=decoded
+    )
+    if request.is_empty:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=NO_DATA)
-    served = _served_model(server)
-    (stored,) = predict_and_store(session, served, [product], user_id=current_user.id, limit=limit)
+    served = _served_model(server) if served is None else served
+    (stored,) = predict_and_store(session, served, [request], user_id=current_user.id, limit=limit)
     return _answer(stored.results, served, [stored.id])
 
 
@@ -153,28 +186,32 @@ def predict_batch(
     settings: SettingsDep,
     server: ModelServerDep,
     products: list[BatchProduct],
-    limit: Annotated[
-        int | None, Query(description="Return only the `limit` most probable categories.")
-    ] = None,
+    limit: LimitQuery = None,
 ) -> JSONResponse:
     """Predict several products in one model call (at most `MAX_BATCH_SIZE`).
 
     Each product has texts and/or an `image` (a colour JPEG in base64). The answer has one
     result per product, in the request's order, each with the id of its stored prediction.
-    Any invalid product fails the whole batch with its position in the message.
+    Any invalid product fails the whole batch with its position in the message. The images
+    of one batch share the `MAX_REQUEST_PIXELS` budget of decoded pixels.
     """
-    _check_limit(limit)
     if not products:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="The batch is empty.")
+        raise invalid_input(("body",), "The batch is empty.", "too_short")
     if len(products) > settings.MAX_BATCH_SIZE:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=f"Too many products: {len(products)} (maximum {settings.MAX_BATCH_SIZE}).",
+        raise invalid_input(
+            ("body",),
+            f"Too many products: {len(products)} (maximum {settings.MAX_BATCH_SIZE}, "
+            "MAX_BATCH_SIZE).",
+            "too_long",
         )
+    served = server.current
+    min_side = decode_side(served.predictor) if served else None
+    budget = PixelBudget(settings.MAX_REQUEST_PIXELS)
     requests: list[ProductRequest] = []
     for position, item in enumerate(products):
         prefix = f"Product {position}: "
-        _check_text(settings, prefix, designation=item.designation, description=item.description)
+        _check_text(settings, ("body", position, "designation"), item.designation)
+        _check_text(settings, ("body", position, "description"), item.description)
         decoded = None
         if item.image:
             try:
@@ -182,9 +219,11 @@ def predict_batch(
                     item.image,
                     max_bytes=settings.MAX_UPLOAD_BYTES,
                     max_pixels=settings.MAX_IMAGE_PIXELS,
+                    min_side=min_side,
+                    budget=budget,
                 )
             except ImageRejectedError as error:
-                raise HTTPException(error.status_code, detail=prefix + error.detail) from None
+                raise _rejected(error, prefix) from None
         request = ProductRequest(
             designation=item.designation,
             description=item.description,
@@ -194,7 +233,7 @@ def predict_batch(
         if request.is_empty:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=prefix + NO_DATA)
         requests.append(request)
-    served = _served_model(server)
+    served = _served_model(server) if served is None else served
     stored = predict_and_store(session, served, requests, user_id=current_user.id, limit=limit)
     results = [
         {"product_id": row.product_id, "prediction_id": row.id, "categories": row.results}

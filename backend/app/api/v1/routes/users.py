@@ -1,24 +1,46 @@
-"""Manage users: administrators manage everybody, users read and change themselves."""
+"""Manage users: administrators manage everybody, users read and change themselves.
 
-from typing import Annotated, Any
+E-mails are unique whatever their case (``email_key``); the database decides when two requests
+race for one address (:mod:`app.api.unit_of_work` answers the loser's 400). The API always keeps
+an active administrator: nobody can deactivate or demote themselves, nor the last one.
+"""
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
-from sqlalchemy.exc import IntegrityError
+from typing import Any, Final
 
-from app.api.deps import CurrentUser, SessionDep, SettingsDep, require_admin
+from fastapi import APIRouter, Depends, HTTPException, status
+
+from app.api.deps import AdminUser, CurrentUser, SessionDep, SettingsDep, require_admin
+from app.api.params import IdPath, PageSizeQuery, SkipQuery
+from app.api.unit_of_work import EMAIL_TAKEN
 from app.db.crud import users as crud
 from app.db.models import User
+from app.schemas.common import ErrorResponse
 from app.schemas.users import User as UserOut
 from app.schemas.users import UserCreate, UserRegister, UserUpdate, UserUpdateMe
 
 router = APIRouter(prefix="/users", tags=["users"])
 
-EMAIL_TAKEN = "The user with this username already exists in the system."
-USER_NOT_FOUND = "The user with this username does not exist in the system"
-NOT_ENOUGH_PRIVILEGES = "The user doesn't have enough privileges"
+USER_NOT_FOUND: Final = "The user with this username does not exist in the system"
+NOT_ENOUGH_PRIVILEGES: Final = "The user doesn't have enough privileges"
+NO_SELF_DEMOTION: Final = (
+    "Administrators cannot deactivate themselves or give up their own administrator rights: "
+    "ask another administrator."
+)
+LAST_ADMIN: Final = (
+    "This change would leave the API without an active administrator: make another user an "
+    "active administrator first."
+)
+
+EMAIL_TAKEN_RESPONSE: Final[dict[int | str, dict[str, Any]]] = {
+    status.HTTP_400_BAD_REQUEST: {
+        "model": ErrorResponse,
+        "description": f"E-mail already used, whatever its case: {EMAIL_TAKEN!r}.",
+    }
+}
 
 
 def _check_email_free(session: SessionDep, email: str | None, owner: User | None = None) -> None:
+    # The usual answer; under a race the unique index decides (see app.api.unit_of_work).
     if email is None:
         return
     existing = crud.get_user_by_email(session, email)
@@ -26,35 +48,34 @@ def _check_email_free(session: SessionDep, email: str | None, owner: User | None
         raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=EMAIL_TAKEN)
 
 
-def _commit(session: SessionDep) -> None:
-    # Two requests may pass the check above at once: the unique index decides.
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=EMAIL_TAKEN) from None
+def _removes_admin(user: User, changes: dict[str, Any]) -> bool:
+    """Whether ``changes`` would make an active administrator stop being one."""
+    return (
+        user.is_admin
+        and user.is_active
+        and (changes.get("is_admin") is False or changes.get("is_active") is False)
+    )
 
 
 @router.get("/", response_model=list[UserOut], dependencies=[Depends(require_admin)])
-def read_users(
-    session: SessionDep,
-    skip: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> Any:
+def read_users(session: SessionDep, skip: SkipQuery = 0, limit: PageSizeQuery = 100) -> Any:
     """List users (administrators only)."""
     return crud.list_users(session, skip=skip, limit=limit)
 
 
-@router.post("/", response_model=UserOut, dependencies=[Depends(require_admin)])
+@router.post(
+    "/",
+    response_model=UserOut,
+    dependencies=[Depends(require_admin)],
+    responses=EMAIL_TAKEN_RESPONSE,
+)
 def create_user(session: SessionDep, user_in: UserCreate) -> Any:
     """Create a user (administrators only)."""
     _check_email_free(session, user_in.email)
-    user = crud.create_user(session, **user_in.model_dump())
-    _commit(session)
-    return user
+    return crud.create_user(session, **user_in.model_dump())
 
 
-@router.post("/open", response_model=UserOut)
+@router.post("/open", response_model=UserOut, responses=EMAIL_TAKEN_RESPONSE)
 def create_user_open(session: SessionDep, settings: SettingsDep, user_in: UserRegister) -> Any:
     """Open an account without logging in, when `USERS_OPEN_REGISTRATION` allows it."""
     if not settings.USERS_OPEN_REGISTRATION:
@@ -63,9 +84,7 @@ def create_user_open(session: SessionDep, settings: SettingsDep, user_in: UserRe
             detail="Open user registration is forbidden on this server",
         )
     _check_email_free(session, user_in.email)
-    user = crud.create_user(session, **user_in.model_dump())
-    _commit(session)
-    return user
+    return crud.create_user(session, **user_in.model_dump())
 
 
 @router.get("/me", response_model=UserOut)
@@ -74,18 +93,16 @@ async def read_user_me(current_user: CurrentUser) -> Any:
     return current_user
 
 
-@router.put("/me", response_model=UserOut)
+@router.put("/me", response_model=UserOut, responses=EMAIL_TAKEN_RESPONSE)
 def update_user_me(session: SessionDep, current_user: CurrentUser, user_in: UserUpdateMe) -> Any:
     """Change your own e-mail, name or password."""
     changes = user_in.model_dump(exclude_unset=True, exclude_none=True)
     _check_email_free(session, changes.get("email"), owner=current_user)
-    crud.update_user(session, current_user, changes)
-    _commit(session)
-    return current_user
+    return crud.update_user(session, current_user, changes)
 
 
 @router.get("/{user_id}", response_model=UserOut)
-def read_user_by_id(user_id: int, session: SessionDep, current_user: CurrentUser) -> Any:
+def read_user_by_id(user_id: IdPath, session: SessionDep, current_user: CurrentUser) -> Any:
     """Return a user: yourself, or anybody for administrators."""
     if user_id == current_user.id:
         return current_user
@@ -97,14 +114,38 @@ def read_user_by_id(user_id: int, session: SessionDep, current_user: CurrentUser
     return user
 
 
-@router.put("/{user_id}", response_model=UserOut, dependencies=[Depends(require_admin)])
-def update_user(user_id: int, session: SessionDep, user_in: UserUpdate) -> Any:
-    """Change a user (administrators only); absent fields stay as they are."""
+@router.put(
+    "/{user_id}",
+    response_model=UserOut,
+    responses={
+        status.HTTP_400_BAD_REQUEST: {
+            "model": ErrorResponse,
+            "description": "E-mail already used, or the change would deactivate or demote "
+            "yourself or the last active administrator.",
+        },
+        status.HTTP_404_NOT_FOUND: {"model": ErrorResponse, "description": USER_NOT_FOUND},
+    },
+)
+def update_user(
+    user_id: IdPath, session: SessionDep, current_user: AdminUser, user_in: UserUpdate
+) -> Any:
+    """Change a user (administrators only); absent fields stay as they are.
+
+    Administrators cannot deactivate or demote themselves, nor the last active administrator.
+    """
     user = crud.get_user(session, user_id)
     if user is None:
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=USER_NOT_FOUND)
     changes = user_in.model_dump(exclude_unset=True, exclude_none=True)
     _check_email_free(session, changes.get("email"), owner=user)
+    removes_admin = _removes_admin(user, changes)
+    if removes_admin and user.id == current_user.id:
+        raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=NO_SELF_DEMOTION)
+    if removes_admin:
+        # Serialise with concurrent changes to administrators, then count after the change
+        # (two administrators demoting each other at once: the second one is refused).
+        crud.lock_active_admins(session)
     crud.update_user(session, user, changes)
-    _commit(session)
+    if removes_admin and crud.count_active_admins(session) == 0:
+        raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=LAST_ADMIN)
     return user

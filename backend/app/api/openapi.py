@@ -1,0 +1,43 @@
+"""The OpenAPI document, with integer bounds written as the exact integers they are.
+
+FastAPI passes the document through its OpenAPI models, whose ``minimum`` and ``maximum`` are
+floats: ``2^63 - 1``, the largest ``BigInteger``, would be published as ``9.223372036854776e18``
+(that is ``2^63``, one past the column's range). The bounds are written back as integers here.
+"""
+
+from typing import Any, Final
+
+from fastapi import FastAPI
+
+from app.schemas.bounds import INT64_MAX
+
+_BOUND_KEYS: Final = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+_EXACT: Final = {float(INT64_MAX): INT64_MAX, float(-INT64_MAX - 1): -INT64_MAX - 1}
+"""Bounds a float cannot hold exactly, by the float they were rounded to."""
+
+
+def _exact_bounds(node: Any) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _BOUND_KEYS and isinstance(value, float) and value.is_integer():
+                node[key] = _EXACT.get(value, int(value))
+            else:
+                _exact_bounds(value)
+    elif isinstance(node, list):
+        for item in node:
+            _exact_bounds(item)
+
+
+def install_exact_openapi(app: FastAPI) -> None:
+    """Make ``app.openapi()`` (and ``/openapi.json``) publish integer bounds exactly."""
+    generate = app.openapi  # FastAPI's: builds the document once, then returns it
+    corrected: list[dict[str, Any]] = []
+
+    def openapi() -> dict[str, Any]:
+        document = generate()
+        if not corrected:
+            _exact_bounds(document)
+            corrected.append(document)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,198 @@
+"""Read what ``POST /predict/`` is sent: texts in the query or in the body, and an image.
+
+The original clients send ``designation`` and ``description`` in the query string and the image
+as a multipart file; long texts do not fit in a URL, so the texts may also come in the body:
+
+- ``application/json``: ``{"designation": "...", "description": "..."}`` (text only);
+- ``multipart/form-data``: form fields ``designation`` and ``description`` beside the file
+  ``image`` (as the web page sends them); ``application/x-www-form-urlencoded`` for text only.
+
+A text sent both in the query and in the body is refused (422), as is any other body type
+(415). Text lengths and the image are checked by the route, with the settings of the app.
+"""
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any, Final
+
+from fastapi import HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import FormData, UploadFile
+
+from app.api.errors import invalid_input
+
+TEXT_FIELDS: Final = ("designation", "description")
+FORM_TYPES: Final = ("multipart/form-data", "application/x-www-form-urlencoded")
+MAX_FORM_FIELDS: Final = 16
+
+
+class ProductText(BaseModel):
+    """The texts of one product, as a JSON body of ``POST /predict/``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    designation: str = Field(default="", description="Product title.")
+    description: str = Field(default="", description="Product description (HTML allowed).")
+
+
+_TEXT_PROPERTIES: Final[dict[str, Any]] = ProductText.model_json_schema()["properties"]
+
+PREDICT_REQUEST_BODY: Final[dict[str, Any]] = {
+    "requestBody": {
+        "required": False,
+        "description": "Optional: the texts (instead of the query) and/or the image.",
+        "content": {
+            "application/json": {"schema": ProductText.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        **_TEXT_PROPERTIES,
+                        "image": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "A colour JPEG picture of the product.",
+                        },
+                    },
+                }
+            },
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "properties": _TEXT_PROPERTIES}
+            },
+        },
+    }
+}
+"""The OpenAPI ``requestBody`` of ``POST /predict/`` (its body is read by hand, so that one
+route takes JSON and forms)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SubmittedProduct:
+    """The texts and the image file sent to ``POST /predict/``, and where each text was."""
+
+    designation: str
+    description: str
+    locations: dict[str, tuple[str | int, ...]]
+    """Text field name → where it came from (``("query", "designation")``...), for errors."""
+    image: UploadFile | None
+
+
+def _duplicate(name: str) -> RequestValidationError:
+    return invalid_input(
+        ("body", name),
+        f"{name} was sent both in the query and in the body: send it once.",
+        "duplicate_field",
+    )
+
+
+def _single_value(form: FormData, name: str) -> str | UploadFile | None:
+    values = form.getlist(name)
+    if len(values) > 1:
+        raise invalid_input(("body", name), f"{name} was sent {len(values)} times.", "duplicate")
+    return values[0] if values else None
+
+
+def _form_texts(form: FormData) -> dict[str, str]:
+    texts = {}
+    for name in TEXT_FIELDS:
+        value = _single_value(form, name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise invalid_input(("body", name), f"{name} must be text, not a file.", "string_type")
+        texts[name] = value
+    return texts
+
+
+def _form_image(form: FormData) -> UploadFile | None:
+    value = _single_value(form, "image")
+    if isinstance(value, str):
+        raise invalid_input(
+            ("body", "image"),
+            'image must be a file part (Content-Disposition: form-data; name="image"; '
+            'filename="product.jpg").',
+            "file_type",
+        )
+    return value
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+async def _json_texts(request: Request) -> dict[str, str]:
+    try:
+        document = await request.json()
+    except json.JSONDecodeError:
+        raise invalid_input(("body",), "The body is not valid JSON.", "json_invalid") from None
+    try:
+        text = ProductText.model_validate(document)
+    except ValidationError as error:
+        errors = [{**entry, "loc": ("body", *entry["loc"])} for entry in error.errors()]
+        raise RequestValidationError(errors) from None
+    return {name: getattr(text, name) for name in text.model_fields_set}
+
+
+async def read_submitted_product(
+    request: Request,
+    designation: Annotated[
+        str | None, Query(description="Product title (or send it in the body).")
+    ] = None,
+    description: Annotated[
+        str | None,
+        Query(description="Product description, HTML allowed (or send it in the body)."),
+    ] = None,
+) -> AsyncIterator[SubmittedProduct]:
+    """Gather the texts and the image of ``POST /predict/``, wherever they were sent.
+
+    Yields:
+        The product as sent; an uploaded form is closed once the request is answered.
+
+    Raises:
+        RequestValidationError: a text sent twice, a JSON body that is not
+            ``{"designation", "description"}``, an ``image`` that is not a file.
+        HTTPException: 415 for a body that is neither JSON nor a form.
+    """
+    texts = {
+        name: value
+        for name, value in (("designation", designation), ("description", description))
+        if value is not None
+    }
+    locations: dict[str, tuple[str | int, ...]] = {name: ("query", name) for name in texts}
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    form: FormData | None = None
+    image = None
+    body_texts: dict[str, str] = {}
+    if media_type in FORM_TYPES:
+        form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
+        body_texts = _form_texts(form)
+        image = _form_image(form)
+    elif (  # FastAPI's rule: a body without Content-Type is JSON
+        media_type == "application/json"
+        or media_type.endswith("+json")
+        or (not media_type and await request.body())
+    ):
+        body_texts = await _json_texts(request)
+    elif await request.body():
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            detail="Send the texts as JSON (application/json) or as form fields, and the "
+            "image as a multipart/form-data file named image.",
+        )
+    for name, value in body_texts.items():
+        if name in texts:
+            raise _duplicate(name)
+        texts[name] = value
+        locations[name] = ("body", name)
+    try:
+        yield SubmittedProduct(
+            designation=texts.get("designation", ""),
+            description=texts.get("description", ""),
+            locations=locations,
+            image=image,
+        )
+    finally:
+        if form is not None:
+            await form.close()

@@ -1,0 +1,132 @@
+"""Serve the API with uvicorn, with the request limits the API documents answered in JSON.
+
+``python -m app.serve [--host H] [--port P] [--workers N] [--reload] ...`` (from ``backend/``)
+runs ``app.main:app`` as ``uvicorn app.main:app`` would, with two differences:
+
+- the HTTP parser is h11 with room for the request line and headers that the API's own limits
+  allow (``designation`` and ``description`` of ``MAX_TEXT_LENGTH`` characters each in the
+  query string: :attr:`~app.core.config.Settings.max_request_head_bytes`). uvicorn's default
+  parser (httptools) cannot parse a URL over 64 KiB at all, and h11's default limit is 16 KiB:
+  11,000 accented characters would be refused before the API sees them;
+- what the parser itself refuses (a request head over that size, or a request that is not
+  HTTP) is answered in JSON, ``{"detail": ...}``, like every other error of the API, instead
+  of uvicorn's plain-text ``Invalid HTTP request received.``.
+"""
+
+import argparse
+import json
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any, Final
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from app.core.config import get_settings
+
+logger = logging.getLogger(__name__)
+
+APP: Final = "app.main:app"
+PROTOCOL: Final = "app.serve:JsonErrorH11Protocol"
+"""Import string of the protocol: uvicorn's worker processes import it by name."""
+
+
+class JsonErrorH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, answering requests it cannot parse with a JSON error."""
+
+    def send_400_response(self, msg: str) -> None:
+        """Answer what h11 refused: 414/431 for a request head over the limit, else 400.
+
+        Borrowed from uvicorn's ``H11Protocol.send_400_response`` (same events, same closing
+        of the connection), with a status that names the limit and a JSON body.
+        """
+        del msg
+        limit = self.config.h11_max_incomplete_event_size
+        buffered, _ = self.conn.trailing_data
+        if limit is not None and len(buffered) > limit:
+            line_complete = b"\r\n" in buffered
+            status_code = 431 if line_complete else 414
+            part = "line and headers" if line_complete else "line (URL)"
+            detail = (
+                f"Request {part} too long: more than {limit} bytes, the most this server "
+                "reads. Send long texts in the body of POST /predict/ (JSON or form fields)."
+            )
+        else:
+            status_code = 400
+            detail = "Invalid HTTP request: the request line or headers cannot be parsed."
+        body = json.dumps({"detail": detail}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        for event in (
+            h11.Response(
+                status_code=status_code,
+                headers=headers,
+                reason=HTTPStatus(status_code).phrase.encode(),
+            ),
+            h11.Data(data=body),
+            h11.EndOfMessage(),
+        ):
+            self.transport.write(self.conn.send(event))
+        self.transport.close()
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """The protocol settings every way of serving the API uses."""
+    return {
+        "http": PROTOCOL,
+        "h11_max_incomplete_event_size": get_settings().max_request_head_bytes,
+    }
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Read the command line (the uvicorn options the project's scripts use)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m app.serve",
+        description="Serve the API (app.main:app) with uvicorn and the API's HTTP limits.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="Bind address (default 127.0.0.1).")
+    parser.add_argument("--port", type=int, default=None, help="Port (default BACKEND_PORT).")
+    parser.add_argument("--workers", type=int, default=None, help="Worker processes.")
+    parser.add_argument("--reload", action="store_true", help="Restart on code changes.")
+    parser.add_argument(
+        "--reload-dir", action="append", default=None, help="Folder to watch (repeatable)."
+    )
+    parser.add_argument(
+        "--proxy-headers",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Trust X-Forwarded-* headers from --forwarded-allow-ips (default: on, as uvicorn).",
+    )
+    parser.add_argument("--forwarded-allow-ips", default=None, help="Proxies to trust.")
+    parser.add_argument(
+        "--timeout-graceful-shutdown", type=int, default=None, help="Seconds to finish requests."
+    )
+    parser.add_argument("--log-level", default=None, help="uvicorn's log level.")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve until interrupted."""
+    arguments = parse_arguments(argv)
+    uvicorn.run(
+        APP,
+        host=arguments.host,
+        port=arguments.port or get_settings().BACKEND_PORT,
+        workers=arguments.workers,
+        reload=arguments.reload,
+        reload_dirs=arguments.reload_dir,
+        proxy_headers=arguments.proxy_headers,
+        forwarded_allow_ips=arguments.forwarded_allow_ips,
+        timeout_graceful_shutdown=arguments.timeout_graceful_shutdown,
+        log_level=arguments.log_level,
+        **uvicorn_options(),
+    )
+
+
+if __name__ == "__main__":
+    main()
