@@ -6,6 +6,7 @@ Real stores: an fsspec in-memory store (``memory://``) and local folders; real d
 import base64
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -210,3 +211,20 @@ def test_the_purge_command(
     finally:
         get_settings.cache_clear()
     assert "1 images deleted" in capsys.readouterr().out
+
+
+def test_the_api_purges_expired_images_when_it_starts(
+    database_url: str, trained_text, tmp_path: Path
+) -> None:
+    store = ImageStore(str(tmp_path / "store"))
+    expired, recent = image_bytes(size=(31, 31)), image_bytes(size=(32, 32))
+    store.put(expired)
+    store.put(recent)
+    _age_file(store.path(hashlib.sha256(expired).hexdigest()), 10)
+    settings = {"IMAGE_STORE_URL": str(tmp_path / "store"), "IMAGE_STORE_RETENTION_DAYS": 5}
+    for _ in _client(database_url, **settings):
+        deadline = time.monotonic() + 30
+        while store.contains(hashlib.sha256(expired).hexdigest()):
+            assert time.monotonic() < deadline, "the start-up purge did not run"
+            time.sleep(0.1)
+    assert store.contains(hashlib.sha256(recent).hexdigest())
