@@ -7,7 +7,7 @@ import pytest
 
 from product_classifier.data.original import read_original
 from product_classifier.paths import REAL_SAMPLE_DIR
-from scripts import merge_original_folders
+from scripts import create_datasets, merge_original_folders
 
 pytestmark = pytest.mark.skipif(not REAL_SAMPLE_DIR.is_dir(), reason="real sample not found")
 
@@ -56,6 +56,14 @@ def test_the_later_folder_wins_and_images_follow(
     labels = pd.read_csv(merged / "image_labels.csv")
     assert known not in set(labels["productid"])
     assert f"{len(written)} images; 1 rows replaced" in capsys.readouterr().out
+    dataset = tmp_path / "dataset"
+    assert (
+        create_datasets.main(
+            ["--input-dir", str(merged), "--output-dir", str(dataset), "--text-only"]
+        )
+        == 0
+    )
+    assert (dataset / "X_train.csv").is_file()
 
 
 def test_one_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -194,10 +194,11 @@ def read_feedback_rows(
     engine = _open_engine(database_url)
     try:
         feedback = _read_feedback(engine, model_version)
-        if since is not None and not feedback.empty:
+        # SQLite gives the times back as text, PostgreSQL as aware datetimes: compare in UTC.
+        feedback["created_at"] = [_utc(value) for value in feedback["created_at"]]
+        if since is not None:
             cutoff = since if since.tzinfo else since.replace(tzinfo=UTC)
-            received = feedback["created_at"].map(_utc)
-            feedback = feedback[received >= cutoff]
+            feedback = feedback[feedback["created_at"] >= cutoff]
         feedback = feedback.sort_values(["created_at", "id"]).drop_duplicates(
             "product_id", keep="last"
         )
