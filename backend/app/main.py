@@ -27,6 +27,8 @@ from app.api.v1.routes.public import is_online
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.db.session import create_db_engine, create_session_factory
+from app.serving.image_keeping import open_image_store
+from app.serving.image_retention import start_purge_thread
 from app.serving.model_server import ModelServer
 from app.telemetry import setup_telemetry
 from product_classifier.paths import REPOSITORY_ROOT
@@ -49,6 +51,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = create_db_engine(settings.database_url)
     app.state.session_factory = create_session_factory(engine)
+    app.state.image_store = open_image_store(settings)
+    start_purge_thread(app.state.image_store, app.state.session_factory, settings)
     tracking_uri = settings.configure_mlflow()
     server = ModelServer(
         tracking_uri=tracking_uri,

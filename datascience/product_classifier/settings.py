@@ -1,7 +1,8 @@
 """Settings shared by the training CLIs and the API, read once from the environment.
 
 Environment variables win; the repository's ``.env`` is the fallback. The API's own settings
-extend :class:`PlatformSettings`, so the MLflow and state-folder settings are defined once.
+extend :class:`PlatformSettings`, so the MLflow, state-folder, application-database and
+image-store settings are defined once (the feedback export reads the API's database and images).
 """
 
 import os
@@ -10,8 +11,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL
 
 from product_classifier.paths import DEFAULT_STATE_DIR, REPOSITORY_ROOT, resolve_from_root
 
@@ -35,10 +37,62 @@ class PlatformSettings(BaseSettings):
     MODEL_ALIAS: str = "production"
     MLFLOW_PORT: int = 5000
 
+    SQLALCHEMY_DATABASE_URI: str = ""
+    """Full URL of the API's database; empty means the ``POSTGRES_*`` variables, or else SQLite."""
+    POSTGRES_SERVER: str = ""
+    POSTGRES_PORT: int = 5432
+    POSTGRES_USER: str = "postgres"
+    POSTGRES_PASSWORD: str = ""
+    POSTGRES_DB: str = "app"
+
+    IMAGE_STORE_ENABLED: bool = True
+    """Whether the API keeps every uploaded image (content-addressed by its SHA-256)."""
+    IMAGE_STORE_URL: str = ""
+    """Where uploaded images are kept: a folder (relative paths from the repository root) or
+    any fsspec URL (``s3://bucket/prefix``, ``memory://name``); empty: ``STATE_DIR/images``."""
+    IMAGE_STORE_RETENTION_DAYS: int = Field(default=0, ge=0)
+    """Keep a stored image while a prediction younger than this many days refers to it;
+    0 keeps every image."""
+
     @field_validator("STATE_DIR")
     @classmethod
     def _resolve_state_dir(cls, value: Path) -> Path:
         return resolve_from_root(value)
+
+    @field_validator("SQLALCHEMY_DATABASE_URI")
+    @classmethod
+    def _use_psycopg2(cls, value: str) -> str:
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg2://" + value.removeprefix(prefix)
+        return value
+
+    @property
+    def database_url(self) -> str:
+        """The application database URL: explicit, PostgreSQL from parts, or SQLite."""
+        if self.SQLALCHEMY_DATABASE_URI:
+            return self.SQLALCHEMY_DATABASE_URI
+        if self.POSTGRES_SERVER:
+            return URL.create(
+                "postgresql+psycopg2",
+                username=self.POSTGRES_USER or None,
+                password=self.POSTGRES_PASSWORD or None,
+                host=self.POSTGRES_SERVER,
+                port=self.POSTGRES_PORT,
+                database=self.POSTGRES_DB,
+            ).render_as_string(hide_password=False)
+        return f"sqlite:///{self.STATE_DIR / 'app.db'}"
+
+    @property
+    def image_store_url(self) -> str:
+        """The image store: ``IMAGE_STORE_URL`` or ``STATE_DIR/images``.
+
+        A folder is resolved from the repository root; a URL (``s3://...``) is kept as it is.
+        """
+        url = self.IMAGE_STORE_URL
+        if not url:
+            return str(self.STATE_DIR / "images")
+        return url if "://" in url else str(resolve_from_root(url))
 
     @property
     def mlflow_dir(self) -> Path:

@@ -15,7 +15,13 @@ from product_classifier.data.original import DatasetError
 from product_classifier.data.output_folder import OutputExistsError
 from product_classifier.data.parallel import default_workers
 from product_classifier.preprocessing.image import DEFAULT_IMAGE_SIZE
-from scripts.cli_support import configure_logging, positive_int, root_path, share
+from scripts.cli_support import (
+    add_output_folder_arguments,
+    configure_logging,
+    positive_int,
+    root_path,
+    share,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,13 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="original data folder to read",
     )
-    parser.add_argument(
-        "--output-dir",
-        metavar="DIR",
-        type=root_path,
-        required=True,
-        help="dataset folder to create (must not exist unless --overwrite)",
-    )
+    add_output_folder_arguments(parser, "dataset folder")
     parser.add_argument(
         "--train-size",
         metavar="SHARE",
@@ -103,11 +103,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_IMAGE_SIZE,
         help=f"side in pixels of the optimised square images (default: {DEFAULT_IMAGE_SIZE}, "
         "the image model's input size)",
-    )
-    parser.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace the output folder if it exists (only once the new one is complete)",
     )
     return parser
 

@@ -13,6 +13,7 @@ from app.db.crud.users import get_user
 from app.db.models import User
 from app.schemas.bounds import INT32_MAX
 from app.serving.model_server import ModelServer
+from product_classifier.image_store import ImageStore
 
 oauth2_scheme = OAuth2PasswordBearer(
     tokenUrl=f"{get_settings().API_V1_STR}/login/access-token",
@@ -83,3 +84,12 @@ async def require_admin(current_user: CurrentUser) -> User:
 
 AdminUser = Annotated[User, Depends(require_admin)]
 """The logged-in user, refused with 403 unless an administrator."""
+
+
+async def get_image_store(request: Request) -> ImageStore | None:
+    """Return the application's image store (``None`` when ``IMAGE_STORE_ENABLED`` is false)."""
+    store: ImageStore | None = request.app.state.image_store
+    return store
+
+
+ImageStoreDep = Annotated[ImageStore | None, Depends(get_image_store)]

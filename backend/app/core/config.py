@@ -1,9 +1,9 @@
 """The API's settings: environment variables first, the repository's ``.env`` as fallback.
 
-:class:`Settings` extends the platform settings (state folder, MLflow, served model), keeps the
-original project's names and adds the service's own limits. They are read once per process by
-:func:`get_settings` and validated by pydantic; outside development the service refuses to start
-with a default secret.
+:class:`Settings` extends the platform settings (state folder, MLflow, served model, database,
+image store), keeps the original project's names and adds the service's own limits. They are
+read once per process by :func:`get_settings` and validated by pydantic; outside development the
+service refuses to start with a default secret.
 """
 
 from functools import lru_cache
@@ -11,7 +11,6 @@ from typing import Annotated, Literal, Self
 
 from pydantic import EmailStr, Field, field_validator, model_validator
 from pydantic_settings import NoDecode
-from sqlalchemy.engine import URL
 
 from app.core.secret_key import development_secret_key
 from product_classifier.settings import PlatformSettings
@@ -41,14 +40,6 @@ class Settings(PlatformSettings):
     FIRST_ADMINUSER: EmailStr = "admin@example.com"
     FIRST_ADMINUSER_PASSWORD: str = DEFAULT_SECRET
     USERS_OPEN_REGISTRATION: bool = False
-
-    SQLALCHEMY_DATABASE_URI: str = ""
-    """Full database URL; empty means the ``POSTGRES_*`` variables, or else SQLite."""
-    POSTGRES_SERVER: str = ""
-    POSTGRES_PORT: int = 5432
-    POSTGRES_USER: str = "postgres"
-    POSTGRES_PASSWORD: str = ""
-    POSTGRES_DB: str = "app"
 
     MODEL_RELOAD_INTERVAL_SECONDS: float = Field(default=10.0, gt=0)
     """How often the API asks MLflow where ``MODEL_NAME@MODEL_ALIAS`` points."""
@@ -83,14 +74,6 @@ class Settings(PlatformSettings):
             return [origin.strip() for origin in text.split(",") if origin.strip()]
         return value
 
-    @field_validator("SQLALCHEMY_DATABASE_URI")
-    @classmethod
-    def _use_psycopg2(cls, value: str) -> str:
-        for prefix in ("postgres://", "postgresql://"):
-            if value.startswith(prefix):
-                return "postgresql+psycopg2://" + value.removeprefix(prefix)
-        return value
-
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Self:
         if self.TARGET_ENV == "development":
@@ -117,22 +100,6 @@ class Settings(PlatformSettings):
         if self.TARGET_ENV != "development" or not self.has_placeholder_secret:
             return self
         return self.model_copy(update={"SECRET_KEY": development_secret_key(self.STATE_DIR)})
-
-    @property
-    def database_url(self) -> str:
-        """The application database URL: explicit, PostgreSQL from parts, or SQLite."""
-        if self.SQLALCHEMY_DATABASE_URI:
-            return self.SQLALCHEMY_DATABASE_URI
-        if self.POSTGRES_SERVER:
-            return URL.create(
-                "postgresql+psycopg2",
-                username=self.POSTGRES_USER or None,
-                password=self.POSTGRES_PASSWORD or None,
-                host=self.POSTGRES_SERVER,
-                port=self.POSTGRES_PORT,
-                database=self.POSTGRES_DB,
-            ).render_as_string(hide_password=False)
-        return f"sqlite:///{self.STATE_DIR / 'app.db'}"
 
     @property
     def max_predict_body_bytes(self) -> int:

@@ -13,7 +13,7 @@ large photos cannot exhaust the memory.
 
 import binascii
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from PIL import Image
@@ -55,6 +55,8 @@ class DecodedImage:
     size_bytes: int
     width: int
     height: int
+    data: bytes = field(repr=False, compare=False)
+    """The file exactly as received (what the image store keeps)."""
 
 
 class PixelBudget:
@@ -167,6 +169,7 @@ def decode_jpeg(
         size_bytes=len(data),
         width=width,
         height=height,
+        data=data,
     )
 
 

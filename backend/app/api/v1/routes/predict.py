@@ -10,13 +10,14 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 
-from app.api.deps import CurrentUser, ModelServerDep, SessionDep, SettingsDep
+from app.api.deps import CurrentUser, ImageStoreDep, ModelServerDep, SessionDep, SettingsDep
 from app.api.errors import invalid_input
 from app.api.predict_input import PREDICT_REQUEST_BODY, SubmittedProduct, read_submitted_product
 from app.core.config import Settings
 from app.schemas.bounds import INT32_MAX
 from app.schemas.common import ErrorResponse
 from app.schemas.predictions import BatchPredictionResult, BatchProduct, PredictionResult
+from app.serving.image_keeping import keep_images
 from app.serving.images import (
     INVALID_EXTENSION,
     DecodedImage,
@@ -151,6 +152,7 @@ def predict_category(
     current_user: CurrentUser,
     settings: SettingsDep,
     server: ModelServerDep,
+    image_store: ImageStoreDep,
     product: Annotated[SubmittedProduct, Depends(read_submitted_product)],
     limit: LimitQuery = None,
 ) -> JSONResponse:
@@ -175,6 +177,7 @@ def predict_category(
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=NO_DATA)
     served = _served_model(server) if served is None else served
     (stored,) = predict_and_store(session, served, [request], user_id=current_user.id, limit=limit)
+    keep_images(image_store, [request.image])
     return _answer(stored.results, served, [stored.id])
 
 
@@ -185,6 +188,7 @@ def predict_batch(
     current_user: CurrentUser,
     settings: SettingsDep,
     server: ModelServerDep,
+    image_store: ImageStoreDep,
     products: list[BatchProduct],
     limit: LimitQuery = None,
 ) -> JSONResponse:
@@ -235,6 +239,7 @@ def predict_batch(
         requests.append(request)
     served = _served_model(server) if served is None else served
     stored = predict_and_store(session, served, requests, user_id=current_user.id, limit=limit)
+    keep_images(image_store, (request.image for request in requests))
     results = [
         {"product_id": row.product_id, "prediction_id": row.id, "categories": row.results}
         for row in stored

@@ -1,0 +1,36 @@
+"""The feedback export's refusals; the full path (API -> export -> create_datasets) is tested
+in ``backend/tests/test_feedback_export.py`` on SQLite and PostgreSQL."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from scripts import export_feedback_dataset
+
+
+def _run(tmp_path: Path, database: str, *extra: str) -> int:
+    return export_feedback_dataset.main(
+        ["--output-dir", str(tmp_path / "out"), "--database-url", database, *extra]
+    )
+
+
+def test_a_missing_database_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(tmp_path, f"sqlite:///{tmp_path / 'absent.db'}") == 2
+    assert "No database at" in capsys.readouterr().err
+    assert not (tmp_path / "absent.db").exists()  # not created by the attempt
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_database_without_the_api_tables_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sqlite3.connect(tmp_path / "other.db").close()
+    assert _run(tmp_path, f"sqlite:///{tmp_path / 'other.db'}") == 2
+    assert "Cannot read the feedback" in capsys.readouterr().err
+
+
+def test_an_invalid_date_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        _run(tmp_path, "sqlite://", "--since", "yesterday")
+    assert exit_info.value.code == 2
