@@ -54,18 +54,19 @@ def test_categories_come_from_the_category_table(client):
 
 
 def test_ready_and_live_with_a_model(client):
-    assert client.get(f"{API}/health/live").json() == {
-        "status": "alive",
-        "database": None,
-        "model": None,
-    }
+    live = client.get(f"{API}/health/live").json()
+    assert (live["status"], live["database"], live["model"]) == ("alive", None, None)
     ready = client.get(f"{API}/health/ready")
     assert ready.status_code == 200
-    assert ready.json() == {
-        "status": "ready",
-        "database": "ok",
-        "model": "text@production (version 1)",
-    }
+    body = ready.json()
+    assert (body["status"], body["database"], body["model"]) == (
+        "ready",
+        "ok",
+        "text@production (version 1)",
+    )
+    assert body["warnings"] == []
+    assert body["registry"]["reachable"] is True
+    assert (body["alias_target"]["version"], body["alias_target"]["state"]) == ("1", "served")
 
 
 def test_current_model(client):
@@ -73,6 +74,11 @@ def test_current_model(client):
     assert (body["name"], body["version"], body["alias"]) == ("text", "1", "production")
     assert body["loaded_at"]
     assert body["run_id"]
+    # The alias points at the served version.
+    assert body["alias_target"]["version"] == "1"
+    assert body["alias_target"]["run_id"] == body["run_id"]
+    assert body["alias_target"]["state"] == "served"
+    assert body["alias_target"]["load_error"] is None
 
 
 def test_swagger_documents_every_route_with_tags(client):
