@@ -50,6 +50,14 @@ class Settings(PlatformSettings):
     POSTGRES_PASSWORD: str = ""
     POSTGRES_DB: str = "app"
 
+    DATABASE_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
+    """PostgreSQL: the most a request waits to connect, for a pooled connection, or on a silent
+    network before it is answered 503 with ``Retry-After`` (libpq ``connect_timeout``, at least
+    2 s; ``tcp_user_timeout`` and keepalives; SQLAlchemy ``pool_timeout``)."""
+    DATABASE_STATEMENT_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
+    """PostgreSQL: the longest SQL statement (server-side ``statement_timeout``); a statement
+    cancelled for it is answered 503."""
+
     MODEL_RELOAD_INTERVAL_SECONDS: float = Field(default=10.0, gt=0)
     """How often the API asks MLflow where ``MODEL_NAME@MODEL_ALIAS`` points."""
     MAX_UPLOAD_BYTES: int = Field(default=5 * 1024 * 1024, gt=0)
