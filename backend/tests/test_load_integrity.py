@@ -108,7 +108,9 @@ def test_one_kept_alive_connection_survives_refused_requests(
     auth = {**running.admin.headers}
     as_json = {**auth, "Content-Type": "application/json"}
     api = "/api/v1"
-    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+    connection = http.client.HTTPConnection(
+        address.hostname or "127.0.0.1", address.port, timeout=60
+    )
     try:
         connection.connect()
         sock = connection.sock

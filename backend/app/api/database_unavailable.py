@@ -11,12 +11,13 @@ pool replaces the broken connections by itself once the database answers again.
 
 import logging
 import math
+import sqlite3
 from typing import Any, Final
 
 from fastapi import FastAPI, Request, status
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -35,17 +36,37 @@ RESPONSE_DESCRIPTION: Final = (
 )
 
 
+SQLITE_UNAVAILABLE: Final = (
+    "database is locked",
+    "database table is locked",
+    "unable to open database file",
+    "disk i/o error",
+)
+"""Beginnings of the SQLite errors that mean "busy or unreachable", not a wrong statement
+(SQLite raises ``OperationalError`` for a missing column too)."""
+
+
 def is_unavailable(error: BaseException) -> bool:
     """Whether ``error`` means the database cannot be reached (not a fault of ours).
 
-    True for connection failures and lost connections (``OperationalError``, ``InterfaceError``
-    such as "connection already closed", any DB-API error that invalidated its connection), a
-    statement cancelled by ``statement_timeout`` (an ``OperationalError`` in psycopg2), a busy
-    SQLite file, and no pooled connection freed within the pool timeout.
+    True for no pooled connection freed within the pool timeout, any DB-API error that
+    invalidated its connection, a busy or unopenable SQLite file, and psycopg2's
+    ``OperationalError`` (connection refused or lost, a statement cancelled by
+    ``statement_timeout``, the server shutting down) and ``InterfaceError`` ("connection already
+    closed").
     """
-    if isinstance(error, PoolTimeoutError | OperationalError | InterfaceError):
+    if isinstance(error, PoolTimeoutError):
         return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if isinstance(error.orig, sqlite3.Error):
+        message = str(error.orig).lower()
+        return isinstance(error.orig, sqlite3.OperationalError) and message.startswith(
+            SQLITE_UNAVAILABLE
+        )
+    return isinstance(error, OperationalError | InterfaceError)
 
 
 def retry_after_seconds(request: Request) -> int:
@@ -95,13 +116,15 @@ def document_database_503(app: FastAPI, document: dict[str, Any]) -> None:
     its description.
     """
     paths = document.get("paths", {})
-    for route in app.routes:
+    # The routes as FastAPI's own document generator walks them (included routers, prefixes).
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
         if not _uses_database(route.dependant):
             continue
-        for method in route.methods or ():
-            operation = paths.get(route.path_format, {}).get(method.lower())
+        for method in context.methods or ():
+            operation = paths.get(context.path_format, {}).get(method.lower())
             if operation is None:
                 continue
             responses = operation.setdefault("responses", {})

@@ -1,11 +1,11 @@
 """Liveness and readiness probes (for start.sh, Docker and load balancers)."""
 
 import logging
-from typing import Final
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import text
 
+from app.api.database_unavailable import retry_after_seconds
 from app.api.deps import ModelServerDep, SessionDep
 from app.api.model_status import alias_target_info, model_warnings, registry_status
 from app.schemas.common import ErrorResponse
@@ -15,9 +15,6 @@ from app.serving.model_server import ModelServer
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/health", tags=["health"])
-
-RETRY_AFTER_SECONDS: Final = 5
-"""``Retry-After`` of a 503 readiness answer."""
 
 
 @router.get("/live")
@@ -36,7 +33,7 @@ async def live() -> Health:
         }
     },
 )
-def ready(session: SessionDep, server: ModelServerDep) -> Health:
+def ready(request: Request, session: SessionDep, server: ModelServerDep) -> Health:
     """Ready when the database answers and a model is loaded (else 503 and why).
 
     A service that serves a loaded model stays ready when the model registry does not answer
@@ -56,7 +53,7 @@ def ready(session: SessionDep, server: ModelServerDep) -> Health:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             detail="Not ready: " + "; ".join(problems),
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            headers={"Retry-After": str(retry_after_seconds(request))},
         )
     assert served is not None
     return Health(
