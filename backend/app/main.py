@@ -60,6 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         model_name=settings.MODEL_NAME,
         model_alias=settings.MODEL_ALIAS,
         reload_interval=settings.MODEL_RELOAD_INTERVAL_SECONDS,
+        retry_failed_after=settings.MODEL_LOAD_RETRY_SECONDS,
     )
     app.state.model_server = server
     try:

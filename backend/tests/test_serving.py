@@ -4,9 +4,11 @@ import logging
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from mlflow.artifacts import download_artifacts
 from mlflow.tracking import MlflowClient
 
 from app.main import create_app
@@ -165,3 +167,44 @@ def test_hot_reload_when_the_alias_moves(database_url, tracking_uri, trained_tex
         body = client.get(f"{API}/health/ready").json()
         assert body["warnings"] == []
         assert body["alias_target"]["state"] == "served"
+
+
+@pytest.mark.slow
+def test_a_version_that_failed_to_load_is_tried_again_later(
+    database_url, tracking_uri, trained_text, tmp_path
+):
+    mlflow = registry(tracking_uri)
+    alias = f"retry-{uuid.uuid4().hex[:6]}"
+    mlflow.set_registered_model_alias("text", alias, "1")
+    # A version registered before its artifacts are where it says (copied late, or a store
+    # that was unreachable while the API loaded it).
+    late_path = tmp_path / "late-model"
+    late = str(mlflow.create_model_version("text", source=str(late_path), run_id=None).version)
+    settings = make_settings(
+        database_url,
+        MODEL_NAME="text",
+        MODEL_ALIAS=alias,
+        MODEL_RELOAD_INTERVAL_SECONDS=0.3,
+        MODEL_LOAD_RETRY_SECONDS=1.0,
+    )
+    with TestClient(create_app(settings)) as client:
+        assert served_version(client) == "1"
+        mlflow.set_registered_model_alias("text", alias, late)
+
+        def target_state() -> str | None:
+            target = client.get(f"{API}/models/current").json()["alias_target"]
+            return target["state"] if target["version"] == late else None
+
+        assert wait_for(lambda: target_state() == "failed")
+        assert served_version(client) == "1"
+        # The artifacts arrive (in one rename): the next try loads them, without a restart.
+        downloaded = download_artifacts(
+            artifact_uri="models:/text/1",
+            dst_path=str(tmp_path / "download"),
+            tracking_uri=tracking_uri,
+        )
+        Path(downloaded).rename(late_path)
+        assert wait_for(lambda: served_version(client) == late)
+        body = client.get(f"{API}/health/ready").json()
+        assert body["alias_target"]["state"] == "served"
+        assert body["warnings"] == []

@@ -60,6 +60,10 @@ class Settings(PlatformSettings):
 
     MODEL_RELOAD_INTERVAL_SECONDS: float = Field(default=10.0, gt=0)
     """How often the API asks MLflow where ``MODEL_NAME@MODEL_ALIAS`` points."""
+    MODEL_LOAD_RETRY_SECONDS: float = Field(default=300.0, gt=0)
+    """How long a version that failed to load is left alone before it is tried again (its
+    artifacts may have been unreachable for a while); moving the alias back to it retries at
+    once."""
     MAX_UPLOAD_BYTES: int = Field(default=5 * 1024 * 1024, gt=0)
     """Largest image accepted, in bytes (uploaded file or decoded base64)."""
     MAX_IMAGE_PIXELS: int = Field(default=16_000_000, gt=0)

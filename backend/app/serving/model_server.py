@@ -4,7 +4,9 @@
 ``MODEL_RELOAD_INTERVAL_SECONDS`` in a background thread. When the alias points at another
 version, that version is loaded and checked beside the one being served, then swapped in with
 one reference assignment: requests already running finish with the model they started with.
-A version that fails to load is logged and skipped; the previous one keeps serving.
+A version that fails to load is logged and skipped; the previous one keeps serving. It is tried
+again after ``retry_failed_after`` seconds (its artifacts may have been missing or unreachable
+only for a while), and at once when the alias moves to it again from another version.
 
 Besides the served model, the server remembers what the registry said last
 (:class:`AliasTarget`: the version the alias points at, and that version's load error) and
@@ -169,15 +171,22 @@ class ModelServer:
     """Serves the version a registry alias points at, and follows the alias as it moves."""
 
     def __init__(
-        self, *, tracking_uri: str, model_name: str, model_alias: str, reload_interval: float
+        self,
+        *,
+        tracking_uri: str,
+        model_name: str,
+        model_alias: str,
+        reload_interval: float,
+        retry_failed_after: float = 300.0,
     ) -> None:
         self.tracking_uri = tracking_uri
         self.model_name = model_name
         self.model_alias = model_alias
         self.reload_interval = reload_interval
+        self.retry_failed_after = retry_failed_after
         self._current: ServedModel | None = None
-        self._failed_versions: dict[str, str] = {}
-        """Version → why it failed to load (it is not tried again)."""
+        self._failed_versions: dict[str, tuple[str, float]] = {}
+        """Version → why it failed to load, and when (``time.monotonic()``)."""
         self._alias_target: AliasTarget | None = None
         self._registry_problem: RegistryProblem | None = None
         self._refresh_lock = threading.Lock()
@@ -239,9 +248,20 @@ class ModelServer:
             logger.info("The model registry answers again.")
         self._registry_problem = None
         version, run_id = target if target else (None, None)
-        load_error = self._failed_versions.get(version) if version else None
-        self._alias_target = AliasTarget(version, run_id, now, load_error=load_error)
+        previous = self._alias_target
+        if previous is not None and previous.version != version:
+            # The alias moved: a version it comes back to deserves a new try.
+            self._failed_versions.pop(version or "", None)
+        failure = self._failed_versions.get(version or "")
+        self._alias_target = AliasTarget(
+            version, run_id, now, load_error=failure[0] if failure else None
+        )
         return target
+
+    def _should_skip(self, version: str) -> bool:
+        """Whether ``version`` failed to load recently (less than ``retry_failed_after`` ago)."""
+        failure = self._failed_versions.get(version)
+        return failure is not None and time.monotonic() - failure[1] < self.retry_failed_after
 
     def refresh(self) -> bool:
         """Load the version the alias points at if it is not the one served.
@@ -259,23 +279,26 @@ class ModelServer:
             current = self._current
             if current is not None and current.version == version:
                 return False
-            if version in self._failed_versions:
+            if self._should_skip(version):
                 return False
             logger.info("Loading %s (version %s)...", self.model_uri, version)
             started = time.perf_counter()
             try:
                 loaded = load_model_version(self.model_name, version, self.model_alias)
             except ModelLoadError as error:
-                self._failed_versions[version] = one_line(str(error))
+                load_error = one_line(str(error))
+                self._failed_versions[version] = (load_error, time.monotonic())
                 self._alias_target = AliasTarget(
-                    version, run_id, datetime.now(UTC), load_error=self._failed_versions[version]
+                    version, run_id, datetime.now(UTC), load_error=load_error
                 )
                 kept = current.label if current else "no model"
                 logger.error(
-                    "Version %s of %s failed to load; still serving %s. Reason: %s",
+                    "Version %s of %s failed to load; still serving %s (next try in %.0f s). "
+                    "Reason: %s",
                     version,
                     self.model_name,
                     kept,
+                    self.retry_failed_after,
                     error,
                 )
                 return False
