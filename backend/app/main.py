@@ -18,6 +18,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.formparsers import MultiPartParser
 
 from app.api.body_limit import BodySizeLimitMiddleware
+from app.api.database_unavailable import install_database_error_handler
 from app.api.docs_policy import DocsContentPolicy
 from app.api.errors import install_error_handlers
 from app.api.input_boundary import InputBoundaryMiddleware
@@ -49,7 +50,11 @@ send the seller's final choice to `/feedback/`.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the database, load the served model and follow its alias; undo on shutdown."""
     settings: Settings = app.state.settings
-    engine = create_db_engine(settings.database_url)
+    engine = create_db_engine(
+        settings.database_url,
+        timeout_seconds=settings.DATABASE_TIMEOUT_SECONDS,
+        statement_timeout_seconds=settings.DATABASE_STATEMENT_TIMEOUT_SECONDS,
+    )
     app.state.session_factory = create_session_factory(engine)
     app.state.image_store = open_image_store(settings)
     start_purge_thread(app.state.image_store, app.state.session_factory, settings)
@@ -59,6 +64,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         model_name=settings.MODEL_NAME,
         model_alias=settings.MODEL_ALIAS,
         reload_interval=settings.MODEL_RELOAD_INTERVAL_SECONDS,
+        retry_failed_after=settings.MODEL_LOAD_RETRY_SECONDS,
     )
     app.state.model_server = server
     try:
@@ -102,6 +108,7 @@ def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_D
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_database_error_handler(app)
     install_exact_openapi(app)
     if settings.BACKEND_CORS_ORIGINS:
         app.add_middleware(

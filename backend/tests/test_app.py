@@ -2,11 +2,14 @@
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
+from app.api.deps import SessionDep
 from app.api.docs_policy import DOCS_CONTENT_POLICY
 from app.main import create_app
 from product_classifier.categories import CATEGORIES
-from tests.conftest import make_settings
+from tests.browser.live_api import free_port
+from tests.conftest import bearer, make_settings
 
 API = "/api/v1"
 
@@ -54,18 +57,19 @@ def test_categories_come_from_the_category_table(client):
 
 
 def test_ready_and_live_with_a_model(client):
-    assert client.get(f"{API}/health/live").json() == {
-        "status": "alive",
-        "database": None,
-        "model": None,
-    }
+    live = client.get(f"{API}/health/live").json()
+    assert (live["status"], live["database"], live["model"]) == ("alive", None, None)
     ready = client.get(f"{API}/health/ready")
     assert ready.status_code == 200
-    assert ready.json() == {
-        "status": "ready",
-        "database": "ok",
-        "model": "text@production (version 1)",
-    }
+    body = ready.json()
+    assert (body["status"], body["database"], body["model"]) == (
+        "ready",
+        "ok",
+        "text@production (version 1)",
+    )
+    assert body["warnings"] == []
+    assert body["registry"]["reachable"] is True
+    assert (body["alias_target"]["version"], body["alias_target"]["state"]) == ("1", "served")
 
 
 def test_current_model(client):
@@ -73,6 +77,11 @@ def test_current_model(client):
     assert (body["name"], body["version"], body["alias"]) == ("text", "1", "production")
     assert body["loaded_at"]
     assert body["run_id"]
+    # The alias points at the served version.
+    assert body["alias_target"]["version"] == "1"
+    assert body["alias_target"]["run_id"] == body["run_id"]
+    assert body["alias_target"]["state"] == "served"
+    assert body["alias_target"]["load_error"] is None
 
 
 def test_swagger_documents_every_route_with_tags(client):
@@ -166,3 +175,59 @@ def test_uploads_are_kept_in_memory(client, app_settings):
 
     # Starlette spools larger files to disk: the cap keeps every accepted upload in memory.
     assert MultiPartParser.spool_max_size >= app_settings.max_predict_body_bytes
+
+
+def test_an_unreachable_database_is_a_503_with_retry_after(database_url, tmp_path):
+    # A PostgreSQL URL on a loopback port nobody listens on: every connection is refused.
+    dead = f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/app"
+    settings = make_settings(dead, MODEL_NAME="absent-model", DATABASE_TIMEOUT_SECONDS=2)
+    with TestClient(create_app(settings, frontend_dir=tmp_path)) as client:
+        assert client.get(f"{API}/health/live").status_code == 200
+        ready = client.get(f"{API}/health/ready")
+        assert ready.status_code == 503
+        assert "the database does not answer" in ready.json()["detail"]
+        assert ready.headers["Retry-After"] == "2"
+        for response in (
+            client.post(
+                f"{API}/login/access-token", data={"username": "a@example.com", "password": "x"}
+            ),
+            client.get(f"{API}/users/me", headers=bearer(1, settings)),
+            client.get(f"{API}/"),
+        ):
+            assert response.status_code == 503, response.text
+            assert response.json() == {
+                "detail": "The database is unavailable right now; this request was not "
+                "completed. Retry later."
+            }
+            assert response.headers["Retry-After"] == "2"
+
+    # The other database errors stay our own faults: a plain 500.
+    app = create_app(make_settings(database_url, MODEL_NAME="absent-model"), frontend_dir=tmp_path)
+
+    @app.get("/bad-sql")
+    def bad_sql(session: SessionDep) -> None:
+        session.execute(text("SELECT no_such_column FROM users"))
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/bad-sql")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error"}
+
+
+def test_openapi_documents_the_database_503_where_the_database_is_used(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, method in (
+        ("/login/access-token", "post"),
+        ("/users/me", "get"),
+        ("/feedback/", "post"),
+        ("/predict/", "post"),
+        ("/health/ready", "get"),
+    ):
+        answer = paths[f"{API}{path}"][method]["responses"]["503"]
+        assert "DATABASE_TIMEOUT_SECONDS" in answer["description"], path
+        assert "Retry-After" in answer["headers"], path
+    # The model's own 503 is still described beside the database's.
+    assert "No model" in paths[f"{API}/predict/"]["post"]["responses"]["503"]["description"]
+    for path in ("/health/live", "/models/current", "/categories/"):
+        described = paths[f"{API}{path}"]["get"]["responses"].get("503", {})
+        assert "DATABASE_TIMEOUT_SECONDS" not in described.get("description", ""), path

@@ -4,9 +4,11 @@ import logging
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from mlflow.artifacts import download_artifacts
 from mlflow.tracking import MlflowClient
 
 from app.main import create_app
@@ -113,26 +115,96 @@ def test_hot_reload_when_the_alias_moves(database_url, tracking_uri, trained_tex
             assert wait_for(lambda: served_version(client) == next_version)
             count = len(answers)
             assert wait_for(lambda: len(answers) >= count + 3)
+            swapped = len(answers)
+
+            # Under the same load, the alias moves to a version that cannot load: it is logged
+            # and skipped, the previous one keeps serving, and no request fails.
+            broken = mlflow.create_model_version(
+                "text", source=str(trained_text.root / "no-such-model"), run_id=None
+            )
+            broken_version = str(broken.version)
+            mlflow.set_registered_model_alias("text", alias, broken_version)
+            assert wait_for(lambda: "failed to load" in caplog.text)
+            count = len(answers)
+            assert wait_for(lambda: len(answers) >= count + 3)
         finally:
             stop.set()
             thread.join(60)
-        assert {status for status, _ in answers} == {200}
+        assert {status for status, _ in answers} == {200}, answers
         versions = [version for _, version in answers]
         assert versions[0] == "1"
-        assert versions[-1] == next_version
-        # Once swapped, never back.
+        assert versions[swapped - 1] == next_version
+        # Once swapped, never back, and never the broken version.
         first_new = versions.index(next_version)
         assert set(versions[first_new:]) == {next_version}
-
-        # A version that cannot load is logged and skipped; the previous one keeps serving.
-        broken = mlflow.create_model_version(
-            "text", source=str(trained_text.root / "no-such-model"), run_id=None
-        )
-        mlflow.set_registered_model_alias("text", alias, str(broken.version))
-        assert wait_for(lambda: "failed to load" in caplog.text)
-        assert f"Version {broken.version} of text failed to load" in caplog.text
+        assert len(versions) - swapped >= 3
+        assert f"Version {broken_version} of text failed to load" in caplog.text
         assert f"still serving text@{alias} (version {next_version})" in caplog.text
-        response = client.post(f"{API}/predict/", params=PRODUCT, headers=user.headers)
-        assert response.status_code == 200
-        assert response.headers["X-Model-Version"] == next_version
-        assert served_version(client) == next_version
+
+        # Both probes tell what is served and what the alias points at, with the load error.
+        current = client.get(f"{API}/models/current").json()
+        assert (current["version"], current["alias"]) == (next_version, alias)
+        target = current["alias_target"]
+        assert (target["version"], target["state"]) == (broken_version, "failed")
+        assert "cannot load models:/text/" + broken_version in target["load_error"]
+        assert current["registry"] == {
+            "reachable": True,
+            "error": None,
+            "unreachable_since": None,
+        }
+        ready = client.get(f"{API}/health/ready")
+        assert ready.status_code == 200
+        body = ready.json()
+        assert body["model"] == f"text@{alias} (version {next_version})"
+        assert body["alias_target"] == target
+        (warning,) = body["warnings"]
+        assert f"points at version {broken_version}, which failed to load" in warning
+        assert f"still serving version {next_version}" in warning
+
+        # Promoting a good version again clears the warning.
+        mlflow.set_registered_model_alias("text", alias, "1")
+        assert wait_for(lambda: served_version(client) == "1")
+        body = client.get(f"{API}/health/ready").json()
+        assert body["warnings"] == []
+        assert body["alias_target"]["state"] == "served"
+
+
+@pytest.mark.slow
+def test_a_version_that_failed_to_load_is_tried_again_later(
+    database_url, tracking_uri, trained_text, tmp_path
+):
+    mlflow = registry(tracking_uri)
+    alias = f"retry-{uuid.uuid4().hex[:6]}"
+    mlflow.set_registered_model_alias("text", alias, "1")
+    # A version registered before its artifacts are where it says (copied late, or a store
+    # that was unreachable while the API loaded it).
+    late_path = tmp_path / "late-model"
+    late = str(mlflow.create_model_version("text", source=str(late_path), run_id=None).version)
+    settings = make_settings(
+        database_url,
+        MODEL_NAME="text",
+        MODEL_ALIAS=alias,
+        MODEL_RELOAD_INTERVAL_SECONDS=0.3,
+        MODEL_LOAD_RETRY_SECONDS=1.0,
+    )
+    with TestClient(create_app(settings)) as client:
+        assert served_version(client) == "1"
+        mlflow.set_registered_model_alias("text", alias, late)
+
+        def target_state() -> str | None:
+            target = client.get(f"{API}/models/current").json()["alias_target"]
+            return target["state"] if target["version"] == late else None
+
+        assert wait_for(lambda: target_state() == "failed")
+        assert served_version(client) == "1"
+        # The artifacts arrive (in one rename): the next try loads them, without a restart.
+        downloaded = download_artifacts(
+            artifact_uri="models:/text/1",
+            dst_path=str(tmp_path / "download"),
+            tracking_uri=tracking_uri,
+        )
+        Path(downloaded).rename(late_path)
+        assert wait_for(lambda: served_version(client) == late)
+        body = client.get(f"{API}/health/ready").json()
+        assert body["alias_target"]["state"] == "served"
+        assert body["warnings"] == []

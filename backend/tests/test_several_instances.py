@@ -11,24 +11,21 @@ load it. The timings are printed (run with ``-s`` to see them).
 """
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from mlflow.artifacts import download_artifacts
 from mlflow.tracking import MlflowClient
 from sqlalchemy import func, select
 
 from app.db.models import Feedback, Prediction
 from app.db.session import create_db_engine, create_session_factory
-from tests.browser.live_api import ServerSpec, free_port, run_live_apis
+from tests.browser.live_api import ServerSpec, run_live_apis
 from tests.conftest import SESSION_HOME, create_postgres_database, drop_postgres_database
+from tests.helpers.mlflow_server import TrackingServer, run_tracking_server
 from tests.helpers.models import TrainedModels
 from tests.helpers.prestart import run_prestarts_together
 
@@ -39,98 +36,18 @@ ALIAS = "production"
 RELOAD_INTERVAL_SECONDS = 1.0
 LOAD_ALLOWANCE_SECONDS = 90.0
 """Loading a version (TensorFlow, the artifacts through the server) on a busy 2-core machine."""
-SERVER_START_TIMEOUT_SECONDS = 300.0
 API_START_TIMEOUT_SECONDS = 420.0
 """Two processes importing TensorFlow and loading a model at once, on a busy 2-core machine."""
 PREDICTIONS = 24
 
 
-@dataclass(frozen=True)
-class TrackingServer:
-    """A running ``mlflow server`` and the registered model it holds."""
-
-    url: str
-    versions: tuple[str, str]
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"mlflow server exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(url, timeout=2.0).status_code == httpx.codes.OK:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(
-        f"mlflow server did not answer {url} in {timeout:.0f} s:\n{log.read_text()[-3000:]}"
-    )
-
-
-def _register_two_versions(
-    url: str, trained_text: TrainedModels, tracking_uri: str
-) -> tuple[str, str]:
-    """Upload the session's text model to the server and register it twice as ``fleet``."""
-    local = download_artifacts(
-        artifact_uri=f"models:/text/{trained_text.versions['text'][0]}",
-        dst_path=str(SESSION_HOME / "fleet-model"),
-        tracking_uri=tracking_uri,
-    )
-    client = MlflowClient(tracking_uri=url, registry_uri=url)
-    experiment = client.create_experiment("fleet")
-    run = client.create_run(experiment)
-    client.log_artifacts(run.info.run_id, local, "model")
-    client.set_terminated(run.info.run_id)
-    client.create_registered_model(MODEL)
-    source = f"{run.info.artifact_uri}/model"
-    versions = tuple(
-        str(client.create_model_version(MODEL, source, run_id=run.info.run_id).version)
-        for _ in range(2)
-    )
-    client.set_registered_model_alias(MODEL, ALIAS, versions[0])
-    return versions[0], versions[1]
-
-
 @pytest.fixture(scope="module")
 def tracking_server(trained_text: TrainedModels, tracking_uri: str) -> Iterator[TrackingServer]:
     """``mlflow server`` on a SQLite store of its own, serving its artifacts."""
-    folder = SESSION_HOME / "fleet-mlflow"
-    folder.mkdir()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = folder / "server.log"
-    command = [
-        str(Path(sys.executable).parent / "mlflow"),
-        "server",
-        "--backend-store-uri",
-        f"sqlite:///{folder / 'mlflow.db'}",
-        "--artifacts-destination",
-        str(folder / "artifacts"),
-        "--serve-artifacts",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
-    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        started = time.monotonic()
-        _wait_for(f"{url}/health", process, log, SERVER_START_TIMEOUT_SECONDS)
-        print(f"\nmlflow server ready in {time.monotonic() - started:.1f} s")
-        yield TrackingServer(url, _register_two_versions(url, trained_text, tracking_uri))
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with run_tracking_server(
+        SESSION_HOME / "fleet-mlflow", trained_text, tracking_uri, model=MODEL, alias=ALIAS
+    ) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

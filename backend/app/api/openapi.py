@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from fastapi import FastAPI
 
+from app.api.database_unavailable import document_database_503
 from app.schemas.bounds import INT64_MAX
 
 _BOUND_KEYS: Final = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
@@ -29,7 +30,11 @@ def _exact_bounds(node: Any) -> None:
 
 
 def install_exact_openapi(app: FastAPI) -> None:
-    """Make ``app.openapi()`` (and ``/openapi.json``) publish integer bounds exactly."""
+    """Make ``app.openapi()`` (and ``/openapi.json``) publish integer bounds exactly.
+
+    The document also gets the database's 503 on every operation that uses the database
+    (:func:`~app.api.database_unavailable.document_database_503`).
+    """
     generate = app.openapi  # FastAPI's: builds the document once, then returns it
     corrected: list[dict[str, Any]] = []
 
@@ -37,6 +42,7 @@ def install_exact_openapi(app: FastAPI) -> None:
         document = generate()
         if not corrected:
             _exact_bounds(document)
+            document_database_503(app, document)
             corrected.append(document)
         return document
 

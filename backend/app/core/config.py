@@ -41,8 +41,20 @@ class Settings(PlatformSettings):
     FIRST_ADMINUSER_PASSWORD: str = DEFAULT_SECRET
     USERS_OPEN_REGISTRATION: bool = False
 
+    DATABASE_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
+    """PostgreSQL: the most a request waits to connect, for a pooled connection, or on a silent
+    network before it is answered 503 with ``Retry-After`` (libpq ``connect_timeout``, at least
+    2 s; ``tcp_user_timeout`` and keepalives; SQLAlchemy ``pool_timeout``)."""
+    DATABASE_STATEMENT_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
+    """PostgreSQL: the longest SQL statement (server-side ``statement_timeout``); a statement
+    cancelled for it is answered 503."""
+
     MODEL_RELOAD_INTERVAL_SECONDS: float = Field(default=10.0, gt=0)
     """How often the API asks MLflow where ``MODEL_NAME@MODEL_ALIAS`` points."""
+    MODEL_LOAD_RETRY_SECONDS: float = Field(default=300.0, gt=0)
+    """How long a version that failed to load is left alone before it is tried again (its
+    artifacts may have been unreachable for a while); moving the alias back to it retries at
+    once."""
     MAX_UPLOAD_BYTES: int = Field(default=5 * 1024 * 1024, gt=0)
     """Largest image accepted, in bytes (uploaded file or decoded base64)."""
     MAX_IMAGE_PIXELS: int = Field(default=16_000_000, gt=0)

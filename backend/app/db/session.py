@@ -1,5 +1,6 @@
 """Engine and session factory of the application database (PostgreSQL or SQLite)."""
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,8 +22,54 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_db_engine(url: str) -> Engine:
-    """Create the engine for ``url``, creating the folder of a SQLite file if needed."""
+def postgres_connect_args(
+    timeout_seconds: float, statement_timeout_seconds: float | None
+) -> dict[str, Any]:
+    """The libpq options that bound every wait on an unreachable or silent PostgreSQL.
+
+    - ``connect_timeout``: a new connection gives up after ``timeout_seconds`` (libpq counts
+      whole seconds, at least 2);
+    - ``tcp_user_timeout`` and TCP keepalives: a connection whose server vanished (no answer,
+      not even a reset) is declared dead after about ``timeout_seconds`` plus two probes,
+      instead of the operating system's default of minutes;
+    - ``statement_timeout`` (server side): a statement is cancelled after that many seconds.
+
+    Args:
+        timeout_seconds: Bound of a connection attempt and of a silent network, in seconds.
+        statement_timeout_seconds: Longest statement, in seconds (``None``: no limit).
+
+    Returns:
+        Keyword arguments for ``psycopg2.connect`` (SQLAlchemy's ``connect_args``).
+    """
+    whole_seconds = max(2, math.ceil(timeout_seconds))
+    args: dict[str, Any] = {
+        "connect_timeout": whole_seconds,
+        "tcp_user_timeout": int(timeout_seconds * 1000),
+        "keepalives": 1,
+        "keepalives_idle": whole_seconds,
+        "keepalives_interval": 1,
+        "keepalives_count": 2,
+    }
+    if statement_timeout_seconds is not None:
+        args["options"] = f"-c statement_timeout={int(statement_timeout_seconds * 1000)}"
+    return args
+
+
+def create_db_engine(
+    url: str,
+    *,
+    timeout_seconds: float | None = None,
+    statement_timeout_seconds: float | None = None,
+) -> Engine:
+    """Create the engine for ``url``, creating the folder of a SQLite file if needed.
+
+    Args:
+        url: SQLAlchemy URL (``sqlite:///...`` or ``postgresql+psycopg2://...``).
+        timeout_seconds: For PostgreSQL, the most a request waits for a connection: to
+            connect, for a free pooled connection, or on a silent network
+            (:func:`postgres_connect_args`). ``None``: libpq's and SQLAlchemy's defaults.
+        statement_timeout_seconds: For PostgreSQL, the longest statement (``None``: no limit).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -32,7 +79,18 @@ def create_db_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    if timeout_seconds is None:
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # pool_pre_ping: a connection broken while it sat in the pool (the server restarted, a
+    # proxy cut it) is replaced before use instead of failing the request.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=timeout_seconds,
+        connect_args=postgres_connect_args(timeout_seconds, statement_timeout_seconds),
+    )
 
 
 _WROTE: Final = "wrote"

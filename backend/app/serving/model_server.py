@@ -4,7 +4,14 @@
 ``MODEL_RELOAD_INTERVAL_SECONDS`` in a background thread. When the alias points at another
 version, that version is loaded and checked beside the one being served, then swapped in with
 one reference assignment: requests already running finish with the model they started with.
-A version that fails to load is logged and skipped; the previous one keeps serving.
+A version that fails to load is logged and skipped; the previous one keeps serving. It is tried
+again after ``retry_failed_after`` seconds (its artifacts may have been missing or unreachable
+only for a while), and at once when the alias moves to it again from another version.
+
+Besides the served model, the server remembers what the registry said last
+(:class:`AliasTarget`: the version the alias points at, and that version's load error) and
+whether the registry could be asked at all (:class:`RegistryProblem`), so that
+``/models/current`` and ``/health/ready`` can tell both what is served and what should be.
 """
 
 import logging
@@ -59,6 +66,29 @@ class ServedModel:
         return predictions
 
 
+@dataclass(frozen=True, slots=True)
+class AliasTarget:
+    """Where the alias pointed when the registry was last asked, and whether that loaded.
+
+    ``version`` is ``None`` when the alias is not set (or the model is not registered).
+    ``load_error`` says why that version is not served (``None`` when it is, or is loading).
+    """
+
+    version: str | None
+    run_id: str | None
+    checked_at: datetime
+    load_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryProblem:
+    """The registry could not be asked where the alias points: since when, and why."""
+
+    error: str
+    since: datetime
+    last_attempt: datetime
+
+
 def check_predictions(predictions: Any, expected_rows: int) -> None:
     """Make sure a model answered one list of the 27 categories per product.
 
@@ -83,6 +113,21 @@ def _warm_up_products() -> list[ProductInput]:
             image=Image.new("RGB", (64, 64), "white"),
         )
     ]
+
+
+MAX_ERROR_CHARS = 500
+"""Longest error text kept for the health and model answers (longer ones are cut)."""
+
+
+def one_line(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_registry_error(error: BaseException) -> str:
+    """One line saying why the registry could not be asked: the error's type and message."""
+    return one_line(f"{type(error).__name__}: {error}")
 
 
 def load_model_version(name: str, version: str, alias: str) -> ServedModel:
@@ -126,14 +171,24 @@ class ModelServer:
     """Serves the version a registry alias points at, and follows the alias as it moves."""
 
     def __init__(
-        self, *, tracking_uri: str, model_name: str, model_alias: str, reload_interval: float
+        self,
+        *,
+        tracking_uri: str,
+        model_name: str,
+        model_alias: str,
+        reload_interval: float,
+        retry_failed_after: float = 300.0,
     ) -> None:
         self.tracking_uri = tracking_uri
         self.model_name = model_name
         self.model_alias = model_alias
         self.reload_interval = reload_interval
+        self.retry_failed_after = retry_failed_after
         self._current: ServedModel | None = None
-        self._failed_versions: set[str] = set()
+        self._failed_versions: dict[str, tuple[str, float]] = {}
+        """Version → why it failed to load, and when (``time.monotonic()``)."""
+        self._alias_target: AliasTarget | None = None
+        self._registry_problem: RegistryProblem | None = None
         self._refresh_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -142,6 +197,16 @@ class ModelServer:
     def current(self) -> ServedModel | None:
         """The model being served (read it once per request), or ``None`` before any."""
         return self._current
+
+    @property
+    def alias_target(self) -> AliasTarget | None:
+        """Where the alias pointed at the last successful registry check (``None`` before)."""
+        return self._alias_target
+
+    @property
+    def registry_problem(self) -> RegistryProblem | None:
+        """Why the last registry check failed, or ``None`` when it succeeded."""
+        return self._registry_problem
 
     @property
     def model_uri(self) -> str:
@@ -162,6 +227,42 @@ class ModelServer:
             raise
         return str(version.version), version.run_id
 
+    def _checked_alias(self) -> tuple[str, str | None] | None:
+        """Ask the registry where the alias points; remember the answer or the failure.
+
+        Raises:
+            Exception: whatever the registry client raised (recorded as the registry problem).
+        """
+        now = datetime.now(UTC)
+        try:
+            target = self.resolve_alias()
+        except Exception as error:
+            problem = self._registry_problem
+            self._registry_problem = RegistryProblem(
+                error=describe_registry_error(error),
+                since=problem.since if problem else now,
+                last_attempt=now,
+            )
+            raise
+        if self._registry_problem is not None:
+            logger.info("The model registry answers again.")
+        self._registry_problem = None
+        version, run_id = target if target else (None, None)
+        previous = self._alias_target
+        if previous is not None and previous.version != version:
+            # The alias moved: a version it comes back to deserves a new try.
+            self._failed_versions.pop(version or "", None)
+        failure = self._failed_versions.get(version or "")
+        self._alias_target = AliasTarget(
+            version, run_id, now, load_error=failure[0] if failure else None
+        )
+        return target
+
+    def _should_skip(self, version: str) -> bool:
+        """Whether ``version`` failed to load recently (less than ``retry_failed_after`` ago)."""
+        failure = self._failed_versions.get(version)
+        return failure is not None and time.monotonic() - failure[1] < self.retry_failed_after
+
     def refresh(self) -> bool:
         """Load the version the alias points at if it is not the one served.
 
@@ -169,29 +270,35 @@ class ModelServer:
             Whether another version is now served.
         """
         with self._refresh_lock:
-            target = self.resolve_alias()
+            target = self._checked_alias()
             if target is None:
                 if self._current is None:
                     logger.info("No model registered as %s yet.", self.model_uri)
                 return False
-            version, _run_id = target
+            version, run_id = target
             current = self._current
             if current is not None and current.version == version:
                 return False
-            if version in self._failed_versions:
+            if self._should_skip(version):
                 return False
             logger.info("Loading %s (version %s)...", self.model_uri, version)
             started = time.perf_counter()
             try:
                 loaded = load_model_version(self.model_name, version, self.model_alias)
             except ModelLoadError as error:
-                self._failed_versions.add(version)
+                load_error = one_line(str(error))
+                self._failed_versions[version] = (load_error, time.monotonic())
+                self._alias_target = AliasTarget(
+                    version, run_id, datetime.now(UTC), load_error=load_error
+                )
                 kept = current.label if current else "no model"
                 logger.error(
-                    "Version %s of %s failed to load; still serving %s. Reason: %s",
+                    "Version %s of %s failed to load; still serving %s (next try in %.0f s). "
+                    "Reason: %s",
                     version,
                     self.model_name,
                     kept,
+                    self.retry_failed_after,
                     error,
                 )
                 return False
@@ -212,10 +319,14 @@ class ModelServer:
 
     def _poll(self) -> None:
         while not self._stop.wait(self.reload_interval):
+            failing = self._registry_problem is not None
             try:
                 self.refresh()
-            except Exception:
-                logger.exception("Cannot check %s; will retry.", self.model_uri)
+            except Exception as error:
+                if failing:  # Already reported with its stack trace: one line per retry.
+                    logger.warning("Still cannot check %s: %s", self.model_uri, error)
+                else:
+                    logger.exception("Cannot check %s; will retry.", self.model_uri)
 
     def start(self) -> None:
         """Start following the alias in a background thread."""

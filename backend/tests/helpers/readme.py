@@ -29,7 +29,15 @@ MARKER: Final = re.compile(
 )
 FENCE: Final = re.compile(r"^```(?P<language>\w*)\s*$", re.MULTILINE)
 VOLATILE_KEYS: Final = frozenset(
-    {"category_id", "probabilities", "product_id", "loaded_at", "run_id", "created_at"}
+    {
+        "category_id",
+        "probabilities",
+        "product_id",
+        "loaded_at",
+        "run_id",
+        "created_at",
+        "checked_at",
+    }
 )
 """JSON keys whose values depend on the trained model, the sample or the clock."""
 ELLIPSIS: Final = "..."

@@ -47,8 +47,47 @@ function renderModel(result) {
     ...fact("Alias", "model-alias", model.alias),
     ...fact("Chargé le", "model-loaded-at", formatDate(model.loaded_at)),
     ...(model.run_id ? fact("Run MLflow", "model-run-id", model.run_id) : []),
+    ...aliasTargetFacts(model, fact),
+    ...registryFacts(model, fact),
   );
   return model;
+}
+
+// What the alias points at when it is not the served version (loading, or failed to load).
+function aliasTargetFacts(model, fact) {
+  const target = model.alias_target;
+  if (!target || target.state === "served") return [];
+  const alert = (text) => el("span", { className: "badge badge-alert" }, text);
+  if (target.state === "unset") {
+    return fact(
+      "Alias actuel",
+      "model-alias-target",
+      alert("l'alias ne pointe vers aucune version"),
+    );
+  }
+  const facts = fact("Alias actuel", "model-alias-target", `version ${target.version} `);
+  facts[1].append(
+    alert(target.state === "failed" ? "échec du chargement" : "en cours de chargement"),
+  );
+  if (target.load_error) {
+    facts.push(
+      el("dd", { id: "model-load-error", className: "facts-note muted" }, target.load_error),
+    );
+  }
+  return facts;
+}
+
+// Whether the model registry answered the last check.
+function registryFacts(model, fact) {
+  const registry = model.registry;
+  if (!registry || registry.reachable) return [];
+  const since = registry.unreachable_since
+    ? ` depuis ${formatDate(registry.unreachable_since)}`
+    : "";
+  return [
+    ...fact("Registre MLflow", "model-registry", `injoignable${since}`),
+    el("dd", { className: "facts-note muted" }, registry.error ?? ""),
+  ];
 }
 
 // ---------------------------------------------------------------- quality from feedback

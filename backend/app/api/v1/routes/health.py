@@ -2,12 +2,15 @@
 
 import logging
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import text
 
+from app.api.database_unavailable import retry_after_seconds
 from app.api.deps import ModelServerDep, SessionDep
+from app.api.model_status import alias_target_info, model_warnings, registry_status
 from app.schemas.common import ErrorResponse
 from app.schemas.serving import Health
+from app.serving.model_server import ModelServer
 
 logger = logging.getLogger(__name__)
 
@@ -20,9 +23,23 @@ async def live() -> Health:
     return Health(status="alive")
 
 
-@router.get("/ready", responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": ErrorResponse}})
-def ready(session: SessionDep, server: ModelServerDep) -> Health:
-    """Ready only when the database answers and a model is loaded (else 503 and why)."""
+@router.get(
+    "/ready",
+    responses={
+        status.HTTP_503_SERVICE_UNAVAILABLE: {
+            "model": ErrorResponse,
+            "description": "The database does not answer, or no model is loaded (the detail "
+            "says which, and why).",
+        }
+    },
+)
+def ready(request: Request, session: SessionDep, server: ModelServerDep) -> Health:
+    """Ready when the database answers and a model is loaded (else 503 and why).
+
+    A service that serves a loaded model stays ready when the model registry does not answer
+    or when the alias moved to a version that failed to load: `warnings` says so, and
+    `alias_target` and `registry` give the details (as in `/models/current`).
+    """
     problems = []
     try:
         session.execute(text("SELECT 1"))
@@ -31,10 +48,26 @@ def ready(session: SessionDep, server: ModelServerDep) -> Health:
         problems.append("the database does not answer")
     served = server.current
     if served is None:
-        problems.append(f"no model is loaded ({server.model_uri} is not registered yet)")
+        problems.append(f"no model is loaded ({_why_no_model(server)})")
     if problems:
         raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, detail="Not ready: " + "; ".join(problems)
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="Not ready: " + "; ".join(problems),
+            headers={"Retry-After": str(retry_after_seconds(request))},
         )
     assert served is not None
-    return Health(status="ready", database="ok", model=served.label)
+    return Health(
+        status="ready",
+        database="ok",
+        model=served.label,
+        alias_target=alias_target_info(server),
+        registry=registry_status(server),
+        warnings=model_warnings(server),
+    )
+
+
+def _why_no_model(server: ModelServer) -> str:
+    warnings = model_warnings(server)
+    if warnings:
+        return "; ".join(warnings)
+    return f"{server.model_uri} is not registered yet"

@@ -59,8 +59,22 @@ LimitQuery = Annotated[
 
 
 def no_model_message(server: ModelServer) -> str:
-    """Tell the caller that no model is served, and how to get one."""
+    """Tell the caller that no model is served, and why: not registered, failed, unreachable."""
     name = server.model_name
+    problem = server.registry_problem
+    if problem is not None:
+        return (
+            f"No model is being served: the model registry does not answer ({problem.error}), "
+            f"so {server.model_uri} cannot be loaded yet. Retry later."
+        )
+    target = server.alias_target
+    if target is not None and target.version and target.load_error:
+        return (
+            f"No model is being served: {server.model_uri} points at version "
+            f"{target.version}, which failed to load ({target.load_error}). Promote a version "
+            f"that loads: `python -m scripts.promote_model --name {name} --version N "
+            f"--alias {server.model_alias}`."
+        )
     return (
         f"No model is being served: nothing is registered as {server.model_uri} yet. "
         f"Train a model with `python -m scripts.train_{name}_model --input-dir DATASET "
