@@ -84,6 +84,25 @@ def encode_labels(labels: npt.NDArray[np.int32], one_hot: bool) -> npt.NDArray[A
     return labels.astype(np.int32)
 
 
+def balanced_class_weights(labels: npt.NDArray[np.int32]) -> dict[int, float]:
+    """Loss weights making every present class count as much in total: ``n / (k x count)``.
+
+    The "balanced" heuristic of scikit-learn (``compute_class_weight``), as in King & Zeng,
+    "Logistic Regression in Rare Events Data" (2001). Absent classes get no entry.
+
+    Args:
+        labels: Class indices of the training rows.
+
+    Returns:
+        Weight of each class index present in ``labels``.
+    """
+    from sklearn.utils.class_weight import compute_class_weight  # noqa: PLC0415
+
+    classes = np.unique(labels)
+    weights = compute_class_weight("balanced", classes=classes, y=labels)
+    return {int(label): float(weight) for label, weight in zip(classes, weights, strict=True)}
+
+
 def _image_bytes(inputs: ModelInputs) -> int:
     return sum(
         len(column) * column.size * column.size * 3

@@ -41,7 +41,13 @@ from product_classifier.training.evaluation import (
     plot_history,
     write_reports,
 )
-from product_classifier.training.inputs import concatenate, encode_labels, make_dataset, predict
+from product_classifier.training.inputs import (
+    balanced_class_weights,
+    concatenate,
+    encode_labels,
+    make_dataset,
+    predict,
+)
 from product_classifier.training.runner import FitSettings, fit_phases, refit_phases
 from product_classifier.training.task import (
     MAIN_VIEW,
@@ -266,7 +272,13 @@ def _refit(
         setups=prepared.setups,
         train=_training_dataset(prepared, rows, options, one_hot=one_hot),
         verbose=options.verbose,
+        class_weight=_class_weight(prepared, rows),
     )
+
+
+def _class_weight(prepared: PreparedTraining, rows: LabelledInputs) -> dict[int, float] | None:
+    """The loss weights of the classes when the task balances them, else ``None``."""
+    return balanced_class_weights(rows.labels) if prepared.balance_classes else None
 
 
 def _training_dataset(
@@ -308,7 +320,10 @@ def _train_and_register(
         validation=validation,
         files=files,
         settings=FitSettings(
-            epochs=options.epochs, patience=options.train_patience, verbose=options.verbose
+            epochs=options.epochs,
+            patience=options.train_patience,
+            verbose=options.verbose,
+            class_weight=_class_weight(prepared, prepared.train),
         ),
     )
     metrics: dict[str, float] = {"epochs_trained": float(state.epoch + 1)}
