@@ -22,7 +22,8 @@ accounts for the overlap of the training rows between folds and is the one to tr
 three models train on the whole development part and are scored on the held-out part, with a
 paired bootstrap 95% interval of the differences (1,000 resamples of the held-out rows).
 
-Run from ``datascience/`` (about 25 minutes on 2 CPU cores; ``--repeats 1`` for a quick look)::
+Run from ``datascience/`` (5 x 5 folds: about 35 minutes on 2 quiet CPU cores; ``--repeats 1`` for
+a quick look)::
 
     uv run --no-sync python -m benchmarks.compare_text_baseline
 """
