@@ -151,3 +151,24 @@ def test_tiny_fit_learns_separable_classes():
     queries = ["roman et chapitre", "peluche pour enfant", "pompe de piscine"]
     predicted = np.asarray(model.predict_on_batch(featurize(featurizer, queries))).argmax(axis=1)
     assert predicted.tolist() == [0, 7, 23]
+
+
+def test_wide_path_and_label_smoothing_are_options():
+    import keras
+
+    plain = build_text_model(50, hidden_units=16)
+    assert plain.loss == "sparse_categorical_crossentropy"
+    with pytest.raises(ValueError, match="text_wide_scores"):
+        plain.get_layer("text_wide_scores")
+    wide = build_text_model(50, hidden_units=16, wide=True, label_smoothing=0.1)
+    assert wide.get_layer("text_wide_scores").kernel.shape == (50, NUM_CATEGORIES)
+    assert isinstance(wide.loss, keras.losses.CategoricalCrossentropy)
+    assert wide.loss.label_smoothing == pytest.approx(0.1)
+    # The wide path really feeds the output: zeroing it changes the probabilities.
+    inputs = np.random.default_rng(0).random((4, 50)).astype(np.float32)
+    kernel = np.tile(np.arange(NUM_CATEGORIES, dtype=np.float32) / 10, (50, 1))
+    wide.get_layer("text_wide_scores").kernel.assign(kernel)  # favours the last categories
+    before = np.asarray(wide.predict_on_batch(inputs))
+    wide.get_layer("text_wide_scores").kernel.assign(np.zeros((50, NUM_CATEGORIES)))
+    assert not np.allclose(before, np.asarray(wide.predict_on_batch(inputs)))
+    np.testing.assert_allclose(before.sum(axis=1), 1.0, rtol=1e-5)

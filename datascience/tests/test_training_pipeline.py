@@ -25,7 +25,7 @@ from product_classifier.data.dataset_folder import image_paths, read_split
 from product_classifier.serving.contract import ProductInput
 from product_classifier.settings import get_platform_settings
 from product_classifier.training.data import load_split_data
-from tests.trained_models import IMAGE_SIZE, run_main
+from tests.trained_models import BACKBONE_WEIGHTS, IMAGE_SIZE, run_main
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -133,6 +133,41 @@ def test_runs_log_params_epoch_metrics_datasets_and_reports(trained) -> None:
     assert experiment.artifact_location.startswith(
         get_platform_settings().mlflow_artifacts_dir.resolve().as_uri()
     )
+
+
+def test_every_kind_logs_per_class_scores_and_confused_pairs(trained) -> None:
+    client = MlflowClient()
+    for kind in ("text", "image", "fusion"):
+        run = _version_run(kind)
+        artifacts = {item.path for item in client.list_artifacts(run.info.run_id, "reports")}
+        for name in ("per_class_report.csv", "confused_pairs.csv", "per_class_report.json"):
+            assert f"reports/{name}" in artifacts, (kind, name)
+        local = mlflow.artifacts.download_artifacts(
+            run_id=run.info.run_id, artifact_path="reports/per_class_report.json"
+        )
+        report = json.loads(Path(local).read_text(encoding="utf-8"))
+        assert [item["code"] for item in report["classes"]] == list(CATEGORY_CODES)
+        assert sum(item["support"] for item in report["classes"]) == report["rows"]
+        assert report["rows"] == int(run.data.params["test_rows"])
+
+
+def test_image_training_starts_from_the_local_weights_file(trained) -> None:
+    import keras
+
+    from product_classifier.models.image import BACKBONE_LAYER, build_backbone
+
+    path = trained.output / BACKBONE_WEIGHTS
+    from_file = build_backbone(IMAGE_SIZE, str(path)).model.get_weights()
+    fresh = build_backbone(IMAGE_SIZE, "none").model.get_weights()
+    model = keras.saving.load_model(trained.output / "image" / "model.keras")
+    backbone = model.get_layer(BACKBONE_LAYER).get_weights()
+    # The head phase leaves the frozen backbone as loaded; one fine-tuning epoch at a 1e-5
+    # learning rate moves it by far less than 1e-3. A random start is farther than 0.01 away.
+    assert len(backbone) == len(from_file)
+    for trained_value, file_value in zip(backbone, from_file, strict=True):
+        np.testing.assert_allclose(trained_value, file_value, atol=1e-3)
+    assert max(float(np.abs(a - b).max()) for a, b in zip(backbone, fresh, strict=True)) > 0.01
+    assert _version_run("image").data.params["weights_loaded"] == str(path)
 
 
 def test_output_dir_holds_reports_figures_logs_and_checkpoints(trained) -> None:

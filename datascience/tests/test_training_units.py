@@ -47,6 +47,7 @@ from product_classifier.training.data import validation_positions
 from product_classifier.training.inputs import (
     ImagePaths,
     ModelInputs,
+    balanced_class_weights,
     concatenate,
     encode_labels,
     make_dataset,
@@ -327,3 +328,12 @@ def test_refit_trains_each_phase_for_its_best_epochs_and_skips_phases_that_never
     )
     assert set_up == [("head", 0), ("last", 3)]
     assert int(refitted.optimizer.iterations) == 2  # the last phase's fresh optimizer: 2 epochs
+
+
+def test_balanced_class_weights_make_every_class_count_the_same() -> None:
+    labels = np.array([0] * 6 + [3] * 2 + [26] * 1, dtype=np.int32)
+    weights = balanced_class_weights(labels)
+    assert set(weights) == {0, 3, 26}
+    totals = {label: weights[label] * int((labels == label).sum()) for label in weights}
+    assert totals[0] == pytest.approx(totals[3]) == pytest.approx(totals[26])
+    assert weights[26] > weights[3] > weights[0]

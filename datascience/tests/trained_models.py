@@ -7,12 +7,15 @@ MLflow store. ``conftest.py`` imports them, so every module shares one training 
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from product_classifier.settings import get_platform_settings
 
 IMAGE_SIZE = 32
+BACKBONE_WEIGHTS = "backbone.weights.h5"
+"""File (in the training output folder) of the backbone weights the image model starts from."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,20 @@ class Trained:
 def run_main(main, argv: list[object]) -> int:
     """Call a CLI's ``main`` with its arguments as strings; return its exit status."""
     return int(main([str(arg) for arg in argv]))
+
+
+def distinctive_values(weights: list[Any]) -> list[Any]:
+    """Shift and scale backbone weights so that no random initialisation could give them."""
+    return [value * 1.5 + 0.01 for value in weights]
+
+
+def write_distinctive_backbone_weights(path: Path) -> None:
+    """Save MobileNetV2 backbone weights (for ``IMAGE_SIZE`` images) with distinctive values."""
+    from product_classifier.models.image import build_backbone
+
+    backbone = build_backbone(IMAGE_SIZE, "none").model
+    backbone.set_weights(distinctive_values(backbone.get_weights()))
+    backbone.save_weights(path)
 
 
 @pytest.fixture(scope="session")
@@ -57,13 +74,16 @@ def dataset(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def trained(dataset, tmp_path_factory) -> Trained:
-    """Text (2 epochs), image (pretrained-path: head + fine-tune, 1 epoch each), fusion (2)."""
-    from product_classifier.models.image import build_backbone
+    """Text (2 epochs), image (from a local weights file: head + fine-tune, 1 epoch each), fusion.
+
+    The image model starts from :data:`BACKBONE_WEIGHTS`, a backbone weights file with
+    distinctive values, as ``--weights PATH`` loads ImageNet weights saved on another machine.
+    """
     from scripts import train_fusion_model, train_image_model, train_text_model
 
     output = tmp_path_factory.mktemp("training-output")
-    weights = output / "backbone.weights.h5"
-    build_backbone(IMAGE_SIZE, "none").model.save_weights(weights)
+    weights = output / BACKBONE_WEIGHTS
+    write_distinctive_backbone_weights(weights)
     common = ["--input-dir", dataset, "--batch-size", 64]
     assert (
         run_main(train_text_model.main, [*common, "--output-dir", output / "text", "--epochs", 2])

@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Final
 
+from product_classifier.training.determinism import DEFAULT_SEED
+
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_DIR: Final = "checkpoints"
@@ -90,6 +92,7 @@ class TrainingState:
         best_epochs: Epochs of each phase up to the best checkpoint (a phase that never
             improved on the best score is absent): what a refit trains.
         completed: Whether the whole run (evaluation and registration included) has finished.
+        seed: The run's ``--seed`` (a run resumes only with the same seed).
     """
 
     kind: str
@@ -105,6 +108,7 @@ class TrainingState:
     phase_done: bool = False
     best_epochs: dict[str, int] = field(default_factory=dict)
     completed: bool = False
+    seed: int = DEFAULT_SEED
     version: int = STATE_VERSION
 
     def save(self, path: Path) -> None:
@@ -125,8 +129,10 @@ class TrainingState:
         return state if state.version == STATE_VERSION else None
 
 
-def resumable_state(files: RunFiles, kind: str, dataset_dir: Path) -> TrainingState | None:
-    """Return the state of an interrupted run of the same kind and dataset, if there is one."""
+def resumable_state(
+    files: RunFiles, kind: str, dataset_dir: Path, seed: int = DEFAULT_SEED
+) -> TrainingState | None:
+    """Return the state of an interrupted run of the same kind, dataset and seed, if any."""
     state = TrainingState.load(files.state)
     if state is None or not files.last_checkpoint.is_file():
         return None
@@ -139,6 +145,13 @@ def resumable_state(files: RunFiles, kind: str, dataset_dir: Path) -> TrainingSt
             files.output_dir,
             state.kind,
             state.dataset_dir,
+        )
+        return None
+    if state.seed != seed:
+        logger.warning(
+            "The checkpoints in %s belong to a run with --seed %d: starting a new run.",
+            files.output_dir,
+            state.seed,
         )
         return None
     if not zipfile.is_zipfile(files.last_checkpoint):

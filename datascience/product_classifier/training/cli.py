@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from product_classifier.paths import resolve_from_root
 from product_classifier.settings import get_platform_settings
+from product_classifier.training.determinism import DEFAULT_SEED
 
 if TYPE_CHECKING:
     from product_classifier.training.task import TrainingTask
@@ -24,15 +25,24 @@ REFIT_BY_DEFAULT = "text"
 """The kind that refits by default: it trains in seconds and gains from 15% more rows."""
 
 
-def positive_int(text: str) -> int:
-    """Argparse type: an integer of at least 1."""
+def _int_at_least(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{text} must be at least {minimum}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """Argparse type: an integer of at least 1."""
+    return _int_at_least(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """Argparse type: an integer of at least 0."""
+    return _int_at_least(text, 0)
 
 
 def default_output_dir(kind: str) -> Path:
@@ -85,6 +95,14 @@ def training_parser(kind: str, description: str) -> argparse.ArgumentParser:
         type=positive_int,
         default=100,
         help="maximum epochs of each training phase (default: 100)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=DEFAULT_SEED,
+        help="seed of the validation split, the batch shuffling, the weight initialisation, "
+        "dropout and augmentation; the same data and seed give the same model on CPU "
+        f"(default: {DEFAULT_SEED})",
     )
     parser.add_argument(
         "--set-staging", action="store_true", help="give the new model version the 'staging' alias"
@@ -145,6 +163,7 @@ def run_training_cli(
             registered_model=args.registered_model,
             verbose=1 if sys.stdout.isatty() else 2,
             refit=args.refit,
+            seed=args.seed,
         )
         params = {**vars(args), "output_dir": options.output_dir}
         result = run_training(task, options, params)

@@ -2,8 +2,8 @@
 
 The validation rows drive early stopping and the choice of the best checkpoint; the test rows
 only score the finished model. The split is stratified and seeded, so the text, image and fusion
-models trained on one dataset folder share the same validation rows (the fusion model then
-never tunes on rows its encoders were fitted on).
+models trained on one dataset folder with the same ``--seed`` share the same validation rows (the
+fusion model then never tunes on rows its encoders were fitted on).
 """
 
 from dataclasses import dataclass
@@ -91,8 +91,12 @@ def validation_positions(
     return fit, validation_array
 
 
-def load_split_data(dataset_dir: Path) -> SplitData:
+def load_split_data(dataset_dir: Path, seed: int = SPLIT_SEED) -> SplitData:
     """Read a dataset folder's train and test splits and carve the validation rows.
+
+    Args:
+        dataset_dir: Dataset folder made by ``create_datasets``.
+        seed: Seed of the validation split (models trained with the same seed share it).
 
     Raises:
         TrainingInputError: The folder is missing, malformed, empty, or too small to validate.
@@ -115,7 +119,7 @@ def load_split_data(dataset_dir: Path) -> SplitData:
     if len(test_features) == 0:
         raise TrainingInputError(f"The dataset in {dataset_dir} has no test rows to score a model.")
     train = Rows(train_features, train_y)
-    fit, validation = validation_positions(train_y)
+    fit, validation = validation_positions(train_y, seed=seed)
     if len(validation) == 0:
         raise TrainingInputError(
             f"The dataset in {dataset_dir} is too small: no category has two training rows "

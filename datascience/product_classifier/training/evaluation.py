@@ -1,7 +1,8 @@
 """Score a finished model on the test rows and draw its figures.
 
 Writes, in the output folder: ``classification_report.txt`` and ``.json``,
-``confusion_matrix.png`` and ``training_history.png``.
+``confusion_matrix.png``, ``training_history.png`` and the per-category tables of
+:mod:`product_classifier.training.class_report`.
 """
 
 import json
@@ -25,6 +26,11 @@ from sklearn.metrics import (
 )
 
 from product_classifier.categories import CATEGORIES, CATEGORY_CODES, NUM_CATEGORIES
+from product_classifier.training.class_report import (
+    confused_pairs_text,
+    most_confused_pairs,
+    write_class_report,
+)
 
 REPORT_TEXT: Final = "classification_report.txt"
 REPORT_JSON: Final = "classification_report.json"
@@ -92,7 +98,10 @@ def write_reports(
     output_dir: Path,
     title: str,
 ) -> list[Path]:
-    """Write the classification report (text and JSON) and the confusion matrix figure.
+    """Write the classification report, the confusion matrix figure and per-category tables.
+
+    The per-category tables (scores with supports, most confused pairs; CSV and JSON) come from
+    :func:`~product_classifier.training.class_report.write_class_report`.
 
     Returns:
         The written files.
@@ -100,7 +109,9 @@ def write_reports(
     text_path = output_dir / REPORT_TEXT
     text_path.write_text(
         f"{title}\naccuracy {evaluation.accuracy:.4f}, weighted F1 {evaluation.f1_weighted:.4f}\n\n"
-        + report_text(labels, probabilities),
+        + report_text(labels, probabilities)
+        + "\n"
+        + confused_pairs_text(most_confused_pairs(evaluation.confusion)),
         encoding="utf-8",
     )
     json_path = output_dir / REPORT_JSON
@@ -109,7 +120,8 @@ def write_reports(
     )
     figure_path = output_dir / CONFUSION_MATRIX
     plot_confusion_matrix(evaluation.confusion, figure_path, title)
-    return [text_path, json_path, figure_path]
+    tables = write_class_report(evaluation.confusion, output_dir)
+    return [text_path, json_path, figure_path, *tables]
 
 
 def plot_confusion_matrix(confusion: npt.NDArray[np.int64], path: Path, title: str) -> None:

@@ -84,6 +84,25 @@ def encode_labels(labels: npt.NDArray[np.int32], one_hot: bool) -> npt.NDArray[A
     return labels.astype(np.int32)
 
 
+def balanced_class_weights(labels: npt.NDArray[np.int32]) -> dict[int, float]:
+    """Loss weights making every present class count as much in total: ``n / (k x count)``.
+
+    The "balanced" heuristic of scikit-learn (``compute_class_weight``), as in King & Zeng,
+    "Logistic Regression in Rare Events Data" (2001). Absent classes get no entry.
+
+    Args:
+        labels: Class indices of the training rows.
+
+    Returns:
+        Weight of each class index present in ``labels``.
+    """
+    from sklearn.utils.class_weight import compute_class_weight  # noqa: PLC0415
+
+    classes = np.unique(labels)
+    weights = compute_class_weight("balanced", classes=classes, y=labels)
+    return {int(label): float(weight) for label, weight in zip(classes, weights, strict=True)}
+
+
 def _image_bytes(inputs: ModelInputs) -> int:
     return sum(
         len(column) * column.size * column.size * 3
@@ -98,6 +117,7 @@ def make_dataset(
     batch_size: int,
     *,
     shuffle: bool = False,
+    shuffle_seed: int = SHUFFLE_SEED,
     transform: Callable[..., Any] | None = None,
 ) -> Any:
     """Build the ``tf.data`` pipeline feeding ``inputs`` (and ``labels``) to a Keras model.
@@ -107,6 +127,7 @@ def make_dataset(
         labels: Class indices or one-hot rows; ``None`` for prediction.
         batch_size: Rows per batch.
         shuffle: Reshuffle the rows every epoch (training).
+        shuffle_seed: Seed of the reshuffling (the same seed gives the same order every run).
         transform: Map applied to each ``(features, labels)`` batch (e.g. modality dropout).
             Only for multi-input models: it receives the features dict.
 
@@ -158,7 +179,7 @@ def make_dataset(
     no_autograph = tf.autograph.experimental.do_not_convert
     cache = bool(images) and _image_bytes(inputs) <= CACHE_LIMIT_BYTES
     if shuffle and not cache:
-        dataset = dataset.shuffle(len(inputs), seed=SHUFFLE_SEED, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(len(inputs), seed=shuffle_seed, reshuffle_each_iteration=True)
     if images:
         dataset = dataset.map(
             no_autograph(read_images), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
@@ -166,7 +187,7 @@ def make_dataset(
     if cache:
         dataset = dataset.cache()
     if shuffle and cache:
-        dataset = dataset.shuffle(len(inputs), seed=SHUFFLE_SEED, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(len(inputs), seed=shuffle_seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
 
     single = next(iter(inputs.columns)) if len(inputs.columns) == 1 else None

@@ -34,13 +34,20 @@ from product_classifier.training.checkpoints import (
     resumable_state,
 )
 from product_classifier.training.data import Rows, SplitData, load_split_data
+from product_classifier.training.determinism import DEFAULT_SEED, seed_everything
 from product_classifier.training.evaluation import (
     TRAINING_HISTORY,
     evaluate,
     plot_history,
     write_reports,
 )
-from product_classifier.training.inputs import concatenate, encode_labels, make_dataset, predict
+from product_classifier.training.inputs import (
+    balanced_class_weights,
+    concatenate,
+    encode_labels,
+    make_dataset,
+    predict,
+)
 from product_classifier.training.runner import FitSettings, fit_phases, refit_phases
 from product_classifier.training.task import (
     MAIN_VIEW,
@@ -67,6 +74,8 @@ class TrainingOptions:
         verbose: Keras progress output (0 silent, 1 progress bar, 2 one line per epoch).
         refit: Once early stopping has chosen the epochs, train a new model on the training
             and validation rows for those epochs and serve it instead of the best checkpoint.
+        seed: Seed of the validation split, the batch shuffling and every Keras random draw
+            (see :mod:`product_classifier.training.determinism`).
     """
 
     input_dir: Path
@@ -78,6 +87,7 @@ class TrainingOptions:
     registered_model: str | None = None
     verbose: int = 1
     refit: bool = False
+    seed: int = DEFAULT_SEED
 
 
 @dataclass(frozen=True)
@@ -179,11 +189,12 @@ def run_training(
     """
     settings = get_platform_settings()
     configure_tracking(settings)
-    data = load_split_data(options.input_dir)
+    seed_everything(options.seed)
+    data = load_split_data(options.input_dir, options.seed)
     dataset_dir = data.dataset_dir.resolve()
     files = RunFiles(options.output_dir)
     options.output_dir.mkdir(parents=True, exist_ok=True)
-    state = resumable_state(files, task.kind, dataset_dir)
+    state = resumable_state(files, task.kind, dataset_dir, options.seed)
     resumed_model = _load_checkpoint(files) if state is not None else None
     if resumed_model is None:
         state = None
@@ -211,7 +222,9 @@ def run_training(
         else:
             built = prepared.build()
             model = built.model
-            state = TrainingState(task.kind, str(dataset_dir), run_id, phases=list(built.phases))
+            state = TrainingState(
+                task.kind, str(dataset_dir), run_id, phases=list(built.phases), seed=options.seed
+            )
             state.save(files.state)
             fresh_run = True
             extra_params.update(built.params)
@@ -219,6 +232,7 @@ def run_training(
             mlflow.set_tags({"model_kind": task.kind, "dataset": str(dataset_dir)})
             all_params = {**params, **extra_params}
             all_params.update(
+                seed=options.seed,
                 train_rows=len(prepared.train),
                 validation_rows=len(prepared.validation),
                 test_rows=len(prepared.test_views[MAIN_VIEW]),
@@ -250,13 +264,21 @@ def _refit(
         concatenate([prepared.train.inputs, prepared.validation.inputs]),
         np.concatenate([prepared.train.labels, prepared.validation.labels]),
     )
+    # Seeded again: the refitted model is the same whether or not the first training resumed.
+    seed_everything(options.seed)
     return refit_phases(
         prepared.build().model,
         state,
         setups=prepared.setups,
         train=_training_dataset(prepared, rows, options, one_hot=one_hot),
         verbose=options.verbose,
+        class_weight=_class_weight(prepared, rows),
     )
+
+
+def _class_weight(prepared: PreparedTraining, rows: LabelledInputs) -> dict[int, float] | None:
+    """The loss weights of the classes when the task balances them, else ``None``."""
+    return balanced_class_weights(rows.labels) if prepared.balance_classes else None
 
 
 def _training_dataset(
@@ -268,6 +290,7 @@ def _training_dataset(
         encode_labels(rows.labels, one_hot),
         options.batch_size,
         shuffle=True,
+        shuffle_seed=options.seed,
         transform=prepared.train_transform,
     )
 
@@ -297,7 +320,10 @@ def _train_and_register(
         validation=validation,
         files=files,
         settings=FitSettings(
-            epochs=options.epochs, patience=options.train_patience, verbose=options.verbose
+            epochs=options.epochs,
+            patience=options.train_patience,
+            verbose=options.verbose,
+            class_weight=_class_weight(prepared, prepared.train),
         ),
     )
     metrics: dict[str, float] = {"epochs_trained": float(state.epoch + 1)}

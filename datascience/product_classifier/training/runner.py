@@ -33,11 +33,18 @@ class FitSettings:
         epochs: Maximum epochs of each phase.
         patience: Epochs without validation-accuracy improvement before a phase stops.
         verbose: Keras progress output (0 silent, 1 progress bar, 2 one line per epoch).
+        class_weight: Loss weight of each class index (``None``: every row counts the same).
     """
 
     epochs: int
     patience: int
     verbose: int = 1
+    class_weight: Mapping[int, float] | None = None
+
+
+def _class_weight_dict(class_weight: Mapping[int, float] | None) -> dict[int, float] | None:
+    """Keras wants a plain ``dict`` (or nothing)."""
+    return dict(class_weight) if class_weight is not None else None
 
 
 def fit_phases(
@@ -109,6 +116,7 @@ def fit_phases(
                 callbacks=callbacks,
                 verbose=settings.verbose,
                 shuffle=False,  # the training dataset reshuffles itself
+                class_weight=_class_weight_dict(settings.class_weight),
             )
         state.phase_done = True
         state.save(files.state)
@@ -123,6 +131,7 @@ def refit_phases(
     setups: Mapping[str, PhaseSetup | None],
     train: Any,
     verbose: int,
+    class_weight: Mapping[int, float] | None = None,
 ) -> Any:
     """Train a new ``model`` on more rows for the epochs that gave the best checkpoint.
 
@@ -136,6 +145,7 @@ def refit_phases(
         setups: Set-up function of each phase name (``None``: keep the model's compilation).
         train: Dataset of ``(features, labels)`` batches: training and validation rows.
         verbose: Keras progress output.
+        class_weight: Loss weight of each class index (``None``: every row counts the same).
 
     Returns:
         The refitted model.
@@ -148,5 +158,11 @@ def refit_phases(
         if setup is not None:
             setup(model)
         logger.info("Refit, phase %s: %d epochs on training and validation rows.", name, epochs)
-        model.fit(train, epochs=epochs, verbose=verbose, shuffle=False)
+        model.fit(
+            train,
+            epochs=epochs,
+            verbose=verbose,
+            shuffle=False,
+            class_weight=_class_weight_dict(class_weight),
+        )
     return model

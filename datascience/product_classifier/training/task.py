@@ -59,6 +59,9 @@ class PreparedTraining:
         featurizer_path: Pickled TF-IDF featurizer for models reading text.
         train_transform: Map applied to training batches (e.g. modality dropout).
         params: What to log about the preparation (sizes, resolved model URIs...).
+        balance_classes: Weight the loss so that every category counts as much in total
+            (:func:`~product_classifier.training.inputs.balanced_class_weights` of the rows
+            trained on).
     """
 
     train: LabelledInputs
@@ -71,6 +74,7 @@ class PreparedTraining:
     featurizer_path: Path | None = None
     train_transform: Callable[..., Any] | None = None
     params: Mapping[str, object] = field(default_factory=dict)
+    balance_classes: bool = False
 
 
 class TrainingTask(Protocol):

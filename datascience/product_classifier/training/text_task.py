@@ -5,7 +5,11 @@ import pickle
 from dataclasses import dataclass
 from typing import Any
 
-from product_classifier.models.text import build_text_featurizer, build_text_model
+from product_classifier.models.text import (
+    TEXT_MODEL_DEFAULTS,
+    build_text_featurizer,
+    build_text_model,
+)
 from product_classifier.serving.features import TEXT_INPUT, product_documents, text_matrix
 from product_classifier.serving.pyfunc import ServingConfig
 from product_classifier.training.checkpoints import RunFiles
@@ -85,5 +89,11 @@ class TextTask:
             setups={TRAIN_PHASE: None},
             serving_config=ServingConfig(kind=self.kind, inputs=(TEXT_INPUT,)),
             featurizer_path=featurizer_path,
-            params={"text_features": input_dim},
+            params={
+                "text_features": input_dim,
+                "text_wide_path": TEXT_MODEL_DEFAULTS.wide,
+                "text_label_smoothing": TEXT_MODEL_DEFAULTS.label_smoothing,
+                "balance_classes": TEXT_MODEL_DEFAULTS.balance_classes,
+            },
+            balance_classes=TEXT_MODEL_DEFAULTS.balance_classes,
         )
