@@ -164,20 +164,36 @@ def migrated_database(kind: str, prefix: str) -> Iterator[str]:
         dispose_database(url)
 
 
+@contextmanager
+def seeded_database(kind: str, prefix: str) -> Iterator[str]:
+    """A new migrated database of ``kind`` with the first administrator, removed afterwards."""
+    with migrated_database(kind, prefix) as url:
+        seed_admin(url, Settings())
+        yield url
+
+
+@contextmanager
+def sessions_on(url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the database at ``url``; its engine is disposed afterwards."""
+    engine = create_db_engine(url)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A migrated database with the first administrator, for this session, on each backend."""
-    with migrated_database(request.param, "app_test") as url:
-        seed_admin(url, Settings())
+    with seeded_database(request.param, "app_test") as url:
         yield url
 
 
 @pytest.fixture(scope="session")
 def session_factory(database_url: str) -> Iterator[sessionmaker[Session]]:
     """Sessions on the session database, for direct checks."""
-    engine = create_db_engine(database_url)
-    yield create_session_factory(engine)
-    engine.dispose()
+    with sessions_on(database_url) as factory:
+        yield factory
 
 
 @pytest.fixture

@@ -20,11 +20,33 @@ from app.db.models import Feedback
 from app.main import create_app
 from product_classifier.data.original import read_original
 from product_classifier.image_store import ImageStore
-from tests.conftest import Account, make_settings
+from tests.conftest import Account, make_account, make_settings, seeded_database, sessions_on
 from tests.helpers.images import image_bytes
 from tests.helpers.models import run_cli
 
 API = "/api/v1"
+
+
+# The export reads every feedback since a time: this module has databases of its own, so that
+# rows other tests write (some dated in the future) cannot enter its counts.
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A migrated database with the first administrator, for this module only."""
+    with seeded_database(request.param, "export_test") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def session_factory(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on this module's database."""
+    with sessions_on(database_url) as factory:
+        yield factory
+
+
+@pytest.fixture(scope="module")
+def user(session_factory: sessionmaker[Session], database_url: str) -> Account:
+    """An active user who is not an administrator, in this module's database."""
+    return make_account(session_factory, make_settings(database_url))
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from product_classifier.paths import REAL_SAMPLE_DIR
 from tests.browser.live_api import LiveApi, LiveApiError, ServerSpec, run_live_apis
 from tests.browser.support import DESKTOP, Credentials, OpenPage, SampleProduct
 from tests.browser.ui import ARTIFACTS_DIR
+from tests.conftest import sessions_on
 from tests.helpers.models import TrainedModels
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -97,9 +98,8 @@ def browser_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def browser_sessions(browser_database_url: str) -> Iterator[sessionmaker[Session]]:
     """Sessions on the browser tests' database, to check what the page stored."""
-    engine = create_db_engine(browser_database_url)
-    yield create_session_factory(engine)
-    engine.dispose()
+    with sessions_on(browser_database_url) as factory:
+        yield factory
 
 
 @pytest.fixture(scope="session")
