@@ -29,6 +29,30 @@ def moment(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def add_feedback_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--database-url`` and ``--image-store-url`` (where the API keeps its feedback)."""
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="the API's database (default: the API's own setting)",
+    )
+    parser.add_argument(
+        "--image-store-url",
+        metavar="URL",
+        help="the API's image store, a folder or fsspec URL (default: the API's own setting; "
+        "with IMAGE_STORE_ENABLED=false, none: text only)",
+    )
+
+
+def feedback_source(args: argparse.Namespace) -> tuple[str, str | None]:
+    """The API's database URL and image store URL (``None``: no images) from the arguments."""
+    settings = get_platform_settings()
+    store_url: str | None = args.image_store_url
+    if store_url is None and settings.IMAGE_STORE_ENABLED:
+        store_url = settings.image_store_url
+    return args.database_url or settings.database_url, store_url
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser."""
     parser = argparse.ArgumentParser(
@@ -59,17 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model-version", metavar="V", help="only feedback about this model version"
     )
-    parser.add_argument(
-        "--database-url",
-        metavar="URL",
-        help="the API's database (default: the API's own setting)",
-    )
-    parser.add_argument(
-        "--image-store-url",
-        metavar="URL",
-        help="the API's image store, a folder or fsspec URL (default: the API's own setting; "
-        "with IMAGE_STORE_ENABLED=false, none: text only)",
-    )
+    add_feedback_source_arguments(parser)
     return parser
 
 
@@ -77,12 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the process exit code."""
     args = build_parser().parse_args(argv)
     configure_logging()
-    settings = get_platform_settings()
-    store_url = args.image_store_url
-    if store_url is None and settings.IMAGE_STORE_ENABLED:
-        store_url = settings.image_store_url
+    database_url, store_url = feedback_source(args)
     options = ExportOptions(
-        database_url=args.database_url or settings.database_url,
+        database_url=database_url,
         image_store_url=store_url,
         output_dir=args.output_dir,
         since=args.since,
