@@ -1,0 +1,1 @@
+"""Replaying labelled rows through two registered versions, and promotion gated on the result."""
