@@ -3,7 +3,14 @@
 Usage (from ``datascience/``)::
 
     python -m scripts.promote_model --name fusion --version 3 --alias production
+    python -m scripts.promote_model --name fusion --version 3 --alias production --gate \
+        [--min-gain 0.0] [--min-rows 1]
     python -m scripts.promote_model --list [--name fusion]
+
+With ``--gate`` the alias moves only when ``evaluate_challenger`` recorded, on that version, an
+evaluation against the version the alias points to now, on at least ``--min-rows`` rows, with a
+weighted-F1 gain of at least ``--min-gain``; otherwise the command exits with code 3 (refused)
+or 2 (no such evaluation) and says why.
 
 The MLflow UI's alias editor does the same as the first form. The API serves
 ``models:/$MODEL_NAME@$MODEL_ALIAS`` (``fusion@production`` by default).
@@ -13,6 +20,9 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
+from product_classifier.text_table import aligned_lines
+from scripts.cli_support import positive_int
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the CLI's argument parser."""
@@ -20,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m scripts.promote_model",
         description="Point an alias (staging, production...) of a registered model at a version, "
         "or list the registered versions with their aliases and test metrics.",
-        epilog="Tracking: MLFLOW_TRACKING_URI (default: the SQLite store under STATE_DIR).",
+        epilog="Tracking: MLFLOW_TRACKING_URI (default: the SQLite store under STATE_DIR). "
+        "Exit codes: 1 unknown model, version or alias; 2 --gate without a recorded evaluation "
+        "against the alias's holder; 3 refused by the gate.",
     )
     parser.add_argument("--name", help="registered model: text, image or fusion")
     parser.add_argument("--version", type=int, help="version receiving the alias")
@@ -28,15 +40,56 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--list", action="store_true", help="list versions (of --name, or of every model) and exit"
     )
+    parser.add_argument(
+        "--gate",
+        action="store_true",
+        help="promote only if evaluate_challenger showed the version at least as good as the "
+        "alias's current holder",
+    )
+    parser.add_argument(
+        "--min-gain",
+        type=float,
+        default=0.0,
+        metavar="F1",
+        help="with --gate: least weighted-F1 gain over the holder (default: 0.0)",
+    )
+    parser.add_argument(
+        "--min-rows",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="with --gate: least number of rows the evaluation scored (default: 1)",
+    )
     return parser
 
 
-def _format_table(rows: list[list[str]]) -> str:
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
+def _check_gate(args: argparse.Namespace, holder: int | None) -> int:
+    """Print the gate's decision; return 0 when the alias may move, else the exit code."""
+    from product_classifier.evaluation.gate import (  # noqa: PLC0415
+        MissingEvaluationError,
+        gate_decision,
     )
+    from product_classifier.tracking.registry import get_version  # noqa: PLC0415
+
+    tags = dict(get_version(args.name, args.version).tags or {})
+    try:
+        decision = gate_decision(
+            tags,
+            None if holder is None else str(holder),
+            min_gain=args.min_gain,
+            min_rows=args.min_rows,
+        )
+    except MissingEvaluationError as error:
+        print(f"error: cannot gate version {args.version}: {error}.", file=sys.stderr)
+        return 2
+    if not decision.allowed:
+        print(
+            f"Refused: {args.name}@{args.alias} stays on version {holder}: {decision.reason}.",
+            file=sys.stderr,
+        )
+        return 3
+    print(f"Gate passed: {decision.reason}.")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,12 +140,16 @@ def main(argv: list[str] | None = None) -> int:
                         created.strftime("%Y-%m-%d %H:%M"),
                     ]
                 )
-            print(_format_table(rows))
+            print("\n".join(aligned_lines(rows)))
             return 0
         try:
             previous = int(get_version_by_alias(args.name, args.alias).version)
         except RegistryError:
             previous = None
+        if args.gate:
+            status = _check_gate(args, previous)
+            if status:
+                return status
         set_alias(args.name, args.alias, args.version)
     except RegistryError as error:
         print(f"error: {error}", file=sys.stderr)
