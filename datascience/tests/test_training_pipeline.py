@@ -634,7 +634,15 @@ def test_help_describes_every_argument(capsys) -> None:
         ],
         train_image_model: ["--no-data-augmentation", "--image-size", "--weights"],
         train_fusion_model: ["--text-model-uri", "--image-model-uri"],
-        promote_model: ["--name", "--version", "--alias", "--list"],
+        promote_model: [
+            "--name",
+            "--version",
+            "--alias",
+            "--list",
+            "--gate",
+            "--min-gain",
+            "--min-rows",
+        ],
     }
     for module, options in expected.items():
         with pytest.raises(SystemExit) as exit_info:
