@@ -72,6 +72,9 @@ def _check_gate(args: argparse.Namespace, holder: int | None) -> int:
     from product_classifier.tracking.registry import get_version  # noqa: PLC0415
 
     tags = dict(get_version(args.name, args.version).tags or {})
+    if holder == args.version:
+        print(f"Gate passed: version {holder} already holds the alias.")
+        return 0
     try:
         decision = gate_decision(
             tags,

@@ -147,6 +147,8 @@ def test_the_gate_refuses_a_worse_version_and_accepts_a_better_one(
 
     # The worse version's evaluation was against the good one, which holds the alias again.
     assert _promote(models.worse, "--gate") == 3
+    assert _promote(models.good, "--gate") == 0, "already the holder: nothing to beat"
+    assert "already holds the alias" in capsys.readouterr().out
 
 
 def _feedback_database(dataset: Path, folder: Path) -> tuple[str, str]:
