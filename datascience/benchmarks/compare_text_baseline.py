@@ -51,6 +51,7 @@ from sklearn.svm import LinearSVC
 
 from benchmarks.tables import print_table
 from product_classifier.categories import code_to_index
+from product_classifier.evaluation.comparison import paired_difference
 from product_classifier.models.text import TEXT_MODEL_DEFAULTS, build_text_featurizer
 from product_classifier.paths import REAL_SAMPLE_DIR
 from product_classifier.preprocessing.text import product_text
@@ -243,16 +244,15 @@ def paired_interval(differences: Sequence[float], test_to_train: float) -> Inter
 def bootstrap_interval(
     labels: IntArray, ours: IntArray, theirs: IntArray, seed: int
 ) -> tuple[float, float]:
-    """Paired bootstrap 95% interval of ``F1(ours) - F1(theirs)`` over resampled rows."""
-    rng = np.random.default_rng(seed)
-    differences = []
-    for _ in range(BOOTSTRAP_RESAMPLES):
-        rows = rng.integers(0, len(labels), size=len(labels))
-        differences.append(
-            weighted_f1(labels[rows], ours[rows]) - weighted_f1(labels[rows], theirs[rows])
-        )
-    low, high = np.percentile(differences, [2.5, 97.5])
-    return float(low), float(high)
+    """Paired bootstrap 95% interval of ``F1(ours) - F1(theirs)`` over resampled rows.
+
+    The challenger evaluation's :func:`~product_classifier.evaluation.comparison.paired_difference`
+    (scipy's paired percentile bootstrap), with ``theirs`` as the champion.
+    """
+    difference = paired_difference(
+        weighted_f1, labels, theirs, ours, resamples=BOOTSTRAP_RESAMPLES, seed=seed
+    )
+    return difference.low, difference.high
 
 
 def _range(interval: tuple[float, float]) -> str:

@@ -91,9 +91,9 @@ def _weighted_f1(labels: npt.NDArray[Any], predicted: npt.NDArray[Any]) -> float
 
 def paired_difference(
     metric: Callable[[npt.NDArray[Any], npt.NDArray[Any]], float],
-    labels: npt.NDArray[np.int32],
-    champion: npt.NDArray[np.int64],
-    challenger: npt.NDArray[np.int64],
+    labels: npt.NDArray[np.integer[Any]],
+    champion: npt.NDArray[np.integer[Any]],
+    challenger: npt.NDArray[np.integer[Any]],
     *,
     resamples: int = RESAMPLES,
     seed: int = 0,
