@@ -23,8 +23,8 @@ from pathlib import Path
 
 from product_classifier.data.creation import CreationOptions, create_datasets
 from product_classifier.data.parallel import default_workers
-from product_classifier.data.sample_generator import write_sample_dataset
 from product_classifier.preprocessing.image import DEFAULT_IMAGE_SIZE
+from product_classifier.synthetic.generator import write_sample_dataset
 
 GENERATOR_TARGET_SECONDS = 30.0
 CREATION_TARGET_SECONDS = 60.0

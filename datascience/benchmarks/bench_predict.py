@@ -29,15 +29,11 @@ import pandas as pd
 from PIL import Image
 
 from benchmarks.tables import print_table
-from benchmarks.training_support import (
-    TrainingPlan,
-    generated_dataset,
-    train_three_models,
-    use_state_dir,
-)
+from benchmarks.training_support import generated_dataset, use_state_dir
 from product_classifier.data.dataset_folder import image_paths, read_split
 from product_classifier.paths import resolve_from_root
 from product_classifier.serving.contract import ProductInput
+from product_classifier.training.plan import TrainingPlan, train_three_models
 
 KINDS = ("text", "image", "fusion")
 
@@ -173,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "Training tiny text, image and fusion models (a few epochs, throw-away MLflow store)..."
         )
-        plan = TrainingPlan(epochs=2, patience=2, image_size=args.image_size)
+        plan = TrainingPlan(epochs=2, patience=2, image_size=args.image_size, purpose="benchmark")
         results = train_three_models(dataset, work_dir / "models", plan)
         measure(
             {kind: result.model_uri for kind, result in results.items()},

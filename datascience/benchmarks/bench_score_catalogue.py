@@ -28,16 +28,12 @@ from pathlib import Path
 import psutil
 
 from benchmarks.tables import print_table
-from benchmarks.training_support import (
-    TrainingPlan,
-    generated_dataset,
-    train_three_models,
-    use_state_dir,
-)
+from benchmarks.training_support import generated_dataset, use_state_dir
 from product_classifier.data.formats import X_FILE
 from product_classifier.data.original import read_csv_file
-from product_classifier.data.sample_generator import write_sample_dataset
 from product_classifier.paths import REPOSITORY_ROOT
+from product_classifier.synthetic.generator import write_sample_dataset
+from product_classifier.training.plan import TrainingPlan, train_three_models
 
 SAMPLE_SECONDS = 0.2
 SUMMARY = re.compile(r"Scored (?P<rows>\d+) products .* in (?P<seconds>[\d.]+) s")
@@ -203,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         if model_uri is None:
             print("Training tiny text, image and fusion models (throw-away MLflow store)...")
             dataset = generated_dataset(work / "training", 400, 7, args.image_size)
-            plan = TrainingPlan(epochs=1, patience=1, image_size=args.image_size)
+            plan = TrainingPlan(
+                epochs=1, patience=1, image_size=args.image_size, purpose="benchmark"
+            )
             model_uri = train_three_models(dataset, work / "models", plan)["fusion"].model_uri
         catalogue = work / "catalogue"
         started = time.perf_counter()

@@ -16,12 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.training_support import (
-    TrainingPlan,
-    generated_dataset,
-    train_three_models,
-    use_state_dir,
-)
+from benchmarks.training_support import generated_dataset, use_state_dir
+from product_classifier.training.plan import TrainingPlan, train_three_models
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             batch_size=args.batch_size,
             image_size=args.image_size,
             weights=args.weights,
+            purpose="benchmark",
         )
         results = train_three_models(dataset, work_dir / "models", plan)
         elapsed = time.perf_counter() - started

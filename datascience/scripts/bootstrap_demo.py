@@ -15,17 +15,16 @@ Run from ``datascience/``::
 
 import argparse
 import os
-import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scripts.cli_support import configure_logging, positive_int
 
 if TYPE_CHECKING:
-    from product_classifier.bootstrap import DemoLayout, DemoRecipe
+    from scripts.demo_bookkeeping import DemoLayout, DemoRecipe
 
 TOTAL_STEPS = 6
 EXIT_NOT_SERVED = 3
@@ -62,7 +61,7 @@ class Progress:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser (defaults from the ``DEMO_*`` settings)."""
-    from product_classifier.bootstrap import DemoSettings  # noqa: PLC0415
+    from scripts.demo_bookkeeping import DemoSettings  # noqa: PLC0415
 
     demo = DemoSettings()
     parser = argparse.ArgumentParser(
@@ -117,117 +116,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(command: Callable[[list[str]], int], argv: list[str]) -> None:
-    """Run a CLI's ``main`` in this process; raise :class:`BootstrapError` on failure."""
-    status = command(argv)
-    if status != 0:
-        raise BootstrapError(f"exit status {status}")
-
-
-def _clear_keras() -> None:
-    """Free the previous training's graphs and memory before the next one."""
-    import keras  # noqa: PLC0415
-
-    keras.backend.clear_session()
-
-
-def _training_main(kind: str) -> Callable[[list[str]], int]:
-    """Return the ``main`` of a kind's training CLI (importing it loads TensorFlow)."""
-    if kind == "text":
-        from scripts import train_text_model  # noqa: PLC0415
-
-        return train_text_model.main
-    if kind == "image":
-        from scripts import train_image_model  # noqa: PLC0415
-
-        return train_image_model.main
-    from scripts import train_fusion_model  # noqa: PLC0415
-
-    return train_fusion_model.main
-
-
-def build_data(layout: "DemoLayout", recipe: "DemoRecipe", progress: Progress) -> bool:
-    """Steps 1 and 2: the synthetic sample and the dataset (kept when already there).
-
-    Both folders are written atomically, so one that exists is complete.
-
-    Returns:
-        Whether either was (re)built, so that every training must run again.
-    """
-    from scripts import create_datasets, make_sample_dataset  # noqa: PLC0415
-
-    rebuilt = False
-    progress.step(f"Generating the synthetic sample ({recipe.products} products)")
-    if layout.sample_dir.is_dir():
-        progress.reused(str(layout.sample_dir))
-    else:
-        started = time.monotonic()
-        sample_args = ["--n-products", str(recipe.products), "--seed", str(recipe.seed)]
-        _run(make_sample_dataset.main, ["--output-dir", str(layout.sample_dir), *sample_args])
-        rebuilt = True
-        progress.done(time.monotonic() - started)
-
-    size = recipe.image_size
-    progress.step(f"Creating the dataset ({size}x{size} images)")
-    if layout.dataset_dir.is_dir() and not rebuilt:
-        progress.reused(str(layout.dataset_dir))
-    else:
-        started = time.monotonic()
-        folders = ["--input-dir", str(layout.sample_dir), "--output-dir", str(layout.dataset_dir)]
-        options = ["--image-size", str(size), "--random-state", str(recipe.seed), "--overwrite"]
-        _run(create_datasets.main, [*folders, *options])
-        rebuilt = True
-        progress.done(time.monotonic() - started)
-    return rebuilt
-
-
-def train_models(
-    layout: "DemoLayout", recipe: "DemoRecipe", progress: Progress, rebuilt: bool
+def build_and_train(
+    layout: "DemoLayout", recipe: "DemoRecipe", progress: Progress
 ) -> dict[str, int]:
-    """Steps 3 to 5: train text, image and fusion (reusing finished trainings).
+    """Steps 1 to 5: the sample, the dataset, then text, image and fusion (reusing what is done).
 
     A finished training is reused when the registry still holds the version it registered
     and nothing before it was rebuilt; an interrupted one resumes from its last checkpoint.
 
     Returns:
         The registered version of each model kind.
-    """
-    from product_classifier.bootstrap import finished_version  # noqa: PLC0415
 
-    common = ["--input-dir", str(layout.dataset_dir)]
-    image_args = ["--image-size", str(recipe.image_size), "--weights", recipe.image_weights]
-    versions: dict[str, int] = {}
-    for kind in ("text", "image", "fusion"):
-        progress.step(f"Training the {kind} model")
-        output_dir = layout.training_dir(kind)
-        found = None if rebuilt else finished_version(output_dir, kind)
-        if found is not None:
-            versions[kind] = found
-            progress.reused(f"{kind} version {found} (trained in {output_dir})")
-            continue
-        if rebuilt:
-            # Checkpoints of a training on older inputs must not be resumed.
-            shutil.rmtree(output_dir, ignore_errors=True)
-        extra = {
-            "text": [],
-            "image": image_args,
-            "fusion": [
-                *("--text-model-uri", f"models:/text/{versions.get('text')}"),
-                *("--image-model-uri", f"models:/image/{versions.get('image')}"),
-            ],
-        }[kind]
-        epochs, patience = recipe.training_epochs(kind)
-        extra = [*extra, "--epochs", str(epochs), "--train-patience", str(patience)]
-        started = time.monotonic()
-        _run(_training_main(kind), [*common, "--output-dir", str(output_dir), *extra])
-        _clear_keras()
-        registered = finished_version(output_dir, kind)
-        if registered is None:
-            raise BootstrapError(f"the {kind} training registered no version")
-        versions[kind] = registered
-        rebuilt = True
-        progress.done(time.monotonic() - started)
-    return versions
+    Raises:
+        BootstrapError: A step failed.
+    """
+    # Imported here: --help and --check-only answer without loading TensorFlow.
+    from product_classifier.data.original import DatasetError  # noqa: PLC0415
+    from product_classifier.data.output_folder import OutputExistsError  # noqa: PLC0415
+    from product_classifier.tracking.registry import RegistryError  # noqa: PLC0415
+    from product_classifier.training.errors import TrainingInputError  # noqa: PLC0415
+    from product_classifier.training.plan import (  # noqa: PLC0415
+        TrainingPlan,
+        build_generated_dataset,
+        train_three_models,
+    )
+
+    dense_epochs, dense_patience = recipe.training_epochs("text")
+    image_epochs, image_patience = recipe.training_epochs("image")
+    plan = TrainingPlan(
+        epochs=dense_epochs,
+        patience=dense_patience,
+        image_epochs=image_epochs,
+        image_patience=image_patience,
+        image_size=recipe.image_size,
+        weights=recipe.image_weights,
+        verbose=1 if sys.stdout.isatty() else 2,
+        purpose="demo",
+    )
+    try:
+        rebuilt = build_generated_dataset(
+            layout.sample_dir,
+            layout.dataset_dir,
+            recipe.products,
+            recipe.seed,
+            recipe.image_size,
+            split_seed=recipe.seed,
+            reporter=progress,
+        )
+        results = train_three_models(
+            layout.dataset_dir, layout.training_root, plan, resume=not rebuilt, reporter=progress
+        )
+    except (DatasetError, OutputExistsError, TrainingInputError, RegistryError) as error:
+        raise BootstrapError(str(error)) from error
+    return {kind: result.version for kind, result in results.items()}
 
 
 def bootstrap(args: argparse.Namespace, progress: Progress) -> int:
@@ -239,15 +180,15 @@ def bootstrap(args: argparse.Namespace, progress: Progress) -> int:
     Raises:
         BootstrapError: A step failed.
     """
-    from product_classifier.bootstrap import (  # noqa: PLC0415 - imports MLflow
+    from product_classifier.settings import get_platform_settings  # noqa: PLC0415
+    from product_classifier.tracking.setup import configure_tracking  # noqa: PLC0415
+    from scripts.demo_bookkeeping import (  # noqa: PLC0415 - imports MLflow
         DEMO_MODEL,
         DemoLayout,
         DemoRecipe,
         promote,
         served_version,
     )
-    from product_classifier.settings import get_platform_settings  # noqa: PLC0415
-    from product_classifier.tracking.setup import configure_tracking  # noqa: PLC0415
 
     settings = get_platform_settings()
     tracking_uri = configure_tracking(settings)
@@ -282,7 +223,7 @@ def bootstrap(args: argparse.Namespace, progress: Progress) -> int:
             flush=True,
         )
         fresh = layout.prepare(recipe)
-        versions = train_models(layout, recipe, progress, build_data(layout, recipe, progress))
+        versions = build_and_train(layout, recipe, progress)
         progress.step("Promoting the fusion model")
         aliases = promote(versions, settings.MODEL_NAME, settings.MODEL_ALIAS)
         print(

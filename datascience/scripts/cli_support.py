@@ -1,19 +1,185 @@
-"""Argument types and logging set-up shared by the datascience command-line scripts."""
+"""Command-line plumbing of the datascience scripts: argument types, logging, training CLIs.
+
+Every script uses the argument types and :func:`configure_logging`. The three training CLIs
+(``scripts/train_*``) add their own arguments to :func:`training_parser` and turn the parsed
+arguments into a task; :func:`run_training_cli` runs it and reports errors a person can fix as
+one line on stderr with a non-zero exit status, without a traceback.
+"""
 
 import argparse
 import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from product_classifier.paths import resolve_from_root
-from product_classifier.training.cli import positive_int
+from product_classifier.settings import get_platform_settings
+from product_classifier.training.defaults import REFIT_BY_DEFAULT
+from product_classifier.training.determinism import DEFAULT_SEED
 
-__all__ = [
-    "add_output_folder_arguments",
-    "configure_logging",
-    "positive_int",
-    "root_path",
-    "share",
-]
+if TYPE_CHECKING:
+    from product_classifier.training.task import TrainingTask
+
+EXIT_INPUT_ERROR = 1
+
+
+def _int_at_least(text: str, minimum: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{text} must be at least {minimum}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """Argparse type: an integer of at least 1."""
+    return _int_at_least(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """Argparse type: an integer of at least 0."""
+    return _int_at_least(text, 0)
+
+
+def default_output_dir(kind: str) -> Path:
+    """Return the default ``--output-dir`` of a kind: ``$STATE_DIR/training/<kind>``."""
+    return get_platform_settings().STATE_DIR / "training" / kind
+
+
+def training_parser(kind: str, description: str) -> argparse.ArgumentParser:
+    """Return a parser holding the arguments every training CLI shares.
+
+    Args:
+        kind: ``text``, ``image`` or ``fusion`` (default registered model and output folder).
+        description: What the CLI trains (first line of ``--help``).
+    """
+    parser = argparse.ArgumentParser(
+        prog=f"python -m scripts.train_{kind}_model",
+        description=description,
+        epilog=(
+            "Relative paths are resolved from the repository root, not the current folder. "
+            "Tracking: MLFLOW_TRACKING_URI (default: the SQLite store under STATE_DIR). "
+            "Re-running the same command after an interruption resumes from the last checkpoint "
+            "in --output-dir."
+        ),
+    )
+    parser.add_argument(
+        "--input-dir",
+        type=resolve_from_root,
+        required=True,
+        help="dataset folder made by scripts.create_datasets (X_train.csv, y_train.csv, "
+        "X_test.csv, y_test.csv" + (", images/)" if kind != "text" else "; images/ not needed)"),
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=resolve_from_root,
+        default=None,
+        help="folder for checkpoints, logs, reports and the model "
+        f"(default: $STATE_DIR/training/{kind})",
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=96, help="rows per batch (default: 96)"
+    )
+    parser.add_argument(
+        "--train-patience",
+        type=positive_int,
+        default=10,
+        help="epochs without validation-accuracy improvement before training stops (default: 10)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=100,
+        help="maximum epochs of each training phase (default: 100)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=DEFAULT_SEED,
+        help="seed of the validation split, the batch shuffling, the weight initialisation, "
+        "dropout and augmentation; the same data and seed give the same model on CPU "
+        f"(default: {DEFAULT_SEED})",
+    )
+    parser.add_argument(
+        "--set-staging", action="store_true", help="give the new model version the 'staging' alias"
+    )
+    refit_by_default = kind == REFIT_BY_DEFAULT
+    parser.add_argument(
+        "--refit",
+        action=argparse.BooleanOptionalAction,
+        default=refit_by_default,
+        help="once early stopping has chosen the number of epochs, train a new model on the "
+        "training and validation rows for that many epochs and register it instead of the best "
+        "checkpoint (best_val_accuracy then describes the checkpoint; default: "
+        + ("on" if refit_by_default else f"off, it doubles the training time of the {kind} model")
+        + ")",
+    )
+    parser.add_argument(
+        "--registered-model",
+        default=kind,
+        help=f"registered model receiving the new version (default: {kind})",
+    )
+    return parser
+
+
+def run_training_cli(
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str] | None,
+    make_task: Callable[[argparse.Namespace], "TrainingTask"],
+) -> int:
+    """Parse the arguments, train, print the result; one-line errors for bad inputs.
+
+    Args:
+        parser: The CLI's parser (from :func:`training_parser`, plus its own arguments).
+        argv: Arguments (``None``: the process's).
+        make_task: Builds the model kind's task from the parsed arguments.
+
+    Returns:
+        The exit status: 0, or :data:`EXIT_INPUT_ERROR` for an input a person must fix.
+    """
+    args = parser.parse_args(argv)
+    configure_logging()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Imported here so that --help answers without loading TensorFlow.
+    from product_classifier.tracking.registry import RegistryError  # noqa: PLC0415
+    from product_classifier.training.errors import TrainingInputError  # noqa: PLC0415
+    from product_classifier.training.pipeline import TrainingOptions, run_training  # noqa: PLC0415
+
+    try:
+        task = make_task(args)
+        options = TrainingOptions(
+            input_dir=args.input_dir,
+            output_dir=args.output_dir or default_output_dir(task.kind),
+            batch_size=args.batch_size,
+            train_patience=args.train_patience,
+            epochs=args.epochs,
+            set_staging=args.set_staging,
+            registered_model=args.registered_model,
+            verbose=1 if sys.stdout.isatty() else 2,
+            refit=args.refit,
+            seed=args.seed,
+        )
+        params = {**vars(args), "output_dir": options.output_dir}
+        result = run_training(task, options, params)
+    except (TrainingInputError, RegistryError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    metrics = result.metrics
+    print(
+        f"{result.kind} model registered as {result.model_uri} (run {result.run_id}): "
+        f"test accuracy {metrics['test_accuracy']:.4f}, "
+        f"weighted F1 {metrics['test_f1_weighted']:.4f}"
+        + (" [alias staging]" if options.set_staging else "")
+    )
+    for key in sorted(metrics):
+        if key.startswith("test_") and key not in {"test_accuracy", "test_f1_weighted"}:
+            print(f"  {key}: {metrics[key]:.4f}")
+    print(f"Reports, checkpoints and logs: {result.output_dir}")
+    return 0
 
 
 def share(text: str) -> float:

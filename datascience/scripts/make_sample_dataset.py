@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from product_classifier.data.output_folder import OutputExistsError
 from product_classifier.data.parallel import default_workers
-from product_classifier.data.sample_generator import (
+from product_classifier.synthetic.generator import (
     DEFAULT_N_PRODUCTS,
     DEFAULT_SEED,
     write_sample_dataset,

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from product_classifier.training.cli import run_training_cli, training_parser
+from scripts.cli_support import run_training_cli, training_parser
 
 if TYPE_CHECKING:
     from product_classifier.training.fusion_task import FusionTask

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from product_classifier.paths import resolve_from_root
 from product_classifier.preprocessing.image import DEFAULT_IMAGE_SIZE
-from product_classifier.training.cli import positive_int, run_training_cli, training_parser
+from scripts.cli_support import positive_int, run_training_cli, training_parser
 
 if TYPE_CHECKING:
     from product_classifier.training.image_task import ImageTask

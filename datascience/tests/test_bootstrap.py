@@ -11,17 +11,17 @@ from pathlib import Path
 import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
-
-from product_classifier.bootstrap import (
+from scripts.demo_bookkeeping import (
     DemoLayout,
     DemoRecipe,
     DemoSettings,
-    finished_version,
     promote,
     served_version,
 )
+
 from product_classifier.settings import get_platform_settings
 from product_classifier.training.checkpoints import RunFiles, TrainingState
+from product_classifier.training.plan import finished_training
 from scripts import bootstrap_demo
 
 RECIPE = DemoRecipe(products=100, epochs=1, image_size=32, image_weights="none", seed=1)
@@ -123,22 +123,24 @@ def test_lock_is_exclusive(tmp_path: Path) -> None:
 # --- registry ------------------------------------------------------------------------------
 
 
-def test_finished_version_needs_a_completed_run_still_in_the_registry(
+def test_finished_training_needs_a_completed_run_still_in_the_registry(
     client: MlflowClient, tmp_path: Path
 ) -> None:
     name = unique("text")
     output_dir = tmp_path / "text"
-    assert finished_version(output_dir, name, client) is None  # never trained
+    assert finished_training(output_dir, name, client) is None  # never trained
 
     version, run_id = register(client, name)
     finished_state(output_dir, run_id, completed=False)
-    assert finished_version(output_dir, name, client) is None  # interrupted
+    assert finished_training(output_dir, name, client) is None  # interrupted
 
     finished_state(output_dir, run_id)
-    assert finished_version(output_dir, name, client) == version
+    found = finished_training(output_dir, name, client)
+    assert found is not None
+    assert found.version == version
 
     client.delete_model_version(name, str(version))
-    assert finished_version(output_dir, name, client) is None  # deleted since
+    assert finished_training(output_dir, name, client) is None  # deleted since
 
 
 def test_promote_gives_fusion_production_and_the_served_name_its_alias(

@@ -14,9 +14,9 @@ from product_classifier.data.creation import CreationOptions, create_datasets
 from product_classifier.data.dataset_folder import has_images, image_paths, read_split
 from product_classifier.data.original import DatasetError, read_original
 from product_classifier.data.output_folder import OutputExistsError
-from product_classifier.data.sample_generator import write_sample_dataset
 from product_classifier.paths import REAL_SAMPLE_DIR
 from product_classifier.preprocessing.image import load_rgb_image, optimise_image, save_jpeg
+from product_classifier.synthetic.generator import write_sample_dataset
 from scripts import create_datasets as cli
 
 CODES = (10, 2583, 1560)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from product_classifier.tracking.data_profile import (
+from product_classifier.drift_reference import (
     DESCRIPTION_LENGTH_EDGES,
     PROFILE_ARTIFACT,
     DataProfile,

@@ -12,8 +12,8 @@ from product_classifier.data.dataset_folder import image_paths, read_split
 from product_classifier.data.original import DatasetError
 from product_classifier.paths import REAL_SAMPLE_DIR
 from product_classifier.training.checkpoints import RunFiles
-from product_classifier.training.data import load_split_data
 from product_classifier.training.image_task import ImageTask
+from product_classifier.training.split_data import load_split_data
 from product_classifier.training.task import MAIN_VIEW
 from product_classifier.training.text_task import TextTask
 from scripts import create_datasets as cli

@@ -14,7 +14,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from product_classifier.data.dataset_folder import read_split
-from product_classifier.training.data import validation_positions
+from product_classifier.training.split_data import validation_positions
 from tests.trained_models import run_main
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]

@@ -17,13 +17,13 @@ from product_classifier.categories import CATEGORY_CODES
 from product_classifier.data.dataset_folder import has_images
 from product_classifier.data.original import find_missing_images, read_original
 from product_classifier.data.output_folder import OutputExistsError
-from product_classifier.data.sample_generator import (
+from product_classifier.synthetic.generator import (
     category_counts,
     generate_products,
     write_sample_dataset,
 )
-from product_classifier.data.sample_images import draw_product_image
-from product_classifier.data.sample_vocabulary import CATEGORY_VOCABULARY, FAMILIES
+from product_classifier.synthetic.images import draw_product_image
+from product_classifier.synthetic.vocabulary import CATEGORY_VOCABULARY, FAMILIES
 
 RARE_CATEGORIES = (1180, 1301, 1940, 2220)
 

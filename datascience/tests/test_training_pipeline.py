@@ -24,7 +24,7 @@ from product_classifier.categories import CATEGORY_CODES, NUM_CATEGORIES
 from product_classifier.data.dataset_folder import image_paths, read_split
 from product_classifier.serving.contract import ProductInput
 from product_classifier.settings import get_platform_settings
-from product_classifier.training.data import load_split_data
+from product_classifier.training.split_data import load_split_data
 from tests.trained_models import BACKBONE_WEIGHTS, IMAGE_SIZE, run_main
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

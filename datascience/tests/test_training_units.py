@@ -43,7 +43,6 @@ from product_classifier.serving.features import (
 )
 from product_classifier.training.callbacks import save_atomically
 from product_classifier.training.checkpoints import RunFiles, TrainingState, resumable_state
-from product_classifier.training.data import validation_positions
 from product_classifier.training.inputs import (
     ImagePaths,
     ModelInputs,
@@ -53,6 +52,7 @@ from product_classifier.training.inputs import (
     make_dataset,
 )
 from product_classifier.training.runner import refit_phases
+from product_classifier.training.split_data import validation_positions
 
 
 def test_validation_split_is_stratified_seeded_and_keeps_single_rows_in_fit() -> None:

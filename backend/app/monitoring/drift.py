@@ -1,6 +1,6 @@
 """Drift statistics: recent predictions compared with the served model's training data.
 
-Both sides are :class:`~product_classifier.tracking.data_profile.DataProfile` objects built by
+Both sides are :class:`~product_classifier.drift_reference.DataProfile` objects built by
 the same code (the training one is logged with the model's run). The statistics:
 
 =================================  =====================  =========  ============================
@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Final, Literal
 
 from app.schemas.monitoring import DriftStatistic, LengthDistribution, ProfileSummary
-from product_classifier.tracking.data_profile import DataProfile, LengthHistogram
+from product_classifier.drift_reference import DataProfile, LengthHistogram
 
 PSI_THRESHOLD: Final = 0.2
 RATE_THRESHOLD: Final = 0.10

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
-from product_classifier.tracking.data_profile import (
+from product_classifier.drift_reference import (
     PROFILE_ARTIFACT,
     DataProfile,
     load_data_profile,

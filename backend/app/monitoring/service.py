@@ -13,7 +13,7 @@ from app.monitoring.drift import MIN_PREDICTIONS, compare_profiles, summarise
 from app.monitoring.quality import frequent_errors, prediction_volume, quality_by_version
 from app.monitoring.reference import Reference
 from app.schemas.monitoring import DriftReport, DriftStatus, MonitoringReport, TimeWindow
-from product_classifier.tracking.data_profile import DataProfile, ProfileBuilder
+from product_classifier.drift_reference import DataProfile, ProfileBuilder
 
 STREAM_ROWS = 1000
 """Predictions read per round trip while profiling a window."""

@@ -13,7 +13,7 @@ from mlflow.tracking import MlflowClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Feedback, Prediction
-from product_classifier.tracking.data_profile import PROFILE_ARTIFACT, ProfileBuilder
+from product_classifier.drift_reference import PROFILE_ARTIFACT, ProfileBuilder
 
 NOW = datetime.now(UTC)
 RECENT = NOW - timedelta(days=1)

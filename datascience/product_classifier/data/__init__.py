@@ -1,1 +1,1 @@
-"""Data folders: original Rakuten format, dataset folders, splits and the sample generator."""
+"""Data folders: original Rakuten format, dataset folders, splits, merging and feedback export."""

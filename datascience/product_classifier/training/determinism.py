@@ -1,7 +1,7 @@
 """Make a training run repeatable: one seed for every random draw, deterministic TensorFlow ops.
 
 With the same data, seed and machine, two runs give the same weights and the same predictions
-on CPU. The seed drives the validation split (:func:`~product_classifier.training.data.
+on CPU. The seed drives the validation split (:func:`~product_classifier.training.split_data.
 validation_positions`), the shuffling of the training batches, weight initialisation, dropout and
 data augmentation.
 """

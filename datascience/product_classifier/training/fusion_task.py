@@ -42,10 +42,10 @@ from product_classifier.serving.features import (
 from product_classifier.serving.pyfunc import ProductClassifier, ServingConfig
 from product_classifier.tracking.registry import RegistryError, resolve_model_uri
 from product_classifier.training.checkpoints import RunFiles
-from product_classifier.training.data import Rows, SplitData
 from product_classifier.training.encoder_sources import encoder_source, report_encoders
 from product_classifier.training.errors import TrainingInputError
 from product_classifier.training.inputs import ImagePaths, ModelInputs, concatenate, predict
+from product_classifier.training.split_data import Rows, SplitData
 from product_classifier.training.task import MAIN_VIEW, BuiltModel, LabelledInputs, PreparedTraining
 from product_classifier.training.text_task import documents
 

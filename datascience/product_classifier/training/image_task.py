@@ -18,9 +18,9 @@ from product_classifier.models.image import (
 from product_classifier.serving.features import IMAGE_INPUT
 from product_classifier.serving.pyfunc import ServingConfig
 from product_classifier.training.checkpoints import RunFiles
-from product_classifier.training.data import Rows, SplitData
 from product_classifier.training.errors import TrainingInputError
 from product_classifier.training.inputs import ImagePaths, ModelInputs
+from product_classifier.training.split_data import Rows, SplitData
 from product_classifier.training.task import MAIN_VIEW, BuiltModel, LabelledInputs, PreparedTraining
 
 logger = logging.getLogger(__name__)

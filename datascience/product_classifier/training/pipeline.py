@@ -22,8 +22,8 @@ from mlflow.data.pandas_dataset import from_pandas
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from product_classifier.drift_reference import log_training_data_profile
 from product_classifier.settings import get_platform_settings
-from product_classifier.tracking.data_profile import log_training_data_profile
 from product_classifier.tracking.model_logging import log_classifier_model
 from product_classifier.tracking.registry import STAGING_ALIAS, set_alias
 from product_classifier.tracking.setup import configure_tracking, ensure_experiment
@@ -33,7 +33,6 @@ from product_classifier.training.checkpoints import (
     report_damaged_checkpoint,
     resumable_state,
 )
-from product_classifier.training.data import Rows, SplitData, load_split_data
 from product_classifier.training.determinism import DEFAULT_SEED, seed_everything
 from product_classifier.training.evaluation import (
     TRAINING_HISTORY,
@@ -49,6 +48,7 @@ from product_classifier.training.inputs import (
     predict,
 )
 from product_classifier.training.runner import FitSettings, fit_phases, refit_phases
+from product_classifier.training.split_data import Rows, SplitData, load_split_data
 from product_classifier.training.task import (
     MAIN_VIEW,
     LabelledInputs,

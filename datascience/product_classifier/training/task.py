@@ -15,9 +15,9 @@ import numpy.typing as npt
 
 from product_classifier.serving.pyfunc import ServingConfig
 from product_classifier.training.checkpoints import RunFiles
-from product_classifier.training.data import SplitData
 from product_classifier.training.inputs import ModelInputs
 from product_classifier.training.runner import PhaseSetup
+from product_classifier.training.split_data import SplitData
 
 MAIN_VIEW = ""
 """Name of the main test view (its metrics are ``test_accuracy`` and ``test_f1_weighted``)."""

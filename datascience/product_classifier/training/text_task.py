@@ -13,9 +13,9 @@ from product_classifier.models.text import (
 from product_classifier.serving.features import TEXT_INPUT, product_documents, text_matrix
 from product_classifier.serving.pyfunc import ServingConfig
 from product_classifier.training.checkpoints import RunFiles
-from product_classifier.training.data import Rows, SplitData
 from product_classifier.training.errors import TrainingInputError
 from product_classifier.training.inputs import ModelInputs
+from product_classifier.training.split_data import Rows, SplitData
 from product_classifier.training.task import MAIN_VIEW, BuiltModel, LabelledInputs, PreparedTraining
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from typing import Final
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
-from product_classifier.data.sample_text import family_of
+from product_classifier.synthetic.text import family_of
 
 SAMPLE_IMAGE_SIZE: Final = 500
 GRAYSCALE_SHARE: Final = 0.08

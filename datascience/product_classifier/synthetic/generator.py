@@ -1,8 +1,8 @@
 """Generate a synthetic dataset in the original Rakuten format (X.csv, y.csv, images/).
 
 The sample is realistic enough for models to learn something without being trivially separable:
-see :mod:`~product_classifier.data.sample_text` (titles and descriptions) and
-:mod:`~product_classifier.data.sample_images` (photos). Categories follow the real class
+see :mod:`~product_classifier.synthetic.text` (titles and descriptions) and
+:mod:`~product_classifier.synthetic.images` (photos). Categories follow the real class
 imbalance. Everything is deterministic for a seed, whatever the number of worker processes.
 """
 
@@ -27,9 +27,9 @@ from product_classifier.data.formats import (
 )
 from product_classifier.data.output_folder import atomic_output_dir
 from product_classifier.data.parallel import parallel_map
-from product_classifier.data.sample_images import SampleImageTask, write_sample_image
-from product_classifier.data.sample_text import make_description, make_title, writing_category
-from product_classifier.data.sample_vocabulary import REAL_CATEGORY_COUNTS
+from product_classifier.synthetic.images import SampleImageTask, write_sample_image
+from product_classifier.synthetic.text import make_description, make_title, writing_category
+from product_classifier.synthetic.vocabulary import REAL_CATEGORY_COUNTS
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Final, TypeVar
 
 import numpy as np
 
-from product_classifier.data.sample_vocabulary import (
+from product_classifier.synthetic.vocabulary import (
     CATEGORY_VOCABULARY,
     FAMILIES,
     FILLER_SENTENCES,

@@ -31,7 +31,6 @@ from product_classifier.tracking.registry import (
     get_version_by_alias,
     set_alias,
 )
-from product_classifier.training.checkpoints import RunFiles, TrainingState
 
 logger = logging.getLogger(__name__)
 
@@ -183,26 +182,6 @@ def served_version(name: str, alias: str, client: MlflowClient | None = None) ->
         return int(get_version_by_alias(name, alias, client).version)
     except RegistryError:
         return None
-
-
-def finished_version(
-    output_dir: Path, registered_model: str, client: MlflowClient | None = None
-) -> int | None:
-    """Return the version registered by the finished training in ``output_dir``, if any.
-
-    A training run records its MLflow run and whether it finished in its checkpoint state; the
-    version is looked up by that run in the registry, so a version deleted since, or a
-    different tracking store, means the training must run again.
-    """
-    state = TrainingState.load(RunFiles(output_dir).state)
-    if state is None or not state.completed:
-        return None
-    versions = (client or MlflowClient()).search_model_versions(
-        f"name = '{registered_model}' and run_id = '{state.run_id}'"
-    )
-    if not versions:
-        return None
-    return max(int(version.version) for version in versions)
 
 
 def promote(

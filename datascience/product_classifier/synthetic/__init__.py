@@ -1,0 +1,1 @@
+"""The synthetic sample: French product texts and drawn photos in the original Rakuten format."""
