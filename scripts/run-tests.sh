@@ -23,11 +23,14 @@ check "ruff lint" uv run --no-sync ruff check .
 check "ruff format" uv run --no-sync ruff format --check .
 check "mypy datascience" bash -c 'cd datascience && uv run --no-sync mypy .'
 check "mypy backend" bash -c 'cd backend && uv run --no-sync mypy .'
+check "mypy repository tests" uv run --no-sync mypy tests
 check "pytest datascience" bash -c 'cd datascience && uv run --no-sync pytest "$@"' _ "$@"
 ensure_chromium
+check "pytest backend" bash -c 'cd backend && uv run --no-sync pytest "$@"' _ "$@"
 ensure_compose_validator
 ensure_nginx
-check "pytest backend" bash -c 'cd backend && uv run --no-sync pytest "$@"' _ "$@"
+# The root .venv (every workspace package) runs the repository-level tests from the root.
+check "pytest repository" uv run --no-sync pytest "$@"
 
 if [ "${#failed[@]}" -ne 0 ]; then
     printf '\nFAILED: %s\n' "${failed[*]}" >&2

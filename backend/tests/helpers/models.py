@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from product_classifier.paths import REPOSITORY_ROOT
+from tests.helpers.cli import DATASCIENCE_DIR, run_python
 
-DATASCIENCE_DIR = REPOSITORY_ROOT / "datascience"
 N_PRODUCTS = 160
 IMAGE_SIZE = 32
 SEED = 7
@@ -30,14 +29,8 @@ def _fail_unless_ok(command: str, returncode: int, output: str, seconds: float) 
 def run_cli(module: str, *args: str, tracking_uri: str, timeout: float = 300) -> str:
     """Run ``python -m module args`` from datascience/; fail the test with its output."""
     started = time.perf_counter()
-    completed = subprocess.run(
-        [sys.executable, "-m", module, *args],
-        cwd=DATASCIENCE_DIR,
-        env=_env(tracking_uri),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+    completed = run_python(
+        "-m", module, *args, cwd=DATASCIENCE_DIR, env=_env(tracking_uri), timeout=timeout
     )
     output = completed.stdout + completed.stderr
     command = f"python -m {module} {' '.join(args)}"

@@ -17,7 +17,7 @@ from product_classifier.training.split_data import load_split_data
 from product_classifier.training.task import MAIN_VIEW
 from product_classifier.training.text_task import TextTask
 from scripts import create_datasets as cli
-from tests.test_create_datasets import _image_name, _options, _write_original
+from tests.data.test_create_datasets import _image_name, _options, _write_original
 
 ROWS_PER_CODE = 6
 

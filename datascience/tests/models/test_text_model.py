@@ -20,6 +20,7 @@ from product_classifier.models.text import (
     build_text_model,
     featurize,
 )
+from product_classifier.paths import REPOSITORY_ROOT
 from product_classifier.preprocessing.text import clean_text, product_text
 
 _CORPUS = [
@@ -108,7 +109,7 @@ def test_featurizer_pickles_and_round_trips_identically(tmp_path: Path):
     subprocess.run(
         [sys.executable, "-c", script, str(path), str(output), *texts[:3]],
         check=True,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=REPOSITORY_ROOT / "datascience",
     )
     np.testing.assert_array_equal(np.load(output), expected[:3].toarray())
 

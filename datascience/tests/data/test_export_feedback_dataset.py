@@ -1,5 +1,5 @@
 """The feedback export's refusals; the full path (API -> export -> create_datasets) is tested
-in ``backend/tests/test_feedback_export.py`` on SQLite and PostgreSQL."""
+in ``backend/tests/api/routes/test_feedback_export.py`` on SQLite and PostgreSQL."""
 
 import sqlite3
 from pathlib import Path

@@ -7,7 +7,7 @@ mode) and invalid ones (negative mode), from a fixed seed, and sends them to the
 (``response_schema_conformance``). The administrator is checked after each operation: the API
 must never let itself be locked out (the check would restore the account and fail the test).
 
-Run alone, with the figures: ``pytest tests/test_schema_fuzz.py -s`` (from backend/).
+Run alone, with the figures: ``pytest tests/api/test_schema_fuzz.py -s`` (from backend/).
 """
 
 import contextlib

@@ -1,5 +1,5 @@
 """The demo bootstrap's bookkeeping, with a real MLflow store (no training: versions are logged
-with a small artifact). The full bootstrap runs in backend/tests/test_start_script.py.
+with a small artifact). The full bootstrap runs in tests/test_start_script.py.
 """
 
 import fcntl

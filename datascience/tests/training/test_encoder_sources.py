@@ -15,7 +15,7 @@ from product_classifier.training.encoder_sources import (
     encoder_source,
     report_encoders,
 )
-from tests.test_create_datasets import _options, _write_original
+from tests.data.test_create_datasets import _options, _write_original
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,7 @@
 """The prestart script: waits for the database (bounded), migrates, seeds the admin once."""
 
-import os
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -12,21 +9,13 @@ from sqlalchemy import func, select
 from app.db.models import User
 from app.db.session import create_db_engine, create_session_factory
 from tests.conftest import SESSION_HOME, dispose_database, new_database_url
+from tests.helpers.cli import run_python
 from tests.helpers.prestart import run_prestarts_together
-
-BACKEND_DIR = Path(__file__).resolve().parents[1]
 
 
 def run_prestart(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SQLALCHEMY_DATABASE_URI": database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "scripts.prestart", *args],
-        cwd=BACKEND_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return run_python(
+        "-m", "scripts.prestart", *args, env={"SQLALCHEMY_DATABASE_URI": database_url}
     )
 
 

@@ -1,4 +1,4 @@
-"""The Docker Compose deployment, the two Dockerfiles and the ``.env`` template agree.
+"""The Docker Compose deployment, the Dockerfile's two images and the ``.env`` template agree.
 
 Docker cannot run here, so these tests read the files: every variable the compose file uses is
 documented or defaulted, the ports exposed by the images are the ones compose publishes and the
@@ -32,7 +32,7 @@ BARE_VARIABLE = re.compile(r"(?<!\$)\$(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
 
 # Variables the API process reads that are not Settings fields, and who reads them.
 NON_SETTINGS_VARIABLES = {
-    "API_WORKERS": "backend/Dockerfile CMD (python -m app.serve --workers)",
+    "API_WORKERS": "docker/Dockerfile api CMD (python -m app.serve --workers)",
     "API_REPLICAS": "docker-compose.yaml (deploy.replicas) and scripts/docker-deploy.sh",
     "MLFLOW_DISABLE_TELEMETRY": "MLflow itself",
     "PROMETHEUS_MULTIPROC_DIR": "prometheus-client (adds up the metrics of uvicorn workers)",
@@ -41,7 +41,9 @@ NON_SETTINGS_VARIABLES = {
 # Prefixes of variables read by other parts: the demo bootstrap of start.sh, OpenTelemetry.
 OTHER_READERS_PREFIXES = ("DEMO_", "OTEL_")
 SERVICE_PORT_VARIABLES = {"proxy": "BACKEND_PORT", "mlflow": "MLFLOW_PORT"}
-SERVICE_DOCKERFILES = {"api": "backend/Dockerfile", "mlflow": "datascience/Dockerfile"}
+DOCKERFILE = "docker/Dockerfile"
+SERVICE_STAGES = {"api": "api", "mlflow": "mlflow"}
+"""The Dockerfile stage (``build.target``) of each service built from it."""
 NGINX = Path("/usr/sbin/nginx")
 
 
@@ -80,9 +82,12 @@ def documented_names() -> set[str]:
     return set(pattern.findall(ENV_FILE.read_text(encoding="utf-8")))
 
 
-def dockerfile_instructions(path: str) -> list[tuple[str, str]]:
-    """The Dockerfile's instructions as (KEYWORD, arguments), continuation lines joined."""
-    text = (REPOSITORY_ROOT / path).read_text(encoding="utf-8")
+def dockerfile_instructions(stage: str | None = None) -> list[tuple[str, str]]:
+    """The Dockerfile's instructions as (KEYWORD, arguments), continuation lines joined.
+
+    With ``stage``, only those of that stage (from its ``FROM ... AS stage`` to the next FROM).
+    """
+    text = (REPOSITORY_ROOT / DOCKERFILE).read_text(encoding="utf-8")
     joined = re.sub(r"\\\n", " ", text)
     instructions = []
     for line in joined.splitlines():
@@ -91,23 +96,33 @@ def dockerfile_instructions(path: str) -> list[tuple[str, str]]:
             continue
         keyword, _, arguments = stripped.partition(" ")
         instructions.append((keyword.upper(), arguments.strip()))
-    return instructions
+    if stage is None:
+        return instructions
+    starts = [
+        index
+        for index, (keyword, arguments) in enumerate(instructions)
+        if keyword == "FROM" and arguments.split()[-1] == stage
+    ]
+    assert len(starts) == 1, f"{DOCKERFILE} has no single stage {stage!r}"
+    rest = instructions[starts[0] + 1 :]
+    ends = [index for index, (keyword, _) in enumerate(rest) if keyword == "FROM"]
+    return rest[: ends[0]] if ends else rest
 
 
-def exposed_ports(path: str) -> set[int]:
-    """Ports of the Dockerfile's EXPOSE instructions."""
+def exposed_ports(stage: str) -> set[int]:
+    """Ports of the EXPOSE instructions of a Dockerfile stage."""
     ports: set[int] = set()
-    for keyword, arguments in dockerfile_instructions(path):
+    for keyword, arguments in dockerfile_instructions(stage):
         if keyword == "EXPOSE":
             ports.update(int(item.split("/")[0]) for item in arguments.split())
     return ports
 
 
-def final_cmd(path: str) -> str:
-    """The last CMD of the Dockerfile (the one the image runs)."""
-    instructions = dockerfile_instructions(path)
+def final_cmd(stage: str) -> str:
+    """The last CMD of a Dockerfile stage (the one its image runs)."""
+    instructions = dockerfile_instructions(stage)
     commands = [arguments for keyword, arguments in instructions if keyword == "CMD"]
-    assert commands, f"{path} has no CMD"
+    assert commands, f"{DOCKERFILE} stage {stage} has no CMD"
     return commands[-1]
 
 
@@ -124,7 +139,7 @@ def command_text(name: str) -> str:
     """The service's command, or its image's CMD, as one string."""
     command = service(name).get("command")
     if command is None:
-        return final_cmd(SERVICE_DOCKERFILES[name])
+        return final_cmd(SERVICE_STAGES[name])
     return " ".join(command) if isinstance(command, list) else str(command)
 
 
@@ -174,7 +189,7 @@ def test_api_environment_names_are_settings_fields() -> None:
         if name not in Settings.model_fields and name not in NON_SETTINGS_VARIABLES
     )
     assert not unknown, f"api environment variables the API does not read: {unknown}"
-    assert "API_WORKERS" in final_cmd("backend/Dockerfile")
+    assert "API_WORKERS" in final_cmd(SERVICE_STAGES["api"])
 
 
 def test_env_template_defaults_match_the_settings_defaults() -> None:
@@ -222,15 +237,15 @@ def health_check_port(name: str) -> str:
 
 
 def test_mlflow_publishes_the_port_its_image_exposes_and_serves() -> None:
-    (port,) = exposed_ports(SERVICE_DOCKERFILES["mlflow"])
+    (port,) = exposed_ports(SERVICE_STAGES["mlflow"])
     published_to("mlflow", port)
     assert re.search(rf"--port[= ]{port}\b", command_text("mlflow"))
     assert f"127.0.0.1:{port}/" in health_check_port("mlflow")
 
 
 def test_api_runs_as_replicas_without_a_published_port() -> None:
-    exposed = exposed_ports(SERVICE_DOCKERFILES["api"])
-    assert len(exposed) == 1, f"backend/Dockerfile should EXPOSE one port: {exposed}"
+    exposed = exposed_ports(SERVICE_STAGES["api"])
+    assert len(exposed) == 1, f"the api stage should EXPOSE one port: {exposed}"
     (port,) = exposed
     api = service("api")
     assert "ports" not in api, "replicas cannot share a host port: the proxy publishes it"
@@ -255,7 +270,7 @@ def nginx_config() -> tuple[Path, str]:
 
 
 def test_proxy_publishes_the_api_and_balances_over_every_replica() -> None:
-    (api_port,) = exposed_ports(SERVICE_DOCKERFILES["api"])
+    (api_port,) = exposed_ports(SERVICE_STAGES["api"])
     _, config = nginx_config()
     listen = re.search(r"^\s*listen\s+(\d+);", config, re.MULTILINE)
     assert listen is not None
@@ -296,7 +311,7 @@ def test_nginx_accepts_the_proxy_configuration(tmp_path: Path) -> None:
 
 
 def test_services_reach_mlflow_on_its_port() -> None:
-    (port,) = exposed_ports("datascience/Dockerfile")
+    (port,) = exposed_ports(SERVICE_STAGES["mlflow"])
     for name in ("api", "training"):
         uri = service(name)["environment"]["MLFLOW_TRACKING_URI"]
         assert uri == f"http://mlflow:{port}", f"{name}: {uri}"
@@ -311,16 +326,28 @@ def test_image_build_inputs_exist_and_are_not_ignored() -> None:
         for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    for name, dockerfile in SERVICE_DOCKERFILES.items():
-        assert service(name)["build"]["dockerfile"] == dockerfile
-        for keyword, arguments in dockerfile_instructions(dockerfile):
-            if keyword != "COPY" or "--from=" in arguments:
-                continue
-            *sources, _ = arguments.split()
-            for source in sources:
-                assert (REPOSITORY_ROOT / source).exists(), f"{dockerfile}: COPY {source}"
-                top = source.split("/")[0]
-                assert top not in ignored, f"{dockerfile}: {source} is in .dockerignore"
+    for name, stage in SERVICE_STAGES.items():
+        assert service(name)["build"]["dockerfile"] == DOCKERFILE
+        assert service(name)["build"]["target"] == stage
+    for keyword, arguments in dockerfile_instructions():
+        if keyword != "COPY" or "--from=" in arguments:
+            continue
+        *sources, _ = arguments.split()
+        for source in sources:
+            assert (REPOSITORY_ROOT / source).exists(), f"{DOCKERFILE}: COPY {source}"
+            top = source.split("/")[0]
+            assert top not in ignored, f"{DOCKERFILE}: {source} is in .dockerignore"
+
+
+def test_both_images_share_one_builder_stage() -> None:
+    froms = [arguments for keyword, arguments in dockerfile_instructions() if keyword == "FROM"]
+    assert froms[0].split()[-1] == "builder"
+    assert sorted(item.split()[-1] for item in froms[1:]) == sorted(SERVICE_STAGES.values())
+    for stage in SERVICE_STAGES.values():
+        copies = [args for keyword, args in dockerfile_instructions(stage) if keyword == "COPY"]
+        assert "--from=builder /app /app" in copies, f"{stage} does not copy the builder's /app"
+    packages = {name: service(name)["build"]["args"]["PACKAGE"] for name in SERVICE_STAGES}
+    assert packages == {"api": "backend", "mlflow": "datascience"}
 
 
 # --- the compose tools and the schema -------------------------------------------------------

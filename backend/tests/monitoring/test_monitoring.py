@@ -5,14 +5,10 @@ The expected values are worked out by hand in tests/helpers/monitoring.py.
 
 import base64
 import math
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -39,6 +35,7 @@ from tests.conftest import (
     new_database_url,
 )
 from tests.helpers import monitoring as seeded_data
+from tests.helpers.cli import run_python
 from tests.helpers.monitoring import (
     NOW,
     V1_ACCURACY,
@@ -47,8 +44,6 @@ from tests.helpers.monitoring import (
     V2_WEIGHTED_F1,
     RegisteredModels,
 )
-
-BACKEND_DIR = Path(__file__).resolve().parents[1]
 
 # PSI of the seeded recent products against the training rows (0.5 pseudo-count per bin),
 # by hand:
@@ -376,25 +371,14 @@ def test_report_command_writes_the_page(seeded, tmp_path):
         pytest.skip("The command runs once, on SQLite; the page is checked on both databases.")
     output = tmp_path / "reports" / "report.html"
     env = {
-        **os.environ,
         "SQLALCHEMY_DATABASE_URI": seeded.url,
         "MLFLOW_TRACKING_URI": seeded.tracking_uri,
         "MODEL_NAME": seeded.models.with_profile,
     }
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scripts.monitoring_report",
-            *("--output", str(output), "--model-version", "1"),
-            *("--days", "7", "--min-predictions", "10"),
-        ],
-        cwd=BACKEND_DIR,
+    completed = run_python(
+        *("-m", "scripts.monitoring_report", "--output", str(output), "--model-version", "1"),
+        *("--days", "7", "--min-predictions", "10"),
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "Drift: drift" in completed.stdout

@@ -4,12 +4,8 @@ The feedback figures, read from the database, are checked on a seeded database i
 test_monitoring.py; here they must agree with ``/feedback/stats``.
 """
 
-import os
-import subprocess
-import sys
 import textwrap
 import uuid
-from pathlib import Path
 
 import pytest
 from fastapi import APIRouter, FastAPI
@@ -18,8 +14,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.telemetry.metrics import route_template
-
-BACKEND_DIR = Path(__file__).resolve().parents[1]
+from tests.helpers.cli import run_python
 
 
 def scrape(client) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -126,16 +121,9 @@ WORKER = textwrap.dedent(
 
 
 def test_multiprocess_mode_sums_the_workers(tmp_path):
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     for argument in ("count", "render"):
-        completed = subprocess.run(
-            [sys.executable, "-c", WORKER, argument],
-            cwd=BACKEND_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
+        completed = run_python(
+            "-c", WORKER, argument, env={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
         )
         assert completed.returncode == 0, completed.stderr
     samples = parse(completed.stdout)
