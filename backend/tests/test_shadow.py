@@ -6,13 +6,11 @@ the quality difference is zero, figures a test can check exactly.
 """
 
 import base64
-import contextlib
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from mlflow.exceptions import MlflowException
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,18 +27,6 @@ API = "/api/v1"
 NAME = "shadowtext"
 
 
-def register_copy(name: str, source_name: str, source_version: str, tracking_uri: str) -> str:
-    """Register the artifacts of ``source_name`` version ``source_version`` as a new version."""
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    source = client.get_model_version(source_name, source_version)
-    with contextlib.suppress(MlflowException):  # already registered by an earlier call
-        client.create_registered_model(name)
-    created = client.create_model_version(name, str(source.source), run_id=source.run_id)
-    return str(created.version)
-
-
 @pytest.fixture(scope="module")
 def shadow_versions(
     trained_text: model_helpers.TrainedModels, tracking_uri: str
@@ -50,8 +36,8 @@ def shadow_versions(
 
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     text_version = trained_text.versions["text"][0]
-    champion = register_copy(NAME, "text", text_version, tracking_uri)
-    challenger = register_copy(NAME, "text", text_version, tracking_uri)
+    champion = model_helpers.register_copy(NAME, "text", text_version, tracking_uri)
+    challenger = model_helpers.register_copy(NAME, "text", text_version, tracking_uri)
     client.set_registered_model_alias(NAME, "production", champion)
     client.set_registered_model_alias(NAME, "challenger", challenger)
     return champion, challenger
