@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Prediction
 
+DIGESTS_PER_QUERY: Final = 500
+"""Digests looked up per database query (well under every database's parameter limit)."""
 STREAM_ROWS: Final = 1000
 """Predictions read per round trip by :func:`iter_profile_rows`."""
 
@@ -84,3 +86,17 @@ def prediction_counts(
         .order_by(Prediction.model_name, Prediction.model_version)
     )
     return [(name, version, int(count)) for name, version, count in session.execute(query)]
+
+
+def recently_referenced_digests(session: Session, digests: list[str], cutoff: datetime) -> set[str]:
+    """The image digests of ``digests`` that a prediction made at or after ``cutoff`` refers to."""
+    recent: set[str] = set()
+    for start in range(0, len(digests), DIGESTS_PER_QUERY):
+        chunk = digests[start : start + DIGESTS_PER_QUERY]
+        query = (
+            select(Prediction.image_sha256)
+            .where(Prediction.image_sha256.in_(chunk), Prediction.created_at >= cutoff)
+            .distinct()
+        )
+        recent.update(digest for digest in session.scalars(query) if digest is not None)
+    return recent
