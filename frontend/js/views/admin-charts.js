@@ -48,35 +48,19 @@ function timelineBlocks(timeline) {
       backgroundColor: COLOURS[index % COLOURS.length],
       spanGaps: true,
     }));
-  const scale = { y: { min: 0, max: 1 } };
+  const note = `Retours reçus, par tranche, sur les ${TIMELINE_DAYS} derniers jours.`;
   return [
-    [
-      chartBlock(
-        "chart-accuracy",
-        "Exactitude par version",
-        `Retours reçus, par tranche, sur les ${TIMELINE_DAYS} derniers jours.`,
-      ),
-      () =>
-        draw("chart-accuracy", {
-          type: "line",
-          data: { labels, datasets: series("accuracy") },
-          options: { scales: scale },
-        }),
-    ],
-    [
-      chartBlock(
-        "chart-f1",
-        "F1 pondéré par version",
-        `Retours reçus, par tranche, sur les ${TIMELINE_DAYS} derniers jours.`,
-      ),
-      () =>
-        draw("chart-f1", {
-          type: "line",
-          data: { labels, datasets: series("weighted_f1") },
-          options: { scales: scale },
-        }),
-    ],
-  ];
+    ["chart-accuracy", "Exactitude par version", "accuracy"],
+    ["chart-f1", "F1 pondéré par version", "weighted_f1"],
+  ].map(([id, heading, field]) => [
+    chartBlock(id, heading, note),
+    () =>
+      draw(id, {
+        type: "line",
+        data: { labels, datasets: series(field) },
+        options: { scales: { y: { min: 0, max: 1 } } },
+      }),
+  ]);
 }
 
 // ---------------------------------------------------------------- champion vs challenger
