@@ -123,6 +123,7 @@ def train(dataset: Path, output: Path, epochs: int, tracking_uri: str) -> str:
         *("--input-dir", str(dataset), "--output-dir", str(output), "--epochs", str(epochs)),
         *("--batch-size", "32", "--no-refit", "--registered-model", NAME),
         tracking_uri=tracking_uri,
+        timeout=900,  # a few seconds on an idle machine, minutes on a loaded one
     )
     return model_helpers.latest_version(NAME, tracking_uri)
 
@@ -198,7 +199,7 @@ def test_production_feedback_trains_a_challenger_that_shadows_then_passes_the_ga
             *("--image-size", "32", "--workers", "1", "--train-size", "0.8", "--test-size", "0.2"),
             tracking_uri=tracking_uri,
         )
-        v2 = train(dataset, tmp_path / "v2", 5, tracking_uri)
+        v2 = train(dataset, tmp_path / "v2", 3, tracking_uri)
 
         # 3. v2 becomes the challenger: the API loads it without a restart and shadows.
         registry.set_registered_model_alias(NAME, "challenger", v2)
