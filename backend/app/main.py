@@ -31,6 +31,7 @@ from app.db.session import create_db_engine, create_session_factory
 from app.serving.image_keeping import open_image_store
 from app.serving.image_retention import start_purge_thread
 from app.serving.model_server import ModelServer
+from app.serving.shadow import ShadowPredictor
 from app.telemetry import setup_telemetry
 from product_classifier.paths import REPOSITORY_ROOT
 
@@ -46,9 +47,20 @@ send the seller's final choice to `/feedback/`.
 """
 
 
+def _model_server(settings: Settings, tracking_uri: str, alias: str) -> ModelServer:
+    """A server following ``MODEL_NAME@alias`` (the champion's or the challenger's alias)."""
+    return ModelServer(
+        tracking_uri=tracking_uri,
+        model_name=settings.MODEL_NAME,
+        model_alias=alias,
+        reload_interval=settings.MODEL_RELOAD_INTERVAL_SECONDS,
+        retry_failed_after=settings.MODEL_LOAD_RETRY_SECONDS,
+    )
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Open the database, load the served model and follow its alias; undo on shutdown."""
+    """Open the database, load the served model (and challenger), follow them; undo on shutdown."""
     settings: Settings = app.state.settings
     engine = create_db_engine(
         settings.database_url,
@@ -59,23 +71,31 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.image_store = open_image_store(settings)
     start_purge_thread(app.state.image_store, app.state.session_factory, settings)
     tracking_uri = settings.configure_mlflow()
-    server = ModelServer(
-        tracking_uri=tracking_uri,
-        model_name=settings.MODEL_NAME,
-        model_alias=settings.MODEL_ALIAS,
-        reload_interval=settings.MODEL_RELOAD_INTERVAL_SECONDS,
-        retry_failed_after=settings.MODEL_LOAD_RETRY_SECONDS,
-    )
+    server = _model_server(settings, tracking_uri, settings.MODEL_ALIAS)
     app.state.model_server = server
-    try:
-        await anyio.to_thread.run_sync(server.refresh)
-    except Exception:
-        logger.exception("Cannot reach the model registry at startup; will keep trying.")
-    server.start()
+    servers = [server]
+    app.state.shadow = None
+    if settings.MODEL_CHALLENGER_ALIAS:
+        challenger = _model_server(settings, tracking_uri, settings.MODEL_CHALLENGER_ALIAS)
+        servers.append(challenger)
+        app.state.shadow = ShadowPredictor(
+            challenger, app.state.session_factory, queue_size=settings.SHADOW_QUEUE_SIZE
+        )
+    for each in servers:
+        try:
+            await anyio.to_thread.run_sync(each.refresh)
+        except Exception:
+            logger.exception("Cannot reach the model registry at startup; will keep trying.")
+        each.start()
+    if app.state.shadow is not None:
+        app.state.shadow.start()
     try:
         yield
     finally:
-        await anyio.to_thread.run_sync(server.stop)
+        for each in servers:
+            await anyio.to_thread.run_sync(each.stop)
+        if app.state.shadow is not None:
+            await anyio.to_thread.run_sync(app.state.shadow.stop)
         engine.dispose()
 
 

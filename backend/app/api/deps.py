@@ -13,6 +13,7 @@ from app.db.crud.users import get_user
 from app.db.models import User
 from app.schemas.bounds import INT32_MAX
 from app.serving.model_server import ModelServer
+from app.serving.shadow import ShadowPredictor
 from product_classifier.image_store import ImageStore
 
 oauth2_scheme = OAuth2PasswordBearer(
@@ -43,6 +44,15 @@ async def get_model_server(request: Request) -> ModelServer:
 
 
 ModelServerDep = Annotated[ModelServer, Depends(get_model_server)]
+
+
+async def get_shadow(request: Request) -> ShadowPredictor | None:
+    """Return the challenger's shadow predictor (``None`` without ``MODEL_CHALLENGER_ALIAS``)."""
+    shadow: ShadowPredictor | None = request.app.state.shadow
+    return shadow
+
+
+ShadowDep = Annotated[ShadowPredictor | None, Depends(get_shadow)]
 
 
 def get_current_user(session: SessionDep, token: TokenDep, settings: SettingsDep) -> User:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.deps import SessionDep
-from app.db.crud.feedback import feedback_stats
+from app.monitoring.quality import feedback_stats
 from app.telemetry.metrics import FeedbackCollector, render_metrics
 
 logger = logging.getLogger(__name__)

@@ -55,6 +55,14 @@ class Settings(PlatformSettings):
     """How long a version that failed to load is left alone before it is tried again (its
     artifacts may have been unreachable for a while); moving the alias back to it retries at
     once."""
+    MODEL_CHALLENGER_ALIAS: str = Field(default="challenger", max_length=255)
+    """Alias of the challenger version of ``MODEL_NAME``: when a version holds it, the API loads
+    it beside the served one (following it the same way) and predicts every request with it too,
+    off the response path, storing its answers linked to the served predictions. Empty: no
+    challenger."""
+    SHADOW_QUEUE_SIZE: int = Field(default=64, gt=0)
+    """Requests waiting for the challenger at most; more are dropped (and counted in
+    ``/metrics``) so that the shadow never slows the served predictions down."""
     MAX_UPLOAD_BYTES: int = Field(default=5 * 1024 * 1024, gt=0)
     """Largest image accepted, in bytes (uploaded file or decoded base64)."""
     MAX_IMAGE_PIXELS: int = Field(default=16_000_000, gt=0)
@@ -132,6 +140,12 @@ class Settings(PlatformSettings):
     def model_uri(self) -> str:
         """The registry URI of the served model."""
         return f"models:/{self.MODEL_NAME}@{self.MODEL_ALIAS}"
+
+    @property
+    def challenger_uri(self) -> str | None:
+        """The challenger's registry URI (``None`` when ``MODEL_CHALLENGER_ALIAS`` is empty)."""
+        alias = self.MODEL_CHALLENGER_ALIAS
+        return f"models:/{self.MODEL_NAME}@{alias}" if alias else None
 
 
 @lru_cache(maxsize=1)

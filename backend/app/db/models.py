@@ -1,4 +1,4 @@
-"""ORM models: users, stored predictions and the feedback marketplaces send back."""
+"""ORM models: users, stored predictions, their shadow predictions and the feedback sent back."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db.base import Base
 from app.db.types import UTCDateTime
 
-__all__ = ["Base", "Feedback", "Prediction", "User"]
+__all__ = ["Base", "Feedback", "Prediction", "ShadowPrediction", "User"]
 
 
 def utc_now() -> datetime:
@@ -88,3 +88,22 @@ class Feedback(Base):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
+
+
+class ShadowPrediction(Base):
+    """What the challenger version answered for a prediction the champion served (not returned)."""
+
+    __tablename__ = "shadow_predictions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    prediction_id: Mapped[int] = mapped_column(
+        ForeignKey("predictions.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    """The champion's prediction of the same product: one shadow per prediction."""
+    model_name: Mapped[str] = mapped_column(String(255))
+    model_version: Mapped[str] = mapped_column(String(64), index=True)
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """All 27 categories and probabilities (percent) of the challenger, most probable first."""
+    latency_ms: Mapped[float] = mapped_column(Float)
+    """Time spent in the challenger's model call (shared by the products of a batch)."""

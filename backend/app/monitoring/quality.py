@@ -5,19 +5,22 @@ and weighted F1 per model version (same definitions as ``GET /feedback/stats``, 
 the feedback received in the window), and the (predicted, real) pairs most often wrong.
 """
 
+import itertools
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.core.quality import accuracy, weighted_f1
-from app.db.models import Feedback, Prediction
+from app.db.crud.feedback import feedback_pair_counts
+from app.db.crud.predictions import prediction_counts
+from app.monitoring.classification import accuracy, weighted_f1
+from app.schemas.feedback import FeedbackStats
 from app.schemas.monitoring import (
     ErrorPair,
     ErrorsReport,
     PredictionVolume,
     QualityReport,
+    QualityTimeline,
     TimeWindow,
     VersionQuality,
 )
@@ -34,32 +37,21 @@ def last_days(days: float, now: datetime | None = None) -> TimeWindow:
     return TimeWindow(start=end - timedelta(days=days), end=end)
 
 
-def _pair_counts(
-    session: Session, window: TimeWindow, model_version: str | None
-) -> dict[str, dict[tuple[int, int], int]]:
-    """(real, predicted) counts per model version of the feedback in ``window``."""
-    query = select(
-        Feedback.model_version,
-        Feedback.real_category_id,
-        Feedback.pred_category_id,
-        func.count(),
-    ).where(Feedback.created_at >= window.start, Feedback.created_at < window.end)
-    if model_version is not None:
-        query = query.where(Feedback.model_version == model_version)
-    query = query.group_by(
-        Feedback.model_version, Feedback.real_category_id, Feedback.pred_category_id
+def version_quality(
+    session: Session, window: TimeWindow | None = None, model_version: str | None = None
+) -> list[VersionQuality]:
+    """Accuracy and weighted F1 of every model version with feedback (in ``window`` if given).
+
+    The one quality computation behind ``/feedback/stats``, ``/monitoring/quality`` and the
+    Prometheus feedback metrics.
+    """
+    pairs_by_version = feedback_pair_counts(
+        session,
+        start=window.start if window else None,
+        end=window.end if window else None,
+        model_version=model_version,
     )
-    pairs: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
-    for version, real, predicted, count in session.execute(query):
-        pairs[version][(int(real), int(predicted))] = int(count)
-    return pairs
-
-
-def quality_by_version(
-    session: Session, window: TimeWindow, model_version: str | None = None
-) -> QualityReport:
-    """Accuracy and weighted F1 of every model version with feedback in ``window``."""
-    versions = [
+    return [
         VersionQuality(
             model_version=version,
             feedback_count=sum(pairs.values()),
@@ -67,9 +59,41 @@ def quality_by_version(
             accuracy=accuracy(pairs),
             weighted_f1=weighted_f1(pairs),
         )
-        for version, pairs in sorted(_pair_counts(session, window, model_version).items())
+        for version, pairs in sorted(pairs_by_version.items())
     ]
-    return QualityReport(window=window, versions=versions)
+
+
+def quality_by_version(
+    session: Session, window: TimeWindow, model_version: str | None = None
+) -> QualityReport:
+    """Accuracy and weighted F1 of every model version with feedback in ``window``."""
+    return QualityReport(window=window, versions=version_quality(session, window, model_version))
+
+
+def quality_timeline(session: Session, window: TimeWindow, slices: int) -> QualityTimeline:
+    """:func:`quality_by_version` in ``slices`` consecutive equal slices of ``window``."""
+    step = (window.end - window.start) / slices
+    bounds = [window.start + step * index for index in range(slices)] + [window.end]
+    return QualityTimeline(
+        window=window,
+        slices=[
+            quality_by_version(session, TimeWindow(start=start, end=end))
+            for start, end in itertools.pairwise(bounds)
+        ],
+    )
+
+
+def feedback_stats(session: Session) -> list[FeedbackStats]:
+    """Count, accuracy and weighted F1 of every model version, from all the feedback received."""
+    return [
+        FeedbackStats(
+            model_version=row.model_version,
+            count=row.feedback_count,
+            accuracy=row.accuracy,
+            weighted_f1=row.weighted_f1,
+        )
+        for row in version_quality(session)
+    ]
 
 
 def frequent_errors(
@@ -80,7 +104,10 @@ def frequent_errors(
     Ties are ordered by predicted then real category code.
     """
     totals: dict[tuple[int, int], int] = defaultdict(int)
-    for pairs in _pair_counts(session, window, model_version).values():
+    pairs_by_version = feedback_pair_counts(
+        session, start=window.start, end=window.end, model_version=model_version
+    )
+    for pairs in pairs_by_version.values():
         for pair, count in pairs.items():
             totals[pair] += count
     feedback_count = sum(totals.values())
@@ -108,13 +135,7 @@ def frequent_errors(
 
 def prediction_volume(session: Session, window: TimeWindow) -> list[PredictionVolume]:
     """Products predicted per model name and version in ``window``."""
-    query = (
-        select(Prediction.model_name, Prediction.model_version, func.count())
-        .where(Prediction.created_at >= window.start, Prediction.created_at < window.end)
-        .group_by(Prediction.model_name, Prediction.model_version)
-        .order_by(Prediction.model_name, Prediction.model_version)
-    )
     return [
-        PredictionVolume(model_name=name, model_version=version, count=int(count))
-        for name, version, count in session.execute(query)
+        PredictionVolume(model_name=name, model_version=version, count=count)
+        for name, version, count in prediction_counts(session, window.start, window.end)
     ]

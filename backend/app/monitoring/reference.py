@@ -65,12 +65,18 @@ def find_reference(tracking_uri: str, model_name: str, model_version: str) -> Re
     from mlflow.exceptions import MlflowException  # noqa: PLC0415
     from mlflow.tracking import MlflowClient  # noqa: PLC0415
 
+    from product_classifier.tracking.registry import find_registered_version  # noqa: PLC0415
+
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     uri = f"models:/{model_name}/{model_version}"
     try:
-        run_id = client.get_model_version(model_name, model_version).run_id
+        found = find_registered_version(model_name, version=model_version, client=client)
     except MlflowException as error:
-        return Reference(None, f"no reference: {uri} is not in the registry ({error.error_code}).")
+        problem = f"no reference: cannot ask the registry for {uri} ({error.error_code})."
+        return Reference(None, problem)
+    if found is None:
+        return Reference(None, f"no reference: {uri} is not in the registry.")
+    run_id = found.run_id
     if not run_id:
         return Reference(None, f"no reference: {uri} has no training run.")
     try:
@@ -85,9 +91,9 @@ def find_reference(tracking_uri: str, model_name: str, model_version: str) -> Re
     except MlflowException:
         folder = None
     if folder:
-        found = _from_dataset_folder(run_id, folder)
-        if found is not None:
-            return found
+        from_folder = _from_dataset_folder(run_id, folder)
+        if from_folder is not None:
+            return from_folder
     return Reference(
         None,
         f"no reference: run {run_id} of {uri} has no {PROFILE_ARTIFACT} and its dataset folder "

@@ -5,18 +5,14 @@ Shared by the admin routes (``/api/v1/monitoring/...``) and the HTML report comm
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import Prediction
+from app.db.crud.predictions import iter_profile_rows, latest_predicted_version
 from app.monitoring.drift import MIN_PREDICTIONS, compare_profiles, summarise
 from app.monitoring.quality import frequent_errors, prediction_volume, quality_by_version
 from app.monitoring.reference import Reference
 from app.schemas.monitoring import DriftReport, DriftStatus, MonitoringReport, TimeWindow
 from product_classifier.drift_reference import DataProfile, ProfileBuilder
-
-STREAM_ROWS = 1000
-"""Predictions read per round trip while profiling a window."""
 
 
 def recent_profile(
@@ -32,26 +28,10 @@ def recent_profile(
     ``like`` (the reference) when given.
     """
     builder = ProfileBuilder.like(like) if like is not None else ProfileBuilder()
-    query = (
-        select(
-            Prediction.designation,
-            Prediction.description,
-            Prediction.image_sha256.is_not(None),
-            Prediction.results,
-        )
-        .where(
-            Prediction.model_name == model_name,
-            Prediction.model_version == model_version,
-            Prediction.created_at >= window.start,
-            Prediction.created_at < window.end,
-        )
-        .execution_options(yield_per=STREAM_ROWS)
-    )
-    for designation, description, has_image, results in session.execute(query):
+    rows = iter_profile_rows(session, model_name, model_version, window.start, window.end)
+    for designation, description, has_image, results in rows:
         category = int(results[0]["category_id"]) if results else None
-        builder.add(
-            designation or "", description or "", has_image=bool(has_image), category=category
-        )
+        builder.add(designation, description, has_image=has_image, category=category)
     return builder.build(
         f"predictions of {model_name} version {model_version}, "
         f"{window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} UTC"
@@ -99,27 +79,17 @@ def drift_report(
     )
 
 
-def latest_predicted_version(session: Session, model_name: str) -> str | None:
-    """The model version of the most recent stored prediction of ``model_name``, if any."""
-    query = (
-        select(Prediction.model_version)
-        .where(Prediction.model_name == model_name)
-        .order_by(Prediction.id.desc())
-        .limit(1)
-    )
-    return session.scalars(query).first()
-
-
 def resolve_version(session: Session, tracking_uri: str, model_name: str, alias: str) -> str | None:
     """The version ``model_name@alias`` points at in the registry, else the latest predicted."""
     from mlflow.exceptions import MlflowException  # noqa: PLC0415
-    from mlflow.tracking import MlflowClient  # noqa: PLC0415
 
-    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    from product_classifier.tracking.registry import find_registered_version  # noqa: PLC0415
+
     try:
-        return str(client.get_model_version_by_alias(model_name, alias).version)
+        found = find_registered_version(model_name, alias=alias, tracking_uri=tracking_uri)
     except MlflowException:
-        return latest_predicted_version(session, model_name)
+        found = None
+    return found.version if found else latest_predicted_version(session, model_name)
 
 
 def monitoring_report(

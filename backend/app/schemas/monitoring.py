@@ -129,3 +129,52 @@ class MonitoringReport(_Model):
     errors: ErrorsReport
     volume: list[PredictionVolume]
     drift: DriftReport
+
+
+class QualityTimeline(_Model):
+    """Accuracy and weighted F1 per model version in consecutive slices of a time window."""
+
+    window: TimeWindow
+    slices: list[QualityReport] = Field(description="Oldest first; each over its own window.")
+
+
+class ScoreDifference(_Model):
+    """Challenger minus champion, with its 95% paired bootstrap interval."""
+
+    value: float
+    low: float
+    high: float
+
+
+class ChallengerComparison(_Model):
+    """One champion version against the challenger version that shadowed it."""
+
+    champion_version: str
+    challenger_version: str
+    shadowed: int = Field(description="Champion predictions with a challenger prediction.")
+    agreed: int = Field(description="Of those, predictions whose top category is the same.")
+    agreement_rate: float | None = Field(description="agreed / shadowed (None without rows).")
+    labelled: int = Field(
+        description="Shadowed predictions whose feedback names a known category: the rows "
+        "behind the accuracy and F1 figures."
+    )
+    champion_accuracy: float | None
+    challenger_accuracy: float | None
+    champion_weighted_f1: float | None
+    challenger_weighted_f1: float | None
+    accuracy_difference: ScoreDifference | None
+    weighted_f1_difference: ScoreDifference | None
+
+
+class ChallengerReport(_Model):
+    """The champion and its challenger on the same predictions of a time window."""
+
+    window: TimeWindow
+    model_name: str
+    champion_alias: str
+    challenger_alias: str | None = Field(description="None: MODEL_CHALLENGER_ALIAS is empty.")
+    champion_version: str | None = Field(description="The version served now.")
+    challenger_version: str | None = Field(description="The version shadowing now.")
+    comparisons: list[ChallengerComparison] = Field(
+        description="One per (champion, challenger) version pair seen in the window."
+    )

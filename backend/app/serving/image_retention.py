@@ -11,19 +11,14 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
-from app.db.models import Prediction
+from app.db.crud.predictions import recently_referenced_digests
 from product_classifier.image_store import ImageStore
 
 logger = logging.getLogger(__name__)
-
-DIGESTS_PER_QUERY: Final = 500
-"""Digests looked up per database query (well under every database's parameter limit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,20 +31,6 @@ class PurgeSummary:
     """Images kept (stored, or referred to by a prediction, within the retention)."""
     leftovers: int
     """Temporary files of interrupted writes removed."""
-
-
-def _recent_digests(session: Session, digests: list[str], cutoff: datetime) -> set[str]:
-    """The digests of ``digests`` that a prediction made at or after ``cutoff`` refers to."""
-    recent: set[str] = set()
-    for start in range(0, len(digests), DIGESTS_PER_QUERY):
-        chunk = digests[start : start + DIGESTS_PER_QUERY]
-        query = (
-            select(Prediction.image_sha256)
-            .where(Prediction.image_sha256.in_(chunk), Prediction.created_at >= cutoff)
-            .distinct()
-        )
-        recent.update(digest for digest in session.scalars(query) if digest is not None)
-    return recent
 
 
 def purge_expired_images(
@@ -86,7 +67,7 @@ def purge_expired_images(
         else:
             old_images[stored.digest] = stored.path
     with session_factory() as session:
-        recent = _recent_digests(session, sorted(old_images), cutoff)
+        recent = recently_referenced_digests(session, sorted(old_images), cutoff)
     expired = [path for digest, path in old_images.items() if digest not in recent]
     for path in expired:
         store.delete(path)

@@ -30,9 +30,6 @@ from product_classifier.serving.contract import Prediction, ProductInput, Produc
 
 logger = logging.getLogger(__name__)
 
-# Error codes MLflow uses when the registered model or its alias does not exist.
-_NOT_REGISTERED_CODES = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
-
 
 class ModelLoadError(Exception):
     """A registered model version could not be loaded or did not pass its check."""
@@ -215,17 +212,12 @@ class ModelServer:
 
     def resolve_alias(self) -> tuple[str, str | None] | None:
         """Return the (version, run id) the alias points at, or ``None`` when unset."""
-        from mlflow.exceptions import MlflowException  # noqa: PLC0415
-        from mlflow.tracking import MlflowClient  # noqa: PLC0415
+        from product_classifier.tracking.registry import find_registered_version  # noqa: PLC0415
 
-        client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
-        try:
-            version = client.get_model_version_by_alias(self.model_name, self.model_alias)
-        except MlflowException as error:
-            if error.error_code in _NOT_REGISTERED_CODES:
-                return None
-            raise
-        return str(version.version), version.run_id
+        found = find_registered_version(
+            self.model_name, alias=self.model_alias, tracking_uri=self.tracking_uri
+        )
+        return (found.version, found.run_id) if found else None
 
     def _checked_alias(self) -> tuple[str, str | None] | None:
         """Ask the registry where the alias points; remember the answer or the failure.
@@ -270,9 +262,10 @@ class ModelServer:
             Whether another version is now served.
         """
         with self._refresh_lock:
+            before = self._alias_target
             target = self._checked_alias()
             if target is None:
-                if self._current is None:
+                if self._current is None and (before is None or before.version is not None):
                     logger.info("No model registered as %s yet.", self.model_uri)
                 return False
             version, run_id = target

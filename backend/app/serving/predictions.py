@@ -3,6 +3,7 @@
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,7 @@ from app.serving.images import DecodedImage
 from app.serving.model_server import ServedModel
 from app.telemetry.metrics import record_predictions
 from app.telemetry.tracing import db_write_span, inference_span
+from product_classifier.serving.contract import Prediction as ModelOutput
 from product_classifier.serving.contract import ProductInput
 
 
@@ -36,6 +38,14 @@ class ProductRequest:
             description=self.description,
             image=self.image.image if self.image else None,
         )
+
+
+def plain_results(output: ModelOutput, limit: int | None = None) -> list[dict[str, Any]]:
+    """One product's categories as stored and returned: plain ints and floats, cut to ``limit``."""
+    return [
+        {"category_id": int(entry["category_id"]), "probabilities": float(entry["probabilities"])}
+        for entry in output[:limit]
+    ]
 
 
 def predict_and_store(
@@ -76,13 +86,7 @@ def predict_and_store(
             image_size_bytes=product.image.size_bytes if product.image else None,
             image_width=product.image.width if product.image else None,
             image_height=product.image.height if product.image else None,
-            results=[
-                {
-                    "category_id": int(entry["category_id"]),
-                    "probabilities": float(entry["probabilities"]),
-                }
-                for entry in output[:limit]
-            ],
+            results=plain_results(output, limit),
             latency_ms=latency_ms,
         )
         for product, output in zip(products, outputs, strict=True)

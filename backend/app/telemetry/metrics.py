@@ -11,6 +11,10 @@ In-process metrics (this module):
   version took;
 - ``model_served{model_name, model_version, model_alias}``: model servers serving the version (1),
   0 for versions served earlier by this process.
+- ``shadow_predictions_total{model_name, model_version, outcome}``: products the challenger
+  predicted in the shadow (``stored``) or failed to (``failed``);
+  ``shadow_requests_dropped_total``: requests not shadowed because the queue was full;
+  ``shadow_prediction_duration_seconds`` (histogram): the challenger's model call.
 
 From the database at scrape time (:class:`FeedbackCollector`): ``model_feedback_total``,
 ``model_live_accuracy`` and ``model_live_weighted_f1`` per model version.
@@ -98,6 +102,22 @@ MODEL_SERVED: Final = Gauge(
     multiprocess_mode="livemax",
 )
 
+SHADOW_PREDICTIONS: Final = Counter(
+    "shadow_predictions",
+    "Products the challenger predicted in the shadow (stored) or failed to (failed).",
+    ["model_name", "model_version", "outcome"],
+)
+SHADOW_DROPPED: Final = Counter(
+    "shadow_requests_dropped",
+    "Requests not shadowed by the challenger because its queue was full.",
+)
+SHADOW_DURATION: Final = Histogram(
+    "shadow_prediction_duration_seconds",
+    "Time of the challenger's model call for one request (off the response path).",
+    ["model_name", "model_version"],
+    buckets=LATENCY_BUCKETS,
+)
+
 if MULTIPROCESS_DIR:
     # Live gauges of a worker that exits must not count any more.
     atexit.register(multiprocess.mark_process_dead, os.getpid())
@@ -107,6 +127,21 @@ def record_predictions(model_name: str, model_version: str, categories: Iterable
     """Count predicted products by their most probable category."""
     for category in categories:
         PREDICTIONS.labels(model_name, model_version, str(category)).inc()
+
+
+def record_shadow(
+    model_name: str, model_version: str, products: int, *, seconds: float | None
+) -> None:
+    """Count ``products`` shadow predictions: stored (with the call's ``seconds``) or failed."""
+    outcome = "failed" if seconds is None else "stored"
+    SHADOW_PREDICTIONS.labels(model_name, model_version, outcome).inc(products)
+    if seconds is not None:
+        SHADOW_DURATION.labels(model_name, model_version).observe(seconds)
+
+
+def record_shadow_dropped() -> None:
+    """Count one request the challenger's full queue could not take."""
+    SHADOW_DROPPED.inc()
 
 
 def record_model_load(

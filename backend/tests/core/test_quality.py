@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score
 
-from app.core.quality import accuracy, weighted_f1
+from app.monitoring.classification import accuracy, weighted_f1
 
 
 @pytest.mark.parametrize("seed", range(5))

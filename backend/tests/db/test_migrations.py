@@ -11,7 +11,7 @@ from app.db.init_db import alembic_config, migrate
 from app.db.session import create_db_engine
 from tests.conftest import SESSION_HOME, dispose_database, new_database_url
 
-TABLES = {"users", "predictions", "feedback"}
+TABLES = {"users", "predictions", "feedback", "shadow_predictions"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

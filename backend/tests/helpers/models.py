@@ -1,5 +1,6 @@
 """Train real tiny models with the datascience CLIs, into the test session's MLflow store."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -147,6 +148,23 @@ def promote(name: str, version: str, alias: str, tracking_uri: str) -> None:
         alias,
         tracking_uri=tracking_uri,
     )
+
+
+def register_copy(name: str, source_name: str, source_version: str, tracking_uri: str) -> str:
+    """Register the artifacts of version ``source_version`` of ``source_name`` under ``name``.
+
+    Returns:
+        The new version (``name`` is registered first when it does not exist).
+    """
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    source = client.get_model_version(source_name, source_version)
+    with contextlib.suppress(MlflowException):  # registered by an earlier call
+        client.create_registered_model(name)
+    created = client.create_model_version(name, str(source.source), run_id=source.run_id)
+    return str(created.version)
 
 
 def _training_args(kind: str, trained: TrainedModels, *extra: str) -> tuple[str, ...]:

@@ -131,6 +131,55 @@ def paired_difference(
     return Difference(value, float(interval.low), float(interval.high))
 
 
+@dataclass(frozen=True)
+class PairedScores:
+    """Both models' top categories scored on the same labelled rows.
+
+    Attributes:
+        rows: Rows scored.
+        champion_accuracy, challenger_accuracy: Share of rows whose top category is right.
+        champion_f1, challenger_f1: F1 averaged over categories weighted by their row counts.
+        accuracy_gain, f1_gain: Challenger minus champion, with 95% paired bootstrap intervals.
+    """
+
+    rows: int
+    champion_accuracy: float
+    challenger_accuracy: float
+    champion_f1: float
+    challenger_f1: float
+    accuracy_gain: Difference
+    f1_gain: Difference
+
+
+def score_top_categories(
+    labels: npt.NDArray[np.integer[Any]],
+    champion: npt.NDArray[np.integer[Any]],
+    challenger: npt.NDArray[np.integer[Any]],
+    *,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> PairedScores:
+    """Accuracy and weighted F1 of both models, and their paired bootstrap differences.
+
+    Args:
+        labels: ``(rows,)`` true class indices (0..26), at least one row.
+        champion: ``(rows,)`` class indices the champion ranked first.
+        challenger: ``(rows,)`` class indices the challenger ranked first.
+        resamples: Bootstrap draws for the intervals.
+        seed: Seed of the draws.
+    """
+    options: dict[str, Any] = {"resamples": resamples, "seed": seed}
+    return PairedScores(
+        rows=len(labels),
+        champion_accuracy=_accuracy(labels, champion),
+        challenger_accuracy=_accuracy(labels, challenger),
+        champion_f1=_weighted_f1(labels, champion),
+        challenger_f1=_weighted_f1(labels, challenger),
+        accuracy_gain=paired_difference(_accuracy, labels, champion, challenger, **options),
+        f1_gain=paired_difference(_weighted_f1, labels, champion, challenger, **options),
+    )
+
+
 def compare(
     labels: npt.NDArray[np.int32],
     champion: npt.NDArray[np.floating],
@@ -157,9 +206,13 @@ def compare(
             f"{champion.shape}, challenger {challenger.shape}."
         )
     before, after = evaluate(labels, champion), evaluate(labels, challenger)
-    champion_top = np.asarray(champion).argmax(axis=1)
-    challenger_top = np.asarray(challenger).argmax(axis=1)
-    options: dict[str, Any] = {"resamples": resamples, "seed": seed}
+    paired = score_top_categories(
+        labels,
+        np.asarray(champion).argmax(axis=1),
+        np.asarray(challenger).argmax(axis=1),
+        resamples=resamples,
+        seed=seed,
+    )
     classes = [
         ClassChange(old.code, old.name, old.support, old.f1, new.f1)
         for old, new in zip(
@@ -174,8 +227,8 @@ def compare(
         challenger_accuracy=after.accuracy,
         champion_f1=before.f1_weighted,
         challenger_f1=after.f1_weighted,
-        accuracy_gain=paired_difference(_accuracy, labels, champion_top, challenger_top, **options),
-        f1_gain=paired_difference(_weighted_f1, labels, champion_top, challenger_top, **options),
+        accuracy_gain=paired.accuracy_gain,
+        f1_gain=paired.f1_gain,
         classes=classes,
     )
 

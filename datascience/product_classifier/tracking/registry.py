@@ -66,8 +66,63 @@ def _client(client: MlflowClient | None) -> MlflowClient:
     return client or MlflowClient()
 
 
-def _is_missing(error: MlflowException) -> bool:
-    return error.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}
+NOT_REGISTERED_CODES: Final = frozenset(
+    {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}
+)
+"""Error codes MLflow answers when a registered model, version or alias does not exist."""
+
+
+def is_not_registered(error: MlflowException) -> bool:
+    """Whether ``error`` means "no such registered model, version or alias"."""
+    return error.error_code in NOT_REGISTERED_CODES
+
+
+@dataclass(frozen=True)
+class RegisteredVersion:
+    """A registered model version: its number and the run that logged it."""
+
+    name: str
+    version: str
+    run_id: str | None
+
+
+def find_registered_version(
+    name: str,
+    *,
+    alias: str | None = None,
+    version: str | None = None,
+    tracking_uri: str | None = None,
+    client: MlflowClient | None = None,
+) -> RegisteredVersion | None:
+    """The version ``name@alias`` points at (or ``name`` version ``version``), if registered.
+
+    Args:
+        name: Registered model name.
+        alias: The alias to resolve (exactly one of ``alias`` and ``version``).
+        version: The version to look up.
+        tracking_uri: Tracking and registry store of the new client (default: MLflow's).
+        client: MLflow client (default: a new one on ``tracking_uri``).
+
+    Returns:
+        The version and its run id; ``None`` when the model, version or alias does not exist.
+
+    Raises:
+        MlflowException: The registry failed for another reason (unreachable store...).
+        ValueError: Not exactly one of ``alias`` and ``version`` given.
+    """
+    if (alias is None) == (version is None):
+        raise ValueError("pass exactly one of alias and version")
+    client = client or MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    try:
+        if alias is not None:
+            found = client.get_model_version_by_alias(name, alias)
+        else:
+            found = client.get_model_version(name, str(version))
+    except MlflowException as error:
+        if is_not_registered(error):
+            return None
+        raise
+    return RegisteredVersion(name=name, version=str(found.version), run_id=found.run_id or None)
 
 
 def get_registered_model(name: str, client: MlflowClient | None = None) -> Any:
@@ -79,7 +134,7 @@ def get_registered_model(name: str, client: MlflowClient | None = None) -> Any:
     try:
         return _client(client).get_registered_model(name)
     except MlflowException as error:
-        if not _is_missing(error):
+        if not is_not_registered(error):
             raise
         raise RegistryError(f"Unknown registered model {name!r}.") from None
 
@@ -96,7 +151,7 @@ def ensure_registered_model(name: str, kind: str, client: MlflowClient | None = 
     try:
         return client.get_registered_model(name)
     except MlflowException as error:
-        if not _is_missing(error):
+        if not is_not_registered(error):
             raise
     return client.create_registered_model(
         name,
@@ -123,7 +178,7 @@ def get_version(name: str, version: int | str, client: MlflowClient | None = Non
     try:
         return client.get_model_version(registered.name, str(version))
     except MlflowException as error:
-        if not _is_missing(error):
+        if not is_not_registered(error):
             raise
         raise RegistryError(f"Registered model {name!r} has no version {version}.") from None
 

@@ -15,6 +15,7 @@ import {
   showAlert,
 } from "../dom.js";
 import { describeError } from "../errors.js";
+import { loadCharts } from "./admin-charts.js";
 
 export const title = "Administration";
 
@@ -392,7 +393,7 @@ async function refresh() {
     const served = renderModel(model);
     renderStats(stats, served?.version);
     renderPredictions(predictions);
-    await loadMonitoring();
+    await Promise.all([loadMonitoring(), loadCharts()]);
   } finally {
     setBusy(button, false);
   }

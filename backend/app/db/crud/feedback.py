@@ -1,14 +1,13 @@
-"""Data access for feedback, and the quality figures computed from it (the caller commits)."""
+"""Data access for feedback (the caller commits)."""
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.core.quality import accuracy, weighted_f1
 from app.db.models import Feedback
-from app.schemas.feedback import FeedbackStats
 
 
 def add_feedback(session: Session, feedback: Feedback) -> Feedback:
@@ -33,25 +32,40 @@ def list_feedback(
     return session.scalars(query.order_by(Feedback.id).offset(skip).limit(limit)).all()
 
 
-def feedback_stats(session: Session) -> list[FeedbackStats]:
-    """Return count, accuracy and weighted F1 of every model version with feedback."""
-    rows = session.execute(
-        select(
-            Feedback.model_version,
-            Feedback.real_category_id,
-            Feedback.pred_category_id,
-            func.count(),
-        ).group_by(Feedback.model_version, Feedback.real_category_id, Feedback.pred_category_id)
-    ).all()
-    pairs_by_version: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
-    for version, real, pred, count in rows:
-        pairs_by_version[version][(real, pred)] = count
-    return [
-        FeedbackStats(
-            model_version=version,
-            count=sum(pairs.values()),
-            accuracy=accuracy(pairs),
-            weighted_f1=weighted_f1(pairs),
-        )
-        for version, pairs in sorted(pairs_by_version.items())
-    ]
+def feedback_pair_counts(
+    session: Session,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    model_version: str | None = None,
+) -> dict[str, dict[tuple[int, int], int]]:
+    """(real, predicted) category counts per model version of the feedback received.
+
+    Args:
+        session: The unit of work.
+        start: Only feedback received at or after this time.
+        end: Only feedback received before this time.
+        model_version: Only this model version.
+
+    Returns:
+        ``{model_version: {(real, predicted): count}}``.
+    """
+    query = select(
+        Feedback.model_version,
+        Feedback.real_category_id,
+        Feedback.pred_category_id,
+        func.count(),
+    )
+    if start is not None:
+        query = query.where(Feedback.created_at >= start)
+    if end is not None:
+        query = query.where(Feedback.created_at < end)
+    if model_version is not None:
+        query = query.where(Feedback.model_version == model_version)
+    query = query.group_by(
+        Feedback.model_version, Feedback.real_category_id, Feedback.pred_category_id
+    )
+    pairs: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
+    for version, real, predicted, count in session.execute(query):
+        pairs[version][(int(real), int(predicted))] = int(count)
+    return pairs

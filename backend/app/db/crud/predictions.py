@@ -1,11 +1,18 @@
 """Data access for stored predictions."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Prediction
+
+DIGESTS_PER_QUERY: Final = 500
+"""Digests looked up per database query (well under every database's parameter limit)."""
+STREAM_ROWS: Final = 1000
+"""Predictions read per round trip by :func:`iter_profile_rows`."""
 
 
 def add_predictions(session: Session, predictions: Sequence[Prediction]) -> None:
@@ -28,3 +35,68 @@ def list_predictions(
         query = query.where(Prediction.model_version == model_version)
     query = query.order_by(Prediction.id.desc()).offset(skip).limit(limit)
     return session.scalars(query).all()
+
+
+def iter_profile_rows(
+    session: Session, model_name: str, model_version: str, start: datetime, end: datetime
+) -> Iterator[tuple[str, str, bool, list[dict[str, Any]]]]:
+    """Stream (designation, description, has image, results) of one version's predictions.
+
+    Only the predictions made at or after ``start`` and before ``end``, read
+    :data:`STREAM_ROWS` at a time.
+    """
+    query = (
+        select(
+            Prediction.designation,
+            Prediction.description,
+            Prediction.image_sha256.is_not(None),
+            Prediction.results,
+        )
+        .where(
+            Prediction.model_name == model_name,
+            Prediction.model_version == model_version,
+            Prediction.created_at >= start,
+            Prediction.created_at < end,
+        )
+        .execution_options(yield_per=STREAM_ROWS)
+    )
+    for designation, description, has_image, results in session.execute(query):
+        yield designation or "", description or "", bool(has_image), results
+
+
+def latest_predicted_version(session: Session, model_name: str) -> str | None:
+    """The model version of the most recent stored prediction of ``model_name``, if any."""
+    query = (
+        select(Prediction.model_version)
+        .where(Prediction.model_name == model_name)
+        .order_by(Prediction.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def prediction_counts(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[str, str, int]]:
+    """(model name, version, predictions) made at or after ``start`` and before ``end``."""
+    query = (
+        select(Prediction.model_name, Prediction.model_version, func.count())
+        .where(Prediction.created_at >= start, Prediction.created_at < end)
+        .group_by(Prediction.model_name, Prediction.model_version)
+        .order_by(Prediction.model_name, Prediction.model_version)
+    )
+    return [(name, version, int(count)) for name, version, count in session.execute(query)]
+
+
+def recently_referenced_digests(session: Session, digests: list[str], cutoff: datetime) -> set[str]:
+    """The image digests of ``digests`` that a prediction made at or after ``cutoff`` refers to."""
+    recent: set[str] = set()
+    for start in range(0, len(digests), DIGESTS_PER_QUERY):
+        chunk = digests[start : start + DIGESTS_PER_QUERY]
+        query = (
+            select(Prediction.image_sha256)
+            .where(Prediction.image_sha256.in_(chunk), Prediction.created_at >= cutoff)
+            .distinct()
+        )
+        recent.update(digest for digest in session.scalars(query) if digest is not None)
+    return recent

@@ -9,9 +9,10 @@ from app.api.deps import CurrentUser, ModelServerDep, SessionDep, SettingsDep, r
 from app.api.errors import invalid_input
 from app.api.params import PageSizeQuery, SkipQuery, VersionQuery
 from app.core.config import Settings
-from app.db.crud.feedback import add_feedback, feedback_stats, list_feedback
+from app.db.crud.feedback import add_feedback, list_feedback
 from app.db.crud.predictions import get_prediction
 from app.db.models import Feedback
+from app.monitoring.quality import feedback_stats
 from app.schemas.common import ErrorResponse
 from app.schemas.feedback import Feedback as FeedbackOut
 from app.schemas.feedback import FeedbackCreate, FeedbackStats

@@ -10,13 +10,21 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
-from app.api.deps import ModelServerDep, SessionDep, SettingsDep, require_admin
+from app.api.deps import ModelServerDep, SessionDep, SettingsDep, ShadowDep, require_admin
+from app.monitoring.challenger import challenger_report
 from app.monitoring.drift import MIN_PREDICTIONS
-from app.monitoring.quality import frequent_errors, last_days, quality_by_version
+from app.monitoring.quality import frequent_errors, last_days, quality_by_version, quality_timeline
 from app.monitoring.reference import Reference, reference_cache
 from app.monitoring.service import drift_report, monitoring_report, resolve_version
 from app.schemas.common import ErrorResponse
-from app.schemas.monitoring import DriftReport, ErrorsReport, MonitoringReport, QualityReport
+from app.schemas.monitoring import (
+    ChallengerReport,
+    DriftReport,
+    ErrorsReport,
+    MonitoringReport,
+    QualityReport,
+    QualityTimeline,
+)
 
 DEFAULT_DAYS: Final = 7.0
 
@@ -85,6 +93,46 @@ def get_quality(
 ) -> QualityReport:
     """Accuracy and weighted F1 per model version, from the feedback received in the window."""
     return quality_by_version(session, last_days(days), model_version)
+
+
+@router.get("/quality/timeline")
+def get_quality_timeline(
+    session: SessionDep,
+    days: DaysQuery = DEFAULT_DAYS,
+    slices: Annotated[
+        int, Query(ge=1, le=90, description="Consecutive slices the window is cut into.")
+    ] = 7,
+) -> QualityTimeline:
+    """Accuracy and weighted F1 per model version in each slice of the window (for charts)."""
+    return quality_timeline(session, last_days(days), slices)
+
+
+@router.get("/challenger")
+def get_challenger(
+    session: SessionDep,
+    server: ModelServerDep,
+    shadow: ShadowDep,
+    settings: SettingsDep,
+    days: DaysQuery = DEFAULT_DAYS,
+) -> ChallengerReport:
+    """The served version against the challenger (`MODEL_CHALLENGER_ALIAS`) that shadows it.
+
+    Per (champion, challenger) version pair seen in the window: the agreement rate on the
+    predictions the challenger shadowed, and on those that received feedback, accuracy and
+    weighted F1 of each with a 95% paired bootstrap interval on the difference (challenger
+    minus champion), with the number of rows behind each figure.
+    """
+    served = server.current
+    challenger = shadow.active_challenger(served.version) if shadow and served else None
+    return challenger_report(
+        session,
+        last_days(days),
+        model_name=served.name if served else settings.MODEL_NAME,
+        champion_alias=server.model_alias,
+        challenger_alias=settings.MODEL_CHALLENGER_ALIAS or None,
+        champion_version=served.version if served else None,
+        challenger_version=challenger.version if challenger else None,
+    )
 
 
 @router.get("/errors")

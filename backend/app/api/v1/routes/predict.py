@@ -10,7 +10,14 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 
-from app.api.deps import CurrentUser, ImageStoreDep, ModelServerDep, SessionDep, SettingsDep
+from app.api.deps import (
+    CurrentUser,
+    ImageStoreDep,
+    ModelServerDep,
+    SessionDep,
+    SettingsDep,
+    ShadowDep,
+)
 from app.api.errors import invalid_input
 from app.api.predict_input import PREDICT_REQUEST_BODY, SubmittedProduct, read_submitted_product
 from app.core.config import Settings
@@ -30,6 +37,7 @@ from app.serving.images import (
 )
 from app.serving.model_server import ModelServer, ServedModel
 from app.serving.predictions import ProductRequest, predict_and_store
+from app.serving.shadow import shadow_after_commit
 
 NO_DATA: Final = "You must provide either designation/description or an image to get a result."
 
@@ -167,6 +175,7 @@ def predict_category(
     settings: SettingsDep,
     server: ModelServerDep,
     image_store: ImageStoreDep,
+    shadow: ShadowDep,
     product: Annotated[SubmittedProduct, Depends(read_submitted_product)],
     limit: LimitQuery = None,
 ) -> JSONResponse:
@@ -192,6 +201,7 @@ def predict_category(
     served = _served_model(server) if served is None else served
     (stored,) = predict_and_store(session, served, [request], user_id=current_user.id, limit=limit)
     keep_images(image_store, [request.image])
+    shadow_after_commit(session, shadow, served.version, [stored.id], [request.to_model_input()])
     return _answer(stored.results, served, [stored.id])
 
 
@@ -203,6 +213,7 @@ def predict_batch(
     settings: SettingsDep,
     server: ModelServerDep,
     image_store: ImageStoreDep,
+    shadow: ShadowDep,
     products: list[BatchProduct],
     limit: LimitQuery = None,
 ) -> JSONResponse:
@@ -254,6 +265,13 @@ def predict_batch(
     served = _served_model(server) if served is None else served
     stored = predict_and_store(session, served, requests, user_id=current_user.id, limit=limit)
     keep_images(image_store, (request.image for request in requests))
+    shadow_after_commit(
+        session,
+        shadow,
+        served.version,
+        [row.id for row in stored],
+        [request.to_model_input() for request in requests],
+    )
     results = [
         {"product_id": row.product_id, "prediction_id": row.id, "categories": row.results}
         for row in stored
