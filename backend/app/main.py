@@ -32,6 +32,7 @@ from app.db.session import create_db_engine, create_session_factory
 from app.serving.image_keeping import open_image_store
 from app.serving.image_retention import start_purge_thread
 from app.serving.model_server import ModelServer
+from app.serving.predictions import new_prediction_batcher
 from app.telemetry import setup_telemetry
 from product_classifier.paths import REPOSITORY_ROOT
 
@@ -68,6 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         retry_failed_after=settings.MODEL_LOAD_RETRY_SECONDS,
     )
     app.state.model_server = server
+    app.state.prediction_batcher = new_prediction_batcher(settings)
     try:
         await anyio.to_thread.run_sync(server.refresh)
     except Exception:
@@ -76,6 +78,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        if app.state.prediction_batcher is not None:
+            await app.state.prediction_batcher.aclose()
         await anyio.to_thread.run_sync(server.stop)
         engine.dispose()
 

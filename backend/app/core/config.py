@@ -69,6 +69,16 @@ class Settings(PlatformSettings):
     MAX_TEXT_LENGTH: int = Field(default=20_000, gt=0)
     """Longest ``designation`` or ``description`` accepted, in characters."""
 
+    MICRO_BATCHING_ENABLED: bool = True
+    """Gather concurrent ``/predict/`` and ``/predict/batch`` requests into one model call
+    (:mod:`app.serving.micro_batching`): a lone request is not delayed, and under load the
+    requests that queue while the model is busy share its next call."""
+    MICRO_BATCH_MAX_SIZE: int = Field(default=64, gt=0)
+    """Most products in one gathered model call."""
+    MICRO_BATCH_MAX_WAIT_MS: float = Field(default=0.0, ge=0)
+    """Milliseconds a gathered call waits for more requests once the model is free (0: none;
+    batches then form only from requests that arrive while the model is busy)."""
+
     OTEL_EXPORTER_OTLP_ENDPOINT: str = ""
     """OTLP/HTTP collector (e.g. ``http://localhost:4318``); empty: no tracing at all."""
     OTEL_SERVICE_NAME: str = "product-categorisation-api"

@@ -10,7 +10,10 @@ In-process metrics (this module):
 - ``model_load_duration_seconds{model_name, model_version}``: how long loading the served
   version took;
 - ``model_served{model_name, model_version, model_alias}``: model servers serving the version (1),
-  0 for versions served earlier by this process.
+  0 for versions served earlier by this process;
+- ``micro_batch_rows``, ``micro_batch_requests`` and ``micro_batch_wait_seconds``
+  (histograms): products and requests per gathered model call, and how long each request
+  waited for its call (:mod:`app.serving.micro_batching`).
 
 From the database at scrape time (:class:`FeedbackCollector`): ``model_feedback_total``,
 ``model_live_accuracy`` and ``model_live_weighted_f1`` per model version.
@@ -98,6 +101,22 @@ MODEL_SERVED: Final = Gauge(
     multiprocess_mode="livemax",
 )
 
+MICRO_BATCH_ROWS: Final = Histogram(
+    "micro_batch_rows",
+    "Products per gathered model call (micro-batching).",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
+MICRO_BATCH_REQUESTS: Final = Histogram(
+    "micro_batch_requests",
+    "Requests sharing one gathered model call (micro-batching).",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
+MICRO_BATCH_WAIT: Final = Histogram(
+    "micro_batch_wait_seconds",
+    "Time a request waited for its gathered model call to start (micro-batching).",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
+
 if MULTIPROCESS_DIR:
     # Live gauges of a worker that exits must not count any more.
     atexit.register(multiprocess.mark_process_dead, os.getpid())
@@ -107,6 +126,16 @@ def record_predictions(model_name: str, model_version: str, categories: Iterable
     """Count predicted products by their most probable category."""
     for category in categories:
         PREDICTIONS.labels(model_name, model_version, str(category)).inc()
+
+
+def record_micro_batch(rows: int, waits: Iterable[float]) -> None:
+    """Record one gathered model call: its products and each request's wait (seconds)."""
+    MICRO_BATCH_ROWS.observe(rows)
+    count = 0
+    for wait in waits:
+        MICRO_BATCH_WAIT.observe(wait)
+        count += 1
+    MICRO_BATCH_REQUESTS.observe(count)
 
 
 def record_model_load(
