@@ -69,6 +69,11 @@ class Settings(PlatformSettings):
     MAX_TEXT_LENGTH: int = Field(default=20_000, gt=0)
     """Longest ``designation`` or ``description`` accepted, in characters."""
 
+    API_WORKER_MEMORY_MB: int = Field(default=400, gt=0)
+    """Resident memory planned per API worker process, for ``python -m app.serve --workers
+    auto`` (what ``scripts/start.sh`` uses): one worker per core, as long as the workers fit in
+    half the available memory."""
+
     MICRO_BATCHING_ENABLED: bool = True
     """Gather concurrent ``/predict/`` and ``/predict/batch`` requests into one model call
     (:mod:`app.serving.micro_batching`): a lone request is not delayed, and under load the
