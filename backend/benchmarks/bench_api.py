@@ -225,9 +225,7 @@ def drive(
     cpu = process_cpu_seconds(server_pid) - cpu
     progress.close()
     # The warm-up requests of each client ran in the measured window: count them for CPU.
-    return summarise(
-        f"api {label}", concurrency, latencies, wall, cpu * count / (count + 3 * concurrency)
-    )
+    return summarise(label, concurrency, latencies, wall, cpu * count / (count + 3 * concurrency))
 
 
 Sender = Callable[[httpx.Client], httpx.Response]
