@@ -3,7 +3,8 @@ r"""Memory and start-up of a process that serves a logged model, on ONNX Runtime
 For each model URI and runtime, starts a fresh Python process that imports what a serving
 process imports, one library after the other, loads the model with ``mlflow.pyfunc.load_model``,
 answers one prediction, then 1,000 more; it reports its resident memory (RSS) after each step
-and the time from the process start to the first prediction (the model is in the local store).
+and the time from the process start to the first prediction (the model is in the local store),
+with the CPU time the process used (less sensitive than wall time to a busy machine).
 Run from ``datascience/``, with the store the models are in::
 
     MLFLOW_TRACKING_URI=sqlite:///../var/mlflow/mlflow.db \
@@ -37,23 +38,23 @@ CHILD = textwrap.dedent(
         return 0.0
 
     uri, request, predictions = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
-    steps = [("python", rss_mb(), time.time())]
+    steps = [("python", rss_mb(), time.time(), time.process_time())]
     for name in ("numpy", "pandas", "PIL.Image", "scipy.sparse", "sklearn", "onnxruntime",
                  "mlflow.pyfunc"):
         __import__(name)
-        steps.append(("+ " + name, rss_mb(), time.time()))
+        steps.append(("+ " + name, rss_mb(), time.time(), time.process_time()))
     from PIL import Image
     from product_classifier.serving.contract import ProductInput
     model = mlflow_model = sys.modules["mlflow.pyfunc"].load_model(uri)
     python_model = model.unwrap_python_model()
-    steps.append(("+ load_model", rss_mb(), time.time()))
+    steps.append(("+ load_model", rss_mb(), time.time(), time.process_time()))
     image = Image.open(request["image_path"]).convert("RGB") if request["image_path"] else None
     product = ProductInput(request["designation"], request["description"], image)
     python_model.predict_products([product])
-    steps.append(("+ first prediction", rss_mb(), time.time()))
+    steps.append(("+ first prediction", rss_mb(), time.time(), time.process_time()))
     for _ in range(predictions):
         python_model.predict_products([product])
-    steps.append((f"+ {predictions} predictions", rss_mb(), time.time()))
+    steps.append((f"+ {predictions} predictions", rss_mb(), time.time(), time.process_time()))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     heavy = sorted(name for name in sys.modules if name.split(".")[0] in ("tensorflow", "keras"))
     print(json.dumps({"steps": steps, "peak": peak, "runtime": str(python_model.runtime),
@@ -131,8 +132,11 @@ def main(argv: list[str] | None = None) -> int:
             steps = report["steps"]
             assert isinstance(steps, list)
             started = float(str(report["started"]))
-            table = [["step", "RSS MB", "s since start"]]
-            table += [[name, f"{rss:.0f}", f"{at - started:.2f}"] for name, rss, at in steps]
+            table = [["step", "RSS MB", "s since start", "CPU s"]]
+            table += [
+                [name, f"{rss:.0f}", f"{at - started:.2f}", f"{cpu:.2f}"]
+                for name, rss, at, cpu in steps
+            ]
             print(
                 f"\n{uri} on {report['runtime']} ({RUNTIME_VARIABLE}={runtime}); "
                 f"peak RSS {float(str(report['peak'])):.0f} MB; "
