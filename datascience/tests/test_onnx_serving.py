@@ -188,7 +188,7 @@ def test_a_process_serving_the_onnx_export_never_imports_tensorflow(
     for kind in ("text", "fusion"):
         assert answers[kind]["runtime"] == "onnx"
         served = answers[kind]["predictions"]
-        expected = by_runtime["keras"][kind].predict(request)
+        expected = by_runtime["keras"][kind].predict(None, request)
         for got, want in zip(served, expected, strict=True):
             got_values = {item["category_id"]: item["probabilities"] for item in got}
             for item in want:
