@@ -9,6 +9,7 @@ input names. The export is an optimisation, not a requirement: when it fails, tr
 a warning says why, and the logged model serves with Keras.
 """
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ def export_onnx(model: Any, path: Path) -> Path | None:
             type(error).__name__,
             error,
         )
-        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
         return None
     return path
