@@ -32,6 +32,7 @@ def gathering_client(database_url: str, model: str, rows: int, **overrides: obje
         database_url,
         MODEL_NAME=model,
         MODEL_ALIAS="production",
+        MICRO_BATCHING_ENABLED=True,
         MICRO_BATCH_MAX_SIZE=rows,
         MICRO_BATCH_MAX_WAIT_MS=5000,
         **overrides,

@@ -74,10 +74,12 @@ class Settings(PlatformSettings):
     auto`` (what ``scripts/start.sh`` uses): one worker per core, as long as the workers fit in
     half the available memory."""
 
-    MICRO_BATCHING_ENABLED: bool = True
+    MICRO_BATCHING_ENABLED: bool = False
     """Gather concurrent ``/predict/`` and ``/predict/batch`` requests into one model call
     (:mod:`app.serving.micro_batching`): a lone request is not delayed, and under load the
-    requests that queue while the model is busy share its next call."""
+    requests that queue while the model is busy share its next call. Off by default:
+    ``benchmarks.bench_api`` measured no consistent gain with the ONNX text model, whose call
+    (under 1 ms) is a small part of a request; turn it on for models with a costly call."""
     MICRO_BATCH_MAX_SIZE: int = Field(default=64, gt=0)
     """Most products in one gathered model call."""
     MICRO_BATCH_MAX_WAIT_MS: float = Field(default=0.0, ge=0)
