@@ -22,6 +22,7 @@ from app.api.database_unavailable import install_database_error_handler
 from app.api.docs_policy import DocsContentPolicy
 from app.api.errors import install_error_handlers
 from app.api.input_boundary import InputBoundaryMiddleware
+from app.api.metrics import router as metrics_router
 from app.api.openapi import install_exact_openapi
 from app.api.v1.router import TAGS_METADATA, api_router
 from app.api.v1.routes.public import is_online
@@ -31,6 +32,7 @@ from app.db.session import create_db_engine, create_session_factory
 from app.serving.image_keeping import open_image_store
 from app.serving.image_retention import start_purge_thread
 from app.serving.model_server import ModelServer
+from app.serving.predictions import new_prediction_batcher
 from app.serving.shadow import ShadowPredictor
 from app.telemetry import setup_telemetry
 from product_classifier.paths import REPOSITORY_ROOT
@@ -89,9 +91,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         each.start()
     if app.state.shadow is not None:
         app.state.shadow.start()
+    app.state.prediction_batcher = new_prediction_batcher(settings)
     try:
         yield
     finally:
+        if app.state.prediction_batcher is not None:
+            await app.state.prediction_batcher.aclose()
         for each in servers:
             await anyio.to_thread.run_sync(each.stop)
         if app.state.shadow is not None:
@@ -140,6 +145,7 @@ def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_D
             expose_headers=["X-Model-Name", "X-Model-Version", "X-Prediction-Id"],
         )
     app.include_router(api_router, prefix=settings.API_V1_STR)
+    app.include_router(metrics_router)  # GET /metrics, where Prometheus scrapers look
     # The API's root answers without its trailing slash too (the link start.sh prints).
     app.add_api_route(settings.API_V1_STR, is_online, methods=["GET"], include_in_schema=False)
     # FastAPIOffline serves them at its defaults: nothing from another host there.

@@ -16,8 +16,11 @@ runs ``app.main:app`` as ``uvicorn app.main:app`` would, with two differences:
 import argparse
 import json
 import logging
+import os
+import tempfile
 from collections.abc import Sequence
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any, Final
 
 import h11
@@ -83,6 +86,51 @@ def uvicorn_options() -> dict[str, Any]:
     }
 
 
+AUTO: Final = "auto"
+MEMORY_SHARE: Final = 0.5
+"""Share of the available memory the automatic worker count may plan for."""
+
+
+def available_memory_mb() -> float | None:
+    """``MemAvailable`` of ``/proc/meminfo`` in MB (``None`` where it cannot be read)."""
+    try:
+        lines = Path("/proc/meminfo").read_text(encoding="ascii").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def automatic_workers(cores: int, memory_mb: float | None, worker_memory_mb: int) -> int:
+    """Worker processes for ``cores`` CPUs and ``memory_mb`` of available memory.
+
+    One worker per core (a worker runs Python on one core at a time; concurrent requests in a
+    worker share model calls through micro-batching), but no more than half the available
+    memory holds at ``worker_memory_mb`` each; at least one.
+    """
+    workers = max(1, cores)
+    if memory_mb is not None:
+        workers = min(workers, int(memory_mb * MEMORY_SHARE // worker_memory_mb))
+    return max(1, workers)
+
+
+def worker_count(requested: str | None) -> int | None:
+    """The ``--workers`` value: a number, ``auto`` (see :func:`automatic_workers`) or ``None``."""
+    if requested is None or requested != AUTO:
+        return None if requested is None else int(requested)
+    return automatic_workers(
+        len(os.sched_getaffinity(0)), available_memory_mb(), get_settings().API_WORKER_MEMORY_MB
+    )
+
+
+def share_metrics_between(workers: int | None) -> None:
+    """Give several workers one prometheus-client multiprocess folder, unless one is set."""
+    if (workers or 1) > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="api-metrics-")
+
+
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Read the command line (the uvicorn options the project's scripts use)."""
     parser = argparse.ArgumentParser(
@@ -91,7 +139,12 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--host", default="127.0.0.1", help="Bind address (default 127.0.0.1).")
     parser.add_argument("--port", type=int, default=None, help="Port (default BACKEND_PORT).")
-    parser.add_argument("--workers", type=int, default=None, help="Worker processes.")
+    parser.add_argument(
+        "--workers",
+        default=None,
+        help="Worker processes: a number, or auto (one per core, within half the available "
+        "memory at API_WORKER_MEMORY_MB each). Default: one.",
+    )
     parser.add_argument("--reload", action="store_true", help="Restart on code changes.")
     parser.add_argument(
         "--reload-dir", action="append", default=None, help="Folder to watch (repeatable)."
@@ -113,11 +166,13 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     """Serve until interrupted."""
     arguments = parse_arguments(argv)
+    workers = worker_count(arguments.workers)
+    share_metrics_between(workers)
     uvicorn.run(
         APP,
         host=arguments.host,
         port=arguments.port or get_settings().BACKEND_PORT,
-        workers=arguments.workers,
+        workers=workers,
         reload=arguments.reload,
         reload_dirs=arguments.reload_dir,
         proxy_headers=arguments.proxy_headers,

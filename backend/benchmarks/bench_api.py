@@ -1,21 +1,34 @@
-"""Benchmark ``POST /predict/`` through uvicorn against the bare in-process model call.
+"""Benchmark ``POST /predict/`` beside the bare model call and ``mlflow models serve``.
 
-Starts uvicorn on 127.0.0.1 (a free port) with a temporary SQLite database (or
-``--database-url``), serving ``MODEL_NAME@MODEL_ALIAS`` from the configured MLflow store, then
-drives ``/predict/`` with N concurrent keep-alive clients (httpx), text only and text + image.
-The same model version is loaded in this process and called directly, with the same products,
-to measure the bare model call. Prints median and p95 latency and requests per second, and the
-API overhead at concurrency 1 (target: API p50 - bare p50 < 5 ms for text only; auth,
-validation, image decoding and the database write are in the API's figure).
+In one run: the bare model call, this API (micro-batching off and on) and the original
+project's architecture (the same model behind ``mlflow models serve``).
+
+Starts, on 127.0.0.1 (free ports), with a temporary SQLite database (or ``--database-url``),
+serving ``MODEL_NAME@MODEL_ALIAS`` from the configured MLflow store:
+
+- the API as ``scripts/start.sh`` serves it (``python -m app.serve``, one worker), once with
+  ``MICRO_BATCHING_ENABLED=true`` and once with ``false``;
+- ``mlflow models serve -m models:/NAME@ALIAS --env-manager local --workers 1`` (the original's
+  model server), called over HTTP at ``/invocations`` (``image_path`` for the image);
+
+and loads the same version in this process for the bare call. Then, round after round, it
+drives each server with N concurrent keep-alive clients (httpx; concurrency 1, 8 and 32 by
+default), text only and text + image, and times the bare call on the same products. Prints,
+for each scenario, the median over the rounds of the median and p95 latency and of the
+requests per second; the ratios (micro-batching on / off, API / mlflow serve, API p50 - bare
+p50); each server's start-up time (process start to first answered prediction) and resident
+memory (its whole process tree, after every round); and the load average.
 
 Usage (from backend/, with a model registered, e.g. after ./scripts/start.sh)::
 
-    python -m benchmarks.bench_api --model-name text --requests 200 --concurrency 1 4
+    nice -n 5 python -m benchmarks.bench_api --model-name text --requests 200 --rounds 3
 """
 
 import argparse
+import contextlib
 import os
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -24,8 +37,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -38,7 +52,6 @@ if TYPE_CHECKING:
 BACKEND_DIR: Final = Path(__file__).resolve().parents[1]
 DESIGNATION: Final = "Guillaume Le Maréchal Tome 1 - Le Chevalier D'aliénor"
 DESCRIPTION: Final = "L'histoire oubliée du meilleur chevalier du monde... 1167, duché de Normandie"
-TARGET_OVERHEAD_MS: Final = 5.0
 
 
 @dataclass(frozen=True)
@@ -72,10 +85,41 @@ def summarise(
     )
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (Linux ``/proc``)."""
+    pids, index = [pid], 0
+    while index < len(pids):
+        for task in Path(f"/proc/{pids[index]}/task").glob("*/children"):
+            pids += [int(child) for child in task.read_text().split()]
+        index += 1
+    return pids
+
+
 def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and all its threads (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process tree and all its threads (Linux ``/proc``)."""
+    total = 0.0
+    for member in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def resident_mb(pid: int) -> list[float]:
+    """Resident memory (MB) of each process of the tree rooted at ``pid``."""
+    sizes = []
+    for member in process_tree(pid):
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except FileNotFoundError:
+            continue
+        kilobytes = next(
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
+        )
+        sizes.append(kilobytes / 1024)
+    return sizes
 
 
 def free_port() -> int:
@@ -181,9 +225,43 @@ def drive(
     cpu = process_cpu_seconds(server_pid) - cpu
     progress.close()
     # The warm-up requests of each client ran in the measured window: count them for CPU.
-    return summarise(
-        f"api {label}", concurrency, latencies, wall, cpu * count / (count + 3 * concurrency)
-    )
+    return summarise(label, concurrency, latencies, wall, cpu * count / (count + 3 * concurrency))
+
+
+Sender = Callable[[httpx.Client], httpx.Response]
+Starter = Callable[["Settings", str], tuple[subprocess.Popen[bytes], str]]
+
+
+@dataclass
+class Target:
+    """A server under test: its process, base URL, request makers and start-up time."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    base_url: str
+    senders: dict[str, Sender]
+    headers: dict[str, str]
+    started_at: float = field(default_factory=time.monotonic)
+    startup_seconds: float = float("nan")
+
+
+def wait_first_answer(target: Target, timeout: float = 300) -> None:
+    """Poll the text request until it answers 200; record the start-up time."""
+    started = time.monotonic()
+    deadline = started + timeout
+    send = target.senders["text"]
+    with httpx.Client(base_url=target.base_url, headers=target.headers, timeout=10) as client:
+        while time.monotonic() < deadline:
+            if target.process.poll() is not None:
+                raise SystemExit(f"{target.name} exited with status {target.process.returncode}")
+            try:
+                if send(client).status_code == 200:
+                    target.startup_seconds = time.monotonic() - target.started_at
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+    raise SystemExit(f"{target.name} did not answer a prediction after {timeout:.0f} s")
 
 
 def wait_ready(base_url: str, server: subprocess.Popen[bytes], timeout: float = 180) -> None:
@@ -199,6 +277,28 @@ def wait_ready(base_url: str, server: subprocess.Popen[bytes], timeout: float = 
             pass
         time.sleep(0.5)
     raise SystemExit(f"The API was not ready after {timeout:.0f} s")
+
+
+def start_server(
+    settings: "Settings", tracking_uri: str, backend_dir: Path = BACKEND_DIR
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start uvicorn on a free loopback port; return the process and its base URL.
+
+    ``backend_dir`` is the ``backend/`` whose ``app`` is served (another checkout's, to compare).
+    """
+    port = free_port()
+    env = {
+        **os.environ,
+        "SQLALCHEMY_DATABASE_URI": settings.database_url,
+        "MODEL_NAME": settings.MODEL_NAME,
+        "MODEL_ALIAS": settings.MODEL_ALIAS,
+        "MLFLOW_TRACKING_URI": tracking_uri,
+        "LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
+    server = subprocess.Popen(command, cwd=backend_dir, env=env)  # noqa: S603 - our own app
+    return server, f"http://127.0.0.1:{port}"
 
 
 def prepare(settings: "Settings") -> tuple[str, str, dict[str, str]]:
@@ -230,12 +330,19 @@ def prepare(settings: "Settings") -> tuple[str, str, dict[str, str]]:
     return tracking_uri, target[0], {"Authorization": f"Bearer {token}"}
 
 
-def start_server(
-    settings: "Settings", tracking_uri: str, backend_dir: Path = BACKEND_DIR
+def start_api(
+    settings: "Settings",
+    tracking_uri: str,
+    *,
+    micro_batching: bool,
+    backend_dir: Path = BACKEND_DIR,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start uvicorn on a free loopback port; return the process and its base URL.
+    """Start the API as start.sh does (``python -m app.serve``) on a free loopback port.
 
     ``backend_dir`` is the ``backend/`` whose ``app`` is served (another checkout's, to compare).
+
+    Returns:
+        The process and its base URL.
     """
     port = free_port()
     env = {
@@ -245,15 +352,38 @@ def start_server(
         "MODEL_ALIAS": settings.MODEL_ALIAS,
         "MLFLOW_TRACKING_URI": tracking_uri,
         "LOG_LEVEL": "WARNING",
+        "MICRO_BATCHING_ENABLED": str(micro_batching).lower(),
     }
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
-    server = subprocess.Popen(command, cwd=backend_dir, env=env)  # noqa: S603 - our own app
+    command = [sys.executable, "-m", "app.serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", "1", "--log-level", "warning"]
+    server = subprocess.Popen(  # noqa: S603 - our own app
+        command, cwd=backend_dir, env=env, start_new_session=True
+    )
     return server, f"http://127.0.0.1:{port}"
 
 
-def api_senders(jpeg: bytes) -> dict[str, Callable[[httpx.Client], httpx.Response]]:
-    """Request makers for ``/predict/``: text only, and text + image."""
+def start_mlflow_serve(
+    settings: "Settings", tracking_uri: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``mlflow models serve`` on the same version, as the original project serves it."""
+    port = free_port()
+    # MLflow starts ``uvicorn`` by name: the environment's bin/ must be on the PATH.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "PATH": path}
+    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", settings.model_uri]
+    command += ["--env-manager", "local", "--workers", "1", "-h", "127.0.0.1", "-p", str(port)]
+    server = subprocess.Popen(  # noqa: S603 - MLflow's own server
+        command,
+        cwd=BACKEND_DIR.parent / "datascience",
+        env=env,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def api_senders(jpeg: bytes) -> dict[str, Sender]:
+    """Request makers for this API's ``/predict/``: text only, and text + image."""
     text_params = {"designation": DESIGNATION, "description": DESCRIPTION}
 
     def send_text(client: httpx.Client) -> httpx.Response:
@@ -266,77 +396,135 @@ def api_senders(jpeg: bytes) -> dict[str, Callable[[httpx.Client], httpx.Respons
     return {"text": send_text, "text+image": send_image}
 
 
-def best(rounds: list[Stats]) -> Stats:
-    """The round with the lowest median (the least disturbed by other processes)."""
-    return min(rounds, key=lambda stats: stats.p50_ms)
+def mlflow_senders(image_path: Path) -> dict[str, Sender]:
+    """Request makers for ``mlflow models serve``'s ``/invocations`` (one product each)."""
+
+    def invocation(path: str) -> Sender:
+        record = {"designation": DESIGNATION, "description": DESCRIPTION, "image_path": path}
+        body = {"dataframe_records": [record]}
+        return lambda client: client.post("/invocations", json=body)
+
+    return {"text": invocation(""), "text+image": invocation(str(image_path))}
 
 
-def measure(
-    call: Callable[[str], None],
-    *,
-    server: subprocess.Popen[bytes],
-    base_url: str,
-    headers: dict[str, str],
-    jpeg: bytes,
-    args: argparse.Namespace,
+def median_stats(rounds: list[Stats]) -> Stats:
+    """The median of each figure over the rounds of one scenario."""
+    return Stats(
+        rounds[0].label,
+        rounds[0].concurrency,
+        sum(stats.count for stats in rounds),
+        statistics.median(stats.p50_ms for stats in rounds),
+        statistics.median(stats.p95_ms for stats in rounds),
+        statistics.median(stats.per_second for stats in rounds),
+        statistics.median(stats.cpu_ms for stats in rounds),
+    )
+
+
+def run_rounds(
+    call: Callable[[str], None], targets: list[Target], args: argparse.Namespace
 ) -> list[Stats]:
-    """Bare and API figures; at concurrency 1 they alternate, round after round."""
-    senders = api_senders(jpeg)
-    rows = []
-    for label, send in senders.items():
-        bare_rounds, api_rounds = [], []
-        for _ in range(args.rounds):
-            bare_rounds.append(measure_bare(call, label, args.requests))
-            api_rounds.append(
-                drive(
-                    base_url,
-                    headers,
-                    send,
-                    server_pid=server.pid,
-                    label=label,
-                    concurrency=1,
-                    count=args.requests,
-                )
-            )
-        rows += [best(bare_rounds), best(api_rounds)]
-    for concurrency in (c for c in args.concurrency if c > 1):
-        for label, send in senders.items():
-            rows.append(
-                drive(
-                    base_url,
-                    headers,
-                    send,
-                    server_pid=server.pid,
-                    label=label,
-                    concurrency=concurrency,
-                    count=args.requests,
-                )
-            )
-    return rows
+    """Every scenario once per round, in the same order: bare, then each server and load."""
+    results: dict[tuple[str, int], list[Stats]] = {}
+    for number in range(args.rounds):
+        print(
+            f"Round {number + 1}/{args.rounds}; load average {os.getloadavg()[0]:.2f}", flush=True
+        )
+        for label in ("text", "text+image"):
+            stats = measure_bare(call, label, args.requests)
+            results.setdefault((stats.label, 1), []).append(stats)
+        for concurrency in args.concurrency:
+            for target in targets:
+                for label, send in target.senders.items():
+                    stats = drive(
+                        target.base_url,
+                        target.headers,
+                        send,
+                        server_pid=target.process.pid,
+                        label=f"{target.name} {label}",
+                        concurrency=concurrency,
+                        count=args.requests,
+                    )
+                    results.setdefault((stats.label, concurrency), []).append(stats)
+    return [median_stats(rounds) for rounds in results.values()]
 
 
-def report(rows: list[Stats]) -> None:
-    """Print the figures and the overhead of the API over the bare call."""
-    header = f"{'scenario':<18}{'clients':>8}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>9}"
+def find(rows: list[Stats], label: str, concurrency: int) -> Stats | None:
+    """The figures of one scenario, if it ran."""
+    return next((r for r in rows if r.label == label and r.concurrency == concurrency), None)
+
+
+def report(rows: list[Stats], targets: list[Target], concurrencies: list[int]) -> None:
+    """Print the figures, the ratios, start-up times, memory and the load average."""
+    header = f"{'scenario':<26}{'clients':>8}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>9}"
     print(f"\n{header}{'CPU ms/req':>12}")
     for row in rows:
         print(
-            f"{row.label:<18}{row.concurrency:>8}{row.count:>6}"
+            f"{row.label:<26}{row.concurrency:>8}{row.count:>6}"
             f"{row.p50_ms:>9.2f}{row.p95_ms:>9.2f}{row.per_second:>9.1f}{row.cpu_ms:>12.2f}"
         )
-    print()
+    print("\nRatios of requests per second (medians over the rounds):")
     for label in ("text", "text+image"):
-        bare = next(row for row in rows if row.label == f"bare {label}")
-        api = next(r for r in rows if r.label == f"api {label}" and r.concurrency == 1)
-        overhead = api.p50_ms - bare.p50_ms
-        verdict = ""
-        if label == "text":
-            verdict = " (target < 5 ms): " + ("OK" if overhead < TARGET_OVERHEAD_MS else "OVER")
+        for concurrency in concurrencies:
+            on = find(rows, f"{API_ON} {label}", concurrency)
+            off = find(rows, f"{API_OFF} {label}", concurrency)
+            original = find(rows, f"{MLFLOW} {label}", concurrency)
+            parts = []
+            if on and off:
+                parts.append(f"batching on/off x{on.per_second / off.per_second:.2f}")
+            if on and original:
+                parts.append(f"API (on)/mlflow serve x{on.per_second / original.per_second:.2f}")
+            print(f"  {label}, {concurrency} clients: " + "; ".join(parts))
+    for label in ("text", "text+image"):
+        bare = find(rows, f"bare {label}", 1)
+        for name in (API_ON, API_OFF, MLFLOW):
+            served = find(rows, f"{name} {label}", 1)
+            if bare and served:
+                print(
+                    f"{label}, 1 client: {name} p50 - bare p50 = "
+                    f"{served.p50_ms - bare.p50_ms:.2f} ms (bare p50 {bare.p50_ms:.2f} ms)"
+                )
+    print("\nStart-up (process start to first answered prediction) and resident memory:")
+    for target in targets:
+        sizes = resident_mb(target.process.pid)
         print(
-            f"{label}, 1 client: API p50 - bare p50 = {overhead:.2f} ms{verdict}; "
-            f"CPU per request: API - bare = {api.cpu_ms - bare.cpu_ms:.2f} ms"
+            f"  {target.name:<12} {target.startup_seconds:6.1f} s; "
+            f"RSS {sum(sizes):7.1f} MB in {len(sizes)} process(es): "
+            + ", ".join(f"{size:.0f}" for size in sizes)
         )
     print("Load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+
+
+API_ON: Final = "api batching"
+API_OFF: Final = "api alone"
+MLFLOW: Final = "mlflow serve"
+
+
+def start_targets(
+    settings: "Settings",
+    tracking_uri: str,
+    headers: dict[str, str],
+    jpeg: bytes,
+    workdir: Path,
+    *,
+    with_mlflow_serve: bool = True,
+    targets: list[Target],
+) -> None:
+    """Start the servers one after the other (each start timed alone), into ``targets``."""
+    image_path = workdir / "product.jpg"
+    image_path.write_bytes(jpeg)
+    servers: list[tuple[str, Starter, dict[str, Sender], dict[str, str]]] = [
+        (API_ON, partial(start_api, micro_batching=True), api_senders(jpeg), headers),
+        (API_OFF, partial(start_api, micro_batching=False), api_senders(jpeg), headers),
+    ]
+    if with_mlflow_serve:
+        servers.append((MLFLOW, start_mlflow_serve, mlflow_senders(image_path), {}))
+    for name, start, senders, target_headers in servers:
+        started_at = time.monotonic()
+        process, base_url = start(settings, tracking_uri)
+        target = Target(name, process, base_url, senders, target_headers, started_at)
+        targets.append(target)
+        wait_first_answer(target)
+        print(f"{name}: first answer {target.startup_seconds:.1f} s after start", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -345,11 +533,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-name", help="registered model to serve (default: MODEL_NAME)")
     parser.add_argument("--model-alias", help="alias to serve (default: MODEL_ALIAS)")
     parser.add_argument("--requests", type=int, default=200, help="requests per scenario")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="alternated bare/API rounds at concurrency 1"
-    )
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every scenario")
     parser.add_argument("--database-url", help="application database (default: temp SQLite)")
+    parser.add_argument(
+        "--skip-mlflow-serve", action="store_true", help="do not start mlflow models serve"
+    )
     args = parser.parse_args(argv)
 
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -371,20 +560,28 @@ def main(argv: list[str] | None = None) -> int:
 
     print("Load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(
-        f"Model {settings.MODEL_NAME} version {version}; {args.requests} requests per run; "
-        f"concurrency 1: best median of {args.rounds} alternated rounds."
+        f"Model {settings.MODEL_NAME} version {version}; {args.requests} requests per scenario "
+        f"and round; {args.rounds} rounds; figures are medians over the rounds."
     )
-    call = bare_model(settings.MODEL_NAME, version, settings.MODEL_ALIAS, jpeg)
-    server, base_url = start_server(settings, tracking_uri)
+    targets: list[Target] = []
     try:
-        wait_ready(base_url, server)
-        rows = measure(
-            call, server=server, base_url=base_url, headers=headers, jpeg=jpeg, args=args
+        start_targets(
+            settings,
+            tracking_uri,
+            headers,
+            jpeg,
+            workdir,
+            with_mlflow_serve=not args.skip_mlflow_serve,
+            targets=targets,
         )
+        call = bare_model(settings.MODEL_NAME, version, settings.MODEL_ALIAS, jpeg)
+        rows = run_rounds(call, targets, args)
+        report(rows, targets, args.concurrency)
     finally:
-        server.terminate()
-        server.wait(30)
-    report(rows)
+        for target in targets:  # each server and its workers: one process group per server
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(target.process.pid, signal.SIGTERM)
+            target.process.wait(30)
     return 0
 
 

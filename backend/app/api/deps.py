@@ -13,6 +13,7 @@ from app.db.crud.users import get_user
 from app.db.models import User
 from app.schemas.bounds import INT32_MAX
 from app.serving.model_server import ModelServer
+from app.serving.predictions import PredictionBatcher
 from app.serving.shadow import ShadowPredictor
 from product_classifier.image_store import ImageStore
 
@@ -53,6 +54,15 @@ async def get_shadow(request: Request) -> ShadowPredictor | None:
 
 
 ShadowDep = Annotated[ShadowPredictor | None, Depends(get_shadow)]
+
+
+async def get_prediction_batcher(request: Request) -> PredictionBatcher | None:
+    """Return the application's micro-batcher (``None`` when micro-batching is off)."""
+    batcher: PredictionBatcher | None = request.app.state.prediction_batcher
+    return batcher
+
+
+PredictionBatcherDep = Annotated[PredictionBatcher | None, Depends(get_prediction_batcher)]
 
 
 def get_current_user(session: SessionDep, token: TokenDep, settings: SettingsDep) -> User:

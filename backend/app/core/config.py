@@ -77,6 +77,23 @@ class Settings(PlatformSettings):
     MAX_TEXT_LENGTH: int = Field(default=20_000, gt=0)
     """Longest ``designation`` or ``description`` accepted, in characters."""
 
+    API_WORKER_MEMORY_MB: int = Field(default=400, gt=0)
+    """Resident memory planned per API worker process, for ``python -m app.serve --workers
+    auto`` (what ``scripts/start.sh`` uses): one worker per core, as long as the workers fit in
+    half the available memory."""
+
+    MICRO_BATCHING_ENABLED: bool = False
+    """Gather concurrent ``/predict/`` and ``/predict/batch`` requests into one model call
+    (:mod:`app.serving.micro_batching`): a lone request is not delayed, and under load the
+    requests that queue while the model is busy share its next call. Off by default:
+    ``benchmarks.bench_api`` measured no consistent gain with the ONNX text model, whose call
+    (under 1 ms) is a small part of a request; turn it on for models with a costly call."""
+    MICRO_BATCH_MAX_SIZE: int = Field(default=64, gt=0)
+    """Most products in one gathered model call."""
+    MICRO_BATCH_MAX_WAIT_MS: float = Field(default=0.0, ge=0)
+    """Milliseconds a gathered call waits for more requests once the model is free (0: none;
+    batches then form only from requests that arrive while the model is busy)."""
+
     OTEL_EXPORTER_OTLP_ENDPOINT: str = ""
     """OTLP/HTTP collector (e.g. ``http://localhost:4318``); empty: no tracing at all."""
     OTEL_SERVICE_NAME: str = "product-categorisation-api"

@@ -1,20 +1,30 @@
-"""Predict products with the served model in one call, and store every prediction."""
+"""Predict products with the served model, and store every prediction.
+
+:func:`predict` runs the model call (through the application's :class:`PredictionBatcher` when
+micro-batching is on); :func:`store_predictions` adds the stored rows to the request's session.
+"""
 
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy.orm import Session
 
+from app.core.config import Settings
 from app.db.crud.predictions import add_predictions
 from app.db.models import Prediction
 from app.serving.images import DecodedImage
+from app.serving.micro_batching import BatchFigures, MicroBatcher
 from app.serving.model_server import ServedModel
-from app.telemetry.metrics import record_predictions
+from app.telemetry.metrics import record_micro_batch, record_predictions
 from app.telemetry.tracing import db_write_span, inference_span
 from product_classifier.serving.contract import Prediction as ModelOutput
 from product_classifier.serving.contract import ProductInput
+
+PredictionBatcher = MicroBatcher[ServedModel, ProductInput, ModelOutput]
+"""Gathers the products of concurrent requests, per served model version, into one call."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,20 +58,87 @@ def plain_results(output: ModelOutput, limit: int | None = None) -> list[dict[st
     ]
 
 
-def predict_and_store(
+@dataclass(frozen=True, slots=True)
+class ModelAnswer:
+    """The model's outputs for a request's products, and how long its call took."""
+
+    outputs: list[ModelOutput]
+    latency_ms: float
+    """Duration of the model call (shared with the other requests of a gathered call)."""
+
+
+def _call_model(served: ServedModel, products: list[ProductInput]) -> list[ModelOutput]:
+    return served.predict(products)
+
+
+def _record_batch(figures: BatchFigures) -> None:
+    record_micro_batch(figures.rows, figures.waits)
+
+
+def new_prediction_batcher(settings: Settings) -> PredictionBatcher | None:
+    """The micro-batcher the settings ask for, or ``None`` when micro-batching is off.
+
+    Create it on the event loop that serves the requests (in the application's lifespan).
+    """
+    if not settings.MICRO_BATCHING_ENABLED:
+        return None
+    return MicroBatcher(
+        _call_model,
+        max_size=settings.MICRO_BATCH_MAX_SIZE,
+        max_wait=settings.MICRO_BATCH_MAX_WAIT_MS / 1000.0,
+        on_batch=_record_batch,
+    )
+
+
+def _timed_call(served: ServedModel, products: list[ProductInput]) -> ModelAnswer:
+    started = time.perf_counter()
+    outputs = served.predict(products)
+    return ModelAnswer(outputs, (time.perf_counter() - started) * 1000.0)
+
+
+async def predict(
+    served: ServedModel, products: Sequence[ProductRequest], batcher: PredictionBatcher | None
+) -> ModelAnswer:
+    """Predict ``products`` with ``served``, in a worker thread or gathered by ``batcher``.
+
+    Args:
+        served: The model version to use for every product.
+        products: The request's products, in order.
+        batcher: The application's micro-batcher; ``None`` calls the model for these alone.
+
+    Returns:
+        One output (the 27 categories, most probable first) per product, in order.
+
+    Raises:
+        ModelLoadError: the model answered something other than the output contract.
+    """
+    inputs = [product.to_model_input() for product in products]
+    with inference_span(served.name, served.version, served.alias, len(inputs)) as record:
+        if batcher is None:
+            answer = await anyio.to_thread.run_sync(_timed_call, served, inputs)
+        else:
+            batched = await batcher.submit(served, inputs)
+            answer = ModelAnswer(batched.outputs, batched.call_seconds * 1000.0)
+        record(answer.outputs)
+    return answer
+
+
+def store_predictions(
     session: Session,
     served: ServedModel,
     products: Sequence[ProductRequest],
+    answer: ModelAnswer,
     *,
     user_id: int | None,
     limit: int | None,
 ) -> list[Prediction]:
-    """Predict ``products`` in one model call and add them to the session (flushed, not committed).
+    """Add the predictions of ``products`` to the session (flushed, not committed).
 
     Args:
         session: The request's unit of work (it commits).
-        served: The model version to use for the whole call.
+        served: The model version that answered.
         products: The products, in the caller's order.
+        answer: The model's outputs for ``products``, in the same order.
         user_id: Who asked.
         limit: Keep only the ``limit`` most probable categories (all 27 when ``None``).
 
@@ -69,11 +146,6 @@ def predict_and_store(
         The stored predictions, in the order of ``products``; ``results`` is exactly what
         the caller receives.
     """
-    with inference_span(served.name, served.version, served.alias, len(products)) as record:
-        started = time.perf_counter()
-        outputs = served.predict([product.to_model_input() for product in products])
-        latency_ms = (time.perf_counter() - started) * 1000.0
-        record(outputs)
     rows = [
         Prediction(
             user_id=user_id,
@@ -87,9 +159,9 @@ def predict_and_store(
             image_width=product.image.width if product.image else None,
             image_height=product.image.height if product.image else None,
             results=plain_results(output, limit),
-            latency_ms=latency_ms,
+            latency_ms=answer.latency_ms,
         )
-        for product, output in zip(products, outputs, strict=True)
+        for product, output in zip(products, answer.outputs, strict=True)
     ]
     with db_write_span(session, "predictions", len(rows)):
         add_predictions(session, rows)

@@ -10,11 +10,14 @@ In-process metrics (this module):
 - ``model_load_duration_seconds{model_name, model_version}``: how long loading the served
   version took;
 - ``model_served{model_name, model_version, model_alias}``: model servers serving the version (1),
-  0 for versions served earlier by this process.
+  0 for versions served earlier by this process;
 - ``shadow_predictions_total{model_name, model_version, outcome}``: products the challenger
   predicted in the shadow (``stored``) or failed to (``failed``);
   ``shadow_requests_dropped_total``: requests not shadowed because the queue was full;
-  ``shadow_prediction_duration_seconds`` (histogram): the challenger's model call.
+  ``shadow_prediction_duration_seconds`` (histogram): the challenger's model call;
+- ``micro_batch_rows``, ``micro_batch_requests`` and ``micro_batch_wait_seconds``
+  (histograms): products and requests per gathered model call, and how long each request
+  waited for its call (:mod:`app.serving.micro_batching`).
 
 From the database at scrape time (:class:`FeedbackCollector`): ``model_feedback_total``,
 ``model_live_accuracy`` and ``model_live_weighted_f1`` per model version.
@@ -117,6 +120,21 @@ SHADOW_DURATION: Final = Histogram(
     ["model_name", "model_version"],
     buckets=LATENCY_BUCKETS,
 )
+MICRO_BATCH_ROWS: Final = Histogram(
+    "micro_batch_rows",
+    "Products per gathered model call (micro-batching).",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
+MICRO_BATCH_REQUESTS: Final = Histogram(
+    "micro_batch_requests",
+    "Requests sharing one gathered model call (micro-batching).",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
+MICRO_BATCH_WAIT: Final = Histogram(
+    "micro_batch_wait_seconds",
+    "Time a request waited for its gathered model call to start (micro-batching).",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
 
 if MULTIPROCESS_DIR:
     # Live gauges of a worker that exits must not count any more.
@@ -142,6 +160,16 @@ def record_shadow(
 def record_shadow_dropped() -> None:
     """Count one request the challenger's full queue could not take."""
     SHADOW_DROPPED.inc()
+
+
+def record_micro_batch(rows: int, waits: Iterable[float]) -> None:
+    """Record one gathered model call: its products and each request's wait (seconds)."""
+    MICRO_BATCH_ROWS.observe(rows)
+    count = 0
+    for wait in waits:
+        MICRO_BATCH_WAIT.observe(wait)
+        count += 1
+    MICRO_BATCH_REQUESTS.observe(count)
 
 
 def record_model_load(

@@ -21,17 +21,18 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Final, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, ParamSpec, Protocol, TypeVar
 
 from fastapi import FastAPI
 from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Span, Tracer
 from opentelemetry.util.types import AttributeValue
 from sqlalchemy.orm import Session
 
 from product_classifier.serving.contract import Prediction
+
+if TYPE_CHECKING:  # the SDK is imported only when tracing is turned on
+    from opentelemetry.sdk.trace import TracerProvider
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -72,7 +73,7 @@ class Attr:
 @dataclass
 class _TracingState:
     tracer: Tracer | None = None
-    provider: TracerProvider | None = None
+    provider: "TracerProvider | None" = None
 
 
 _state = _TracingState()
@@ -84,7 +85,7 @@ def tracing_enabled() -> bool:
     return _state.tracer is not None
 
 
-def tracer_provider() -> TracerProvider | None:
+def tracer_provider() -> "TracerProvider | None":
     """The provider spans go to, or ``None`` while tracing is off."""
     return _state.provider
 
@@ -214,7 +215,7 @@ def db_write_span(session: Session, table: str, rows: int) -> AbstractContextMan
 
 def otlp_tracer_provider(
     endpoint: str, service_name: str, extra_resource: Mapping[str, str] | None = None
-) -> TracerProvider:
+) -> "TracerProvider":
     """A tracer provider exporting spans in batches to an OTLP/HTTP collector.
 
     Args:
@@ -227,6 +228,8 @@ def otlp_tracer_provider(
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
         OTLPSpanExporter,
     )
+    from opentelemetry.sdk.resources import Resource  # noqa: PLC0415
+    from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
     from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
 
     traces_endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or (
@@ -238,7 +241,7 @@ def otlp_tracer_provider(
     return provider
 
 
-def enable_tracing(app: FastAPI, provider: TracerProvider, *, set_global: bool = False) -> None:
+def enable_tracing(app: FastAPI, provider: "TracerProvider", *, set_global: bool = False) -> None:
     """Trace every request of ``app`` and the spans of the prediction flow with ``provider``.
 
     Call it before the application serves its first request.

@@ -19,6 +19,9 @@ from product_classifier.categories import CATEGORY_CODES
 INPUT_COLUMNS: Final = ("product_id", "designation", "description", "image_path")
 
 
+_CODES: Final = np.asarray(CATEGORY_CODES, dtype=np.int64)
+
+
 class CategoryProbability(TypedDict):
     """One entry of a prediction: a category code and its probability in percent."""
 
@@ -57,10 +60,14 @@ def probabilities_to_predictions(probabilities: npt.NDArray[np.floating]) -> lis
     rows = np.asarray(probabilities, dtype=np.float64)
     rows = rows / rows.sum(axis=1, keepdims=True) * 100.0
     order = np.argsort(-rows, axis=1, kind="stable")
+    # Sorted in numpy and converted to Python numbers in one go: building the 27 entries of a
+    # row is then plain dict construction.
+    codes: list[list[int]] = _CODES[order].tolist()
+    values: list[list[float]] = np.take_along_axis(rows, order, axis=1).tolist()
     return [
         [
-            CategoryProbability(category_id=CATEGORY_CODES[i], probabilities=float(row[i]))
-            for i in row_order
+            {"category_id": code, "probabilities": value}
+            for code, value in zip(row_codes, row_values, strict=True)
         ]
-        for row, row_order in zip(rows, order, strict=True)
+        for row_codes, row_values in zip(codes, values, strict=True)
     ]

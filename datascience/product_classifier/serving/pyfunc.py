@@ -10,8 +10,11 @@ Rows without any input the model reads (no text for the text model, no image for
 model, neither for the fusion model) get uniform probabilities (100/27 % each): the model has no
 information about them, and saying so is more honest than answering from its biases.
 
-Prediction never calls ``keras.Model.predict`` (tens of milliseconds of overhead per call): one
-``tf.function`` with a fixed input signature is traced and warmed up when the model loads.
+The model runs on ONNX Runtime when the logged model carries its ONNX export (no TensorFlow in
+the process; the text input's first layer as a sparse product), else on Keras; the
+``MODEL_RUNTIME`` environment variable can force either (:mod:`product_classifier.serving.runtime`).
+Neither calls ``keras.Model.predict`` (tens of milliseconds of overhead per call), and the model
+is warmed up when it loads. This module imports neither TensorFlow nor Keras.
 """
 
 import json
@@ -19,7 +22,6 @@ import logging
 import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -32,11 +34,13 @@ from mlflow.pyfunc.model import PythonModel
 
 from product_classifier.categories import CATEGORY_CODES, NUM_CATEGORIES
 from product_classifier.preprocessing.image import ImageDecodingError, load_rgb_image
+from product_classifier.serving.batch import ModelBatch
 from product_classifier.serving.contract import (
     Prediction,
     ProductInput,
     probabilities_to_predictions,
 )
+from product_classifier.serving.fast_tfidf import FastTfidf
 from product_classifier.serving.features import (
     IMAGE_INPUT,
     IMAGE_PRESENT,
@@ -47,10 +51,12 @@ from product_classifier.serving.features import (
     product_documents,
     text_matrix,
 )
+from product_classifier.serving.runtime import Runtime, requested_runtime, resolve_runtime
 
 logger = logging.getLogger(__name__)
 
 MODEL_ARTIFACT: Final = "keras_model"
+ONNX_ARTIFACT: Final = "onnx_model"
 FEATURIZER_ARTIFACT: Final = "text_featurizer"
 CONFIG_ARTIFACT: Final = "config"
 CONFIG_FORMAT_VERSION: Final = 1
@@ -107,11 +113,6 @@ class InvalidInputError(MlflowException):
         super().__init__(message, error_code=INVALID_PARAMETER_VALUE)
 
 
-def _run_model(model: Any, batch: Any) -> Any:
-    """Call a Keras model in inference mode (wrapped in a ``tf.function`` per loaded model)."""
-    return model(batch, training=False)
-
-
 def _cell_text(value: object) -> str:
     """Return a DataFrame cell as text: missing values (None, NaN, NA) become ``""``."""
     return value if isinstance(value, str) else ""
@@ -125,10 +126,12 @@ class ProductClassifier(PythonModel):
 
     def __init__(self) -> None:
         self.config: ServingConfig | None = None
-        self._model: Any = None
+        self.runtime: Runtime | None = None
+        self._artifacts: dict[str, str] = {}
+        self._runner: Any = None
+        self._keras_model: Any = None
         self._featurizer: Any = None
-        self._infer: Any = None
-        self._single_input: str | None = None
+        self._fast_featurizer: FastTfidf | None = None
 
     # --- loading -------------------------------------------------------------------------
 
@@ -137,55 +140,82 @@ class ProductClassifier(PythonModel):
         self.load_artifacts(context.artifacts)
 
     def load_artifacts(self, artifacts: Mapping[str, str]) -> None:
-        """Load the Keras model, the featurizer and the configuration, then warm up.
+        """Load the model on its runtime, the featurizer and the configuration, then warm up.
 
         Args:
             artifacts: Local paths by artifact name (:data:`MODEL_ARTIFACT`,
-                :data:`CONFIG_ARTIFACT` and, for models reading text, :data:`FEATURIZER_ARTIFACT`).
+                :data:`CONFIG_ARTIFACT`, for models reading text :data:`FEATURIZER_ARTIFACT`,
+                and :data:`ONNX_ARTIFACT` when the model was exported to ONNX).
 
         Raises:
-            ValueError: The artifacts do not fit together or not this category table.
+            ValueError: The artifacts do not fit together or not this category table, or
+                ``MODEL_RUNTIME`` asks for a runtime the model cannot run on.
         """
-        import keras  # noqa: PLC0415 - TensorFlow loads with the model, not with this module
-        import tensorflow as tf  # noqa: PLC0415
-
         config = ServingConfig.from_json(Path(artifacts[CONFIG_ARTIFACT]).read_text("utf-8"))
         if config.class_codes != CATEGORY_CODES:
             raise ValueError("The model was trained on another category table than this code's.")
-        model = keras.saving.load_model(artifacts[MODEL_ARTIFACT], compile=False)
+        runtime = resolve_runtime(requested_runtime(), ONNX_ARTIFACT in artifacts)
+        runner: Any
+        if runtime is Runtime.ONNX:
+            from product_classifier.serving.onnx_runner import OnnxRunner  # noqa: PLC0415
+
+            sparse_input = TEXT_INPUT if config.reads_text else None
+            runner = OnnxRunner(artifacts[ONNX_ARTIFACT], sparse_input=sparse_input)
+        else:
+            from product_classifier.serving.keras_runner import KerasRunner  # noqa: PLC0415
+
+            runner = KerasRunner(artifacts[MODEL_ARTIFACT])
+            self._keras_model = runner.model
+        if set(runner.input_names) != set(config.inputs):
+            raise ValueError(
+                f"Model inputs {sorted(runner.input_names)} differ from the configured "
+                f"{config.inputs}."
+            )
         featurizer = None
         if config.reads_text:
             with Path(artifacts[FEATURIZER_ARTIFACT]).open("rb") as file:
                 featurizer = pickle.load(file)  # noqa: S301 - our own artifact
-        specs = {
-            tensor.name: tf.TensorSpec(shape=(None, *tensor.shape[1:]), dtype=tf.float32)
-            for tensor in model.inputs
-        }
-        if set(specs) != set(config.inputs):
-            raise ValueError(
-                f"Model inputs {sorted(specs)} differ from the configured {config.inputs}."
-            )
-
-        # A single-input model takes its tensor as is, not in a dict.
-        single = next(iter(specs)) if len(specs) == 1 else None
-        signature = specs[single] if single is not None else specs
 
         self.config = config
-        self._model = model
+        self.runtime = runtime
+        self._artifacts = dict(artifacts)
+        self._runner = runner
         self._featurizer = featurizer
-        self._single_input = single
-        # A partial per model: TensorFlow counts traces per Python function, and one trace per
-        # loaded model must not look like retracing when a process loads several models.
-        self._infer = tf.function(partial(_run_model, model), input_signature=[signature])
-        # Trace and run once now, so that the first request is as fast as the next ones.
+        self._fast_featurizer = FastTfidf.from_featurizer(featurizer) if featurizer else None
+        # Run once now, so that the first request is as fast as the next ones.
         self.predict_probabilities([ProductInput(designation="warm up")])
-        logger.info("Loaded the %s model (inputs: %s).", config.kind, ", ".join(config.inputs))
+        logger.info(
+            "Loaded the %s model on %s (inputs: %s).",
+            config.kind,
+            runtime.value,
+            ", ".join(config.inputs),
+        )
 
     @property
     def keras_model(self) -> Any:
-        """The loaded Keras model (the fusion model reuses text and image models' layers)."""
+        """The Keras model (the fusion model reuses text and image models' layers).
+
+        Loaded from the logged ``.keras`` file on first use when the model runs on ONNX.
+        """
         self._loaded_config()
-        return self._model
+        if self._keras_model is None:
+            import keras  # noqa: PLC0415 - only training needs the Keras model itself
+
+            self._keras_model = keras.saving.load_model(
+                self._artifacts[MODEL_ARTIFACT], compile=False
+            )
+        return self._keras_model
+
+    @property
+    def artifact_paths(self) -> dict[str, str]:
+        """Local paths of the loaded artifacts, by artifact name."""
+        return dict(self._artifacts)
+
+    @property
+    def runner(self) -> Any:
+        """What runs the model: an ``OnnxRunner`` or a ``KerasRunner``."""
+        self._loaded_config()
+        return self._runner
 
     @property
     def featurizer(self) -> Any:
@@ -225,9 +255,7 @@ class ProductClassifier(PythonModel):
             return np.zeros((0, NUM_CATEGORIES), dtype=np.float64)
         has_text = [product.has_text for product in products]
         has_image = [product.image is not None for product in products]
-        batch = self.features(products)
-        model_input = batch[self._single_input] if self._single_input is not None else batch
-        probabilities = np.asarray(self._infer(model_input), dtype=np.float64)
+        probabilities = np.asarray(self._runner(self.features(products)), dtype=np.float64)
         informative = np.array(
             [
                 (config.reads_text and text) or (config.reads_image and image)
@@ -237,16 +265,24 @@ class ProductClassifier(PythonModel):
         probabilities[~informative] = 1.0 / NUM_CATEGORIES
         return probabilities
 
-    def features(self, products: Sequence[ProductInput]) -> dict[str, npt.NDArray[np.float32]]:
-        """Build the Keras model's input batch for products (text, image, presence flags)."""
+    def features(self, products: Sequence[ProductInput]) -> ModelBatch:
+        """Build the model's input batch for products (text, image, presence flags).
+
+        The text input is a scipy sparse ``(n, features)`` float32 matrix; the others are dense
+        float32 arrays (see :mod:`product_classifier.serving.features`).
+        """
         config = self._loaded_config()
-        batch: dict[str, npt.NDArray[np.float32]] = {}
+        batch: dict[str, Any] = {}
         if config.reads_text:
             documents = product_documents(
                 [product.designation for product in products],
                 [product.description for product in products],
             )
-            batch[TEXT_INPUT] = text_matrix(self._featurizer, documents).toarray()
+            batch[TEXT_INPUT] = (
+                self._fast_featurizer.transform(documents)
+                if self._fast_featurizer is not None
+                else text_matrix(self._featurizer, documents)
+            )
         if config.reads_image:
             if config.image_size is None:
                 raise ValueError("An image model needs an image size in its configuration.")

@@ -25,6 +25,7 @@ from product_classifier.serving.pyfunc import (
     CONFIG_ARTIFACT,
     FEATURIZER_ARTIFACT,
     MODEL_ARTIFACT,
+    ONNX_ARTIFACT,
     ServingConfig,
 )
 from product_classifier.tracking.registry import ensure_registered_model
@@ -42,6 +43,8 @@ RUNTIME_DISTRIBUTIONS: Final = (
     "scipy",
     "snowballstemmer",
     "cloudpickle",
+    "onnxruntime",
+    "onnx",
 )
 """What the logged model needs at prediction time (pinned to the versions trained with)."""
 
@@ -104,6 +107,7 @@ def log_classifier_model(
     keras_model_path: Path,
     registered_model_name: str,
     featurizer_path: Path | None = None,
+    onnx_model_path: Path | None = None,
     tags: dict[str, str] | None = None,
 ) -> tuple[Any, int]:
     """Log the generic pyfunc model in the active run and register a new version.
@@ -114,6 +118,8 @@ def log_classifier_model(
         registered_model_name: Registered model receiving the new version (created with a
             description and tags on first use).
         featurizer_path: Pickled TF-IDF featurizer (models reading text).
+        onnx_model_path: The same model exported to ONNX (served without TensorFlow when
+            present; see :mod:`product_classifier.serving.runtime`).
         tags: Tags of the logged model.
 
     Returns:
@@ -130,6 +136,8 @@ def log_classifier_model(
             if featurizer_path is None:
                 raise ValueError("A model reading text needs its featurizer.")
             artifacts[FEATURIZER_ARTIFACT] = str(featurizer_path)
+        if onnx_model_path is not None:
+            artifacts[ONNX_ARTIFACT] = str(onnx_model_path)
         info = mlflow.pyfunc.log_model(
             name=LOGGED_MODEL_NAME,
             python_model=str(Path(model_code.__file__)),

@@ -66,6 +66,11 @@ class RunFiles:
         """The finished (served) Keras model."""
         return self.output_dir / "model.keras"
 
+    @property
+    def onnx_model(self) -> Path:
+        """The finished model exported to ONNX (served without TensorFlow)."""
+        return self.output_dir / "model.onnx"
+
     def clear(self) -> None:
         """Remove what a previous run left (checkpoints, history, TensorBoard logs)."""
         shutil.rmtree(self.checkpoint_dir, ignore_errors=True)

@@ -47,6 +47,7 @@ from product_classifier.training.inputs import (
     make_dataset,
     predict,
 )
+from product_classifier.training.onnx_export import export_onnx
 from product_classifier.training.runner import FitSettings, fit_phases, refit_phases
 from product_classifier.training.split_data import Rows, SplitData, load_split_data
 from product_classifier.training.task import (
@@ -359,6 +360,7 @@ def _train_and_register(
     _, version = log_classifier_model(
         config=prepared.serving_config,
         keras_model_path=files.model,
+        onnx_model_path=export_onnx(served, files.onnx_model),
         registered_model_name=registered_model,
         featurizer_path=prepared.featurizer_path,
         tags={"model_kind": kind},

@@ -6,8 +6,6 @@ epochs, 32x32 images, :mod:`tests.trained_models`) and shared by the tests below
 
 import dataclasses
 import json
-import subprocess
-import sys
 import textwrap
 import zipfile
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from product_classifier.data.dataset_folder import image_paths, read_split
 from product_classifier.serving.contract import ProductInput
 from product_classifier.settings import get_platform_settings
 from product_classifier.training.split_data import load_split_data
+from tests.fresh_process import run_fresh_python
 from tests.trained_models import BACKBONE_WEIGHTS, IMAGE_SIZE, run_main
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -403,25 +402,12 @@ def test_logged_models_load_and_predict_in_a_fresh_process_without_the_package(
     assert promote_model.main(["--name", "fusion", "--version", "1", "--alias", "production"]) == 0
     rows, paths = _rows(trained.dataset)
     request = _request(rows, paths, text=True, image=True)
-    script = tmp_path / "serve.py"
-    script.write_text(FRESH_PROCESS)
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-I",
-            str(script),
-            trained.tracking_uri,
-            request.to_json(orient="records"),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "MLFLOW_DISABLE_TELEMETRY": "true"},
+    answers = run_fresh_python(
+        FRESH_PROCESS,
+        [trained.tracking_uri, request.to_json(orient="records")],
+        tmp_path,
+        isolated=True,
     )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    answers = json.loads(completed.stdout.strip().splitlines()[-1])
     code = Path(answers.pop("code"))
     assert "datascience" not in code.parts  # loaded from the logged model's code
     for uri, kind in (

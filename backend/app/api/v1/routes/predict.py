@@ -1,45 +1,52 @@
 """Predict the category of products with the model being served, storing every prediction.
 
-The handlers are plain functions: FastAPI runs them in its thread pool, so image decoding and
-the model call never block the event loop. What ``POST /predict/`` is sent (query, JSON or form)
-is read by :mod:`app.api.predict_input`.
+The handlers are coroutines: what ``POST /predict/`` and ``POST /predict/batch`` are sent is
+read and checked by :mod:`app.api.predict_request` (image decoding in a worker thread), the
+model is called by :func:`app.serving.predictions.predict` (in a worker thread, gathered with
+concurrent requests when micro-batching is on), and the predictions are stored in one more
+worker-thread step, so the event loop never blocks.
 """
 
 from typing import Annotated, Final
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from app.api.deps import (
     CurrentUser,
     ImageStoreDep,
     ModelServerDep,
+    PredictionBatcherDep,
     SessionDep,
     SettingsDep,
     ShadowDep,
 )
-from app.api.errors import invalid_input
-from app.api.predict_input import PREDICT_REQUEST_BODY, SubmittedProduct, read_submitted_product
-from app.core.config import Settings
+from app.api.predict_request import (
+    PREDICT_REQUEST_BODY,
+    SubmittedProduct,
+    batch_requests,
+    check_batch_size,
+    product_request,
+    read_submitted_product,
+)
+from app.db.models import Prediction
 from app.schemas.bounds import INT32_MAX
 from app.schemas.common import ErrorResponse
 from app.schemas.predictions import BatchPredictionResult, BatchProduct, PredictionResult
 from app.serving.image_keeping import keep_images
-from app.serving.images import (
-    INVALID_EXTENSION,
-    DecodedImage,
-    ImageRejectedError,
-    PixelBudget,
-    decode_base64_jpeg,
-    decode_jpeg,
-    decode_side,
-    has_jpeg_extension,
-)
+from app.serving.images import decode_side
 from app.serving.model_server import ModelServer, ServedModel
-from app.serving.predictions import ProductRequest, predict_and_store
-from app.serving.shadow import shadow_after_commit
-
-NO_DATA: Final = "You must provide either designation/description or an image to get a result."
+from app.serving.predictions import (
+    ModelAnswer,
+    PredictionBatcher,
+    ProductRequest,
+    predict,
+    store_predictions,
+)
+from app.serving.shadow import ShadowPredictor, shadow_after_commit
+from product_classifier.image_store import ImageStore
 
 router = APIRouter(prefix="/predict", tags=["predict"])
 
@@ -99,45 +106,54 @@ def _served_model(server: ModelServer) -> ServedModel:
     return served
 
 
-def _check_text(settings: Settings, loc: tuple[str | int, ...], value: str) -> None:
-    """Refuse a text over ``MAX_TEXT_LENGTH`` characters (422 naming the limit)."""
-    if len(value) > settings.MAX_TEXT_LENGTH:
-        raise invalid_input(
-            loc,
-            f"{loc[-1]} is too long: {len(value)} characters (maximum {settings.MAX_TEXT_LENGTH}, "
-            "MAX_TEXT_LENGTH).",
-            "string_too_long",
+def _store(
+    session: Session,
+    served: ServedModel,
+    requests: list[ProductRequest],
+    answer: ModelAnswer,
+    image_store: ImageStore | None,
+    *,
+    shadow: ShadowPredictor | None,
+    user_id: int,
+    limit: int | None,
+) -> list[Prediction]:
+    stored = store_predictions(session, served, requests, answer, user_id=user_id, limit=limit)
+    keep_images(image_store, (request.image for request in requests))
+    shadow_after_commit(
+        session,
+        shadow,
+        served.version,
+        [row.id for row in stored],
+        [request.to_model_input() for request in requests],
+    )
+    return stored
+
+
+async def _predict_and_store(
+    session: Session,
+    served: ServedModel,
+    requests: list[ProductRequest],
+    batcher: PredictionBatcher | None,
+    image_store: ImageStore | None,
+    *,
+    shadow: ShadowPredictor | None,
+    user_id: int,
+    limit: int | None,
+) -> list[Prediction]:
+    """Predict the products, then store them, keep their images and queue the shadow's work."""
+    answer = await predict(served, requests, batcher)
+    return await anyio.to_thread.run_sync(
+        lambda: _store(
+            session,
+            served,
+            requests,
+            answer,
+            image_store,
+            shadow=shadow,
+            user_id=user_id,
+            limit=limit,
         )
-
-
-def _rejected(error: ImageRejectedError, prefix: str = "") -> HTTPException:
-    return HTTPException(error.status_code, detail=prefix + error.detail)
-
-
-def _uploaded_image(
-    product: SubmittedProduct, settings: Settings, min_side: int | None, budget: PixelBudget
-) -> DecodedImage | None:
-    image = product.image
-    if image is None:
-        return None
-    if not has_jpeg_extension(image.filename):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=INVALID_EXTENSION)
-    if image.size is not None and image.size > settings.MAX_UPLOAD_BYTES:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            detail=f"Image too large: {image.size} bytes "
-            f"(maximum {settings.MAX_UPLOAD_BYTES} bytes).",
-        )
-    try:
-        return decode_jpeg(
-            image.file.read(settings.MAX_UPLOAD_BYTES + 1),
-            max_bytes=settings.MAX_UPLOAD_BYTES,
-            max_pixels=settings.MAX_IMAGE_PIXELS,
-            min_side=min_side,
-            budget=budget,
-        )
-    except ImageRejectedError as error:
-        raise _rejected(error) from None
+    )
 
 
 def _answer(content: object, served: ServedModel, prediction_ids: list[int]) -> JSONResponse:
@@ -168,12 +184,13 @@ def _answer(content: object, served: ServedModel, prediction_ids: list[int]) -> 
     },
     openapi_extra=PREDICT_REQUEST_BODY,
 )
-def predict_category(
+async def predict_category(
     *,
     session: SessionDep,
     current_user: CurrentUser,
     settings: SettingsDep,
     server: ModelServerDep,
+    batcher: PredictionBatcherDep,
     image_store: ImageStoreDep,
     shadow: ShadowDep,
     product: Annotated[SubmittedProduct, Depends(read_submitted_product)],
@@ -188,30 +205,34 @@ def predict_category(
     `X-Model-Version` and `X-Prediction-Id` tell which model answered and which stored
     prediction to cite in a feedback.
     """
-    for name, loc in product.locations.items():
-        _check_text(settings, loc, getattr(product, name))
     served = server.current
     min_side = decode_side(served.predictor) if served else None
-    decoded = _uploaded_image(product, settings, min_side, PixelBudget(settings.MAX_REQUEST_PIXELS))
-    request = ProductRequest(
-        designation=product.designation, description=product.description, image=decoded
-    )
-    if request.is_empty:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=NO_DATA)
+    if product.image is None:
+        request = product_request(product, settings, min_side)
+    else:
+        request = await anyio.to_thread.run_sync(product_request, product, settings, min_side)
     served = _served_model(server) if served is None else served
-    (stored,) = predict_and_store(session, served, [request], user_id=current_user.id, limit=limit)
-    keep_images(image_store, [request.image])
-    shadow_after_commit(session, shadow, served.version, [stored.id], [request.to_model_input()])
+    (stored,) = await _predict_and_store(
+        session,
+        served,
+        [request],
+        batcher,
+        image_store,
+        shadow=shadow,
+        user_id=current_user.id,
+        limit=limit,
+    )
     return _answer(stored.results, served, [stored.id])
 
 
 @router.post("/batch", response_model=list[BatchPredictionResult], responses=ERROR_RESPONSES)
-def predict_batch(
+async def predict_batch(
     *,
     session: SessionDep,
     current_user: CurrentUser,
     settings: SettingsDep,
     server: ModelServerDep,
+    batcher: PredictionBatcherDep,
     image_store: ImageStoreDep,
     shadow: ShadowDep,
     products: list[BatchProduct],
@@ -224,53 +245,23 @@ def predict_batch(
     Any invalid product fails the whole batch with its position in the message. The images
     of one batch share the `MAX_REQUEST_PIXELS` budget of decoded pixels.
     """
-    if not products:
-        raise invalid_input(("body",), "The batch is empty.", "too_short")
-    if len(products) > settings.MAX_BATCH_SIZE:
-        raise invalid_input(
-            ("body",),
-            f"Too many products: {len(products)} (maximum {settings.MAX_BATCH_SIZE}, "
-            "MAX_BATCH_SIZE).",
-            "too_long",
-        )
+    check_batch_size(products, settings)
     served = server.current
     min_side = decode_side(served.predictor) if served else None
-    budget = PixelBudget(settings.MAX_REQUEST_PIXELS)
-    requests: list[ProductRequest] = []
-    for position, item in enumerate(products):
-        prefix = f"Product {position}: "
-        _check_text(settings, ("body", position, "designation"), item.designation)
-        _check_text(settings, ("body", position, "description"), item.description)
-        decoded = None
-        if item.image:
-            try:
-                decoded = decode_base64_jpeg(
-                    item.image,
-                    max_bytes=settings.MAX_UPLOAD_BYTES,
-                    max_pixels=settings.MAX_IMAGE_PIXELS,
-                    min_side=min_side,
-                    budget=budget,
-                )
-            except ImageRejectedError as error:
-                raise _rejected(error, prefix) from None
-        request = ProductRequest(
-            designation=item.designation,
-            description=item.description,
-            image=decoded,
-            product_id=item.product_id,
-        )
-        if request.is_empty:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=prefix + NO_DATA)
-        requests.append(request)
+    if any(item.image for item in products):
+        requests = await anyio.to_thread.run_sync(batch_requests, products, settings, min_side)
+    else:
+        requests = batch_requests(products, settings, min_side)
     served = _served_model(server) if served is None else served
-    stored = predict_and_store(session, served, requests, user_id=current_user.id, limit=limit)
-    keep_images(image_store, (request.image for request in requests))
-    shadow_after_commit(
+    stored = await _predict_and_store(
         session,
-        shadow,
-        served.version,
-        [row.id for row in stored],
-        [request.to_model_input() for request in requests],
+        served,
+        requests,
+        batcher,
+        image_store,
+        shadow=shadow,
+        user_id=current_user.id,
+        limit=limit,
     )
     results = [
         {"product_id": row.product_id, "prediction_id": row.id, "categories": row.results}

@@ -1,4 +1,6 @@
-"""Read what ``POST /predict/`` is sent: texts in the query or in the body, and an image.
+"""Read what ``POST /predict/`` and ``POST /predict/batch`` are sent, into checked products.
+
+``POST /predict/`` takes texts in the query or in the body, and an image.
 
 The original clients send ``designation`` and ``description`` in the query string and the image
 as a multipart file; long texts do not fit in a URL, so the texts may also come in the body:
@@ -8,7 +10,10 @@ as a multipart file; long texts do not fit in a URL, so the texts may also come 
   ``image`` (as the web page sends them); ``application/x-www-form-urlencoded`` for text only.
 
 A text sent both in the query and in the body is refused (422), as is any other body type
-(415). Text lengths and the image are checked by the route, with the settings of the app.
+(415). :func:`product_request` and :func:`batch_requests` then check the text lengths, decode
+the images (JPEG only, within the size and pixel limits of the settings) and refuse products
+with nothing to predict from, giving the :class:`~app.serving.predictions.ProductRequest`
+values the model is called with.
 """
 
 import json
@@ -22,7 +27,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from app.api.errors import invalid_input
+from app.core.config import Settings
+from app.schemas.predictions import BatchProduct
+from app.serving.images import (
+    INVALID_EXTENSION,
+    DecodedImage,
+    ImageRejectedError,
+    PixelBudget,
+    decode_base64_jpeg,
+    decode_jpeg,
+    has_jpeg_extension,
+)
+from app.serving.predictions import ProductRequest
 
+NO_DATA: Final = "You must provide either designation/description or an image to get a result."
 TEXT_FIELDS: Final = ("designation", "description")
 FORM_TYPES: Final = ("multipart/form-data", "application/x-www-form-urlencoded")
 MAX_FORM_FIELDS: Final = 16
@@ -196,3 +214,144 @@ async def read_submitted_product(
     finally:
         if form is not None:
             await form.close()
+
+
+def check_text(settings: Settings, loc: tuple[str | int, ...], value: str) -> None:
+    """Refuse a text over ``MAX_TEXT_LENGTH`` characters.
+
+    Raises:
+        RequestValidationError: 422 ``string_too_long`` naming the limit, at ``loc``.
+    """
+    if len(value) > settings.MAX_TEXT_LENGTH:
+        raise invalid_input(
+            loc,
+            f"{loc[-1]} is too long: {len(value)} characters (maximum {settings.MAX_TEXT_LENGTH}, "
+            "MAX_TEXT_LENGTH).",
+            "string_too_long",
+        )
+
+
+def _rejected(error: ImageRejectedError, prefix: str = "") -> HTTPException:
+    return HTTPException(error.status_code, detail=prefix + error.detail)
+
+
+def _uploaded_image(
+    image: UploadFile, settings: Settings, min_side: int | None, budget: PixelBudget
+) -> DecodedImage:
+    if not has_jpeg_extension(image.filename):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=INVALID_EXTENSION)
+    if image.size is not None and image.size > settings.MAX_UPLOAD_BYTES:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            detail=f"Image too large: {image.size} bytes "
+            f"(maximum {settings.MAX_UPLOAD_BYTES} bytes).",
+        )
+    try:
+        return decode_jpeg(
+            image.file.read(settings.MAX_UPLOAD_BYTES + 1),
+            max_bytes=settings.MAX_UPLOAD_BYTES,
+            max_pixels=settings.MAX_IMAGE_PIXELS,
+            min_side=min_side,
+            budget=budget,
+        )
+    except ImageRejectedError as error:
+        raise _rejected(error) from None
+
+
+def product_request(
+    product: SubmittedProduct, settings: Settings, min_side: int | None
+) -> ProductRequest:
+    """Check the product sent to ``POST /predict/`` and decode its image.
+
+    Blocking when the product has an image (the decoding): call it in a worker thread then.
+
+    Args:
+        product: What was sent (:func:`read_submitted_product`).
+        settings: The application's limits.
+        min_side: Smallest picture side worth decoding for the served model (``None``: full).
+
+    Raises:
+        RequestValidationError: 422 for a text over ``MAX_TEXT_LENGTH``.
+        HTTPException: 400 for an image that is not a colour JPEG or nothing to predict from;
+            413 for an image over the size or pixel limits.
+    """
+    for name, loc in product.locations.items():
+        check_text(settings, loc, getattr(product, name))
+    decoded = None
+    if product.image is not None:
+        budget = PixelBudget(settings.MAX_REQUEST_PIXELS)
+        decoded = _uploaded_image(product.image, settings, min_side, budget)
+    request = ProductRequest(
+        designation=product.designation, description=product.description, image=decoded
+    )
+    if request.is_empty:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=NO_DATA)
+    return request
+
+
+def check_batch_size(products: list[BatchProduct], settings: Settings) -> None:
+    """Refuse an empty batch, or one of more than ``MAX_BATCH_SIZE`` products.
+
+    Raises:
+        RequestValidationError: 422 ``too_short`` or ``too_long``.
+    """
+    if not products:
+        raise invalid_input(("body",), "The batch is empty.", "too_short")
+    if len(products) > settings.MAX_BATCH_SIZE:
+        raise invalid_input(
+            ("body",),
+            f"Too many products: {len(products)} (maximum {settings.MAX_BATCH_SIZE}, "
+            "MAX_BATCH_SIZE).",
+            "too_long",
+        )
+
+
+def batch_requests(
+    products: list[BatchProduct], settings: Settings, min_side: int | None
+) -> list[ProductRequest]:
+    """Check every product of ``POST /predict/batch`` and decode its base64 image.
+
+    The images of the batch share one ``MAX_REQUEST_PIXELS`` budget. Blocking when a product
+    has an image: call it in a worker thread then.
+
+    Args:
+        products: The batch, already of an accepted size (:func:`check_batch_size`).
+        settings: The application's limits.
+        min_side: Smallest picture side worth decoding for the served model (``None``: full).
+
+    Returns:
+        The products in the request's order.
+
+    Raises:
+        RequestValidationError: 422 for a text over ``MAX_TEXT_LENGTH``.
+        HTTPException: 400 or 413 as :func:`product_request`, the message starting with the
+            product's position.
+    """
+    budget = PixelBudget(settings.MAX_REQUEST_PIXELS)
+    requests: list[ProductRequest] = []
+    for position, item in enumerate(products):
+        prefix = f"Product {position}: "
+        check_text(settings, ("body", position, "designation"), item.designation)
+        check_text(settings, ("body", position, "description"), item.description)
+        decoded = None
+        if item.image:
+            try:
+                decoded = decode_base64_jpeg(
+                    item.image,
+                    max_bytes=settings.MAX_UPLOAD_BYTES,
+                    max_pixels=settings.MAX_IMAGE_PIXELS,
+                    min_side=min_side,
+                    budget=budget,
+                )
+            except ImageRejectedError as error:
+                raise _rejected(error, prefix) from None
+        request = ProductRequest(
+            designation=item.designation,
+            description=item.description,
+            image=decoded,
+            product_id=item.product_id,
+        )
+        if request.is_empty:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=prefix + NO_DATA)
+        requests.append(request)
+    return requests

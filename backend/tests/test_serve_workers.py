@@ -1,0 +1,42 @@
+"""``python -m app.serve --workers auto``: one worker per core, within half the memory."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from app.serve import automatic_workers, parse_arguments, share_metrics_between, worker_count
+
+
+@pytest.mark.parametrize(
+    ("cores", "memory_mb", "expected"),
+    [
+        (2, 24_000, 2),  # this machine: one per core
+        (8, 1_000, 1),  # 500 MB for workers of 400 MB: one
+        (8, 2_000, 2),  # memory binds before the cores
+        (1, 100, 1),  # never fewer than one
+        (4, None, 4),  # memory unknown: the cores decide
+    ],
+)
+def test_automatic_workers_follow_cores_and_memory(
+    cores: int, memory_mb: float | None, expected: int
+) -> None:
+    assert automatic_workers(cores, memory_mb, worker_memory_mb=400) == expected
+
+
+def test_workers_option_takes_a_number_auto_or_nothing() -> None:
+    assert worker_count(parse_arguments([]).workers) is None
+    assert worker_count(parse_arguments(["--workers", "3"]).workers) == 3
+    automatic = worker_count(parse_arguments(["--workers", "auto"]).workers)
+    assert automatic is not None
+    assert 1 <= automatic <= len(os.sched_getaffinity(0))
+
+
+def test_several_workers_share_one_metrics_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    share_metrics_between(1)
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    share_metrics_between(2)
+    folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    assert folder.is_dir()
+    folder.rmdir()

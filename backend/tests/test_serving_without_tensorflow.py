@@ -1,0 +1,67 @@
+"""The API process serving a model exported to ONNX never imports TensorFlow or Keras.
+
+A fresh Python process builds the application, loads the session's text model (logged with
+its ONNX export; ``MODEL_RUNTIME`` unset, so ONNX Runtime serves it), answers a prediction,
+and then lists the modules it imported: importing TensorFlow alone costs about 5 s and 800 MB.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import Account
+from tests.helpers import models as model_helpers
+
+BACKEND_DIR = Path(__file__).resolve().parents[1]
+HEAVY_PACKAGES = ("tensorflow", "keras", "tf_keras", "tf2onnx")
+
+SCRIPT = """
+import json, sys
+from fastapi.testclient import TestClient
+from app.core.config import Settings
+from app.main import create_app
+
+database_url, authorization = sys.argv[1], sys.argv[2]
+settings = Settings(
+    SQLALCHEMY_DATABASE_URI=database_url,
+    MODEL_NAME="text",
+    MODEL_ALIAS="production",
+    MODEL_RELOAD_INTERVAL_SECONDS=3600,
+)
+with TestClient(create_app(settings)) as client:
+    response = client.post(
+        "/api/v1/predict/",
+        params={"designation": "Jeu de société"},
+        headers={"Authorization": authorization},
+    )
+heavy = sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[3].split(",")))
+print(json.dumps({"status": response.status_code, "heavy": heavy}))
+"""
+
+
+def test_the_api_serves_an_onnx_model_without_importing_tensorflow(
+    database_url: str, trained_text: model_helpers.TrainedModels, user: Account
+) -> None:
+    del trained_text
+    env = {key: value for key, value in os.environ.items() if key != "MODEL_RUNTIME"}
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SCRIPT,
+            database_url,
+            user.headers["Authorization"],
+            ",".join(HEAVY_PACKAGES),
+        ],
+        cwd=BACKEND_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    outcome = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert outcome == {"status": 200, "heavy": []}

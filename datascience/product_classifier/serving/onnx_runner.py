@@ -1,0 +1,63 @@
+"""Run a logged model's ONNX export with ONNX Runtime: no TensorFlow in the process.
+
+When the model reads a sparse TF-IDF row, its first dense layer is computed as a scipy sparse
+product and ONNX Runtime runs the rest of the graph (see
+:mod:`product_classifier.serving.sparse_first_layer`); otherwise ONNX Runtime runs the whole
+graph on dense inputs.
+"""
+
+import numpy as np
+import numpy.typing as npt
+import onnx
+import onnxruntime as ort
+
+from product_classifier.serving.batch import ModelBatch, dense
+from product_classifier.serving.sparse_first_layer import SplitModel, split_first_layer
+
+
+def _session(model: bytes | str) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    # Requests are small: one thread per call avoids waking (and spinning) a thread pool, and
+    # leaves the other cores to the other requests and workers.
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+class OnnxRunner:
+    """An ONNX model run by ONNX Runtime, its first layer on ``sparse_input`` done sparsely."""
+
+    def __init__(self, model_path: str, sparse_input: str | None = None) -> None:
+        """Load the model.
+
+        Args:
+            model_path: The ``.onnx`` file.
+            sparse_input: Input fed with scipy sparse rows (the TF-IDF vector), if any.
+        """
+        model = onnx.load(model_path)
+        self.input_names: tuple[str, ...] = tuple(value.name for value in model.graph.input)
+        self._sparse_input = sparse_input
+        self._split: SplitModel | None = (
+            split_first_layer(model, sparse_input) if sparse_input in self.input_names else None
+        )
+        self._session = _session(
+            self._split.remaining if self._split is not None else model.SerializeToString()
+        )
+        self._output = self._session.get_outputs()[0].name
+
+    @property
+    def splits_first_layer(self) -> bool:
+        """Whether the first layer on the sparse input runs as a sparse product."""
+        return self._split is not None
+
+    def __call__(self, batch: ModelBatch) -> npt.NDArray[np.float32]:
+        """Return the ``(n, 27)`` softmax output for a batch of model inputs."""
+        feeds: dict[str, npt.NDArray[np.float32]] = {}
+        for name, value in batch.items():
+            if self._split is not None and name == self._sparse_input:
+                product = value @ self._split.weights
+                feeds[self._split.product_input] = np.asarray(product, dtype=np.float32)
+            else:
+                feeds[name] = dense(value)
+        outputs = self._session.run([self._output], feeds)
+        return np.asarray(outputs[0], dtype=np.float32)
