@@ -240,7 +240,7 @@ def test_production_feedback_trains_a_challenger_that_shadows_then_passes_the_ga
         # evaluation's, whichever way it goes (v2 is not always better on 40 rows).
         source = ("--database-url", database_url, "--image-store-url", str(store))
         since = ("--from-feedback", "--since", judged_from.isoformat(), "--resamples", "200")
-        rows = f"on {TRAFFIC_PRODUCTS - half} rows (production feedback since"
+        replayed = f"on {TRAFFIC_PRODUCTS - half} rows (production feedback since"
 
         def evaluate(version: str) -> str:
             return run_cli(
@@ -249,13 +249,13 @@ def test_production_feedback_trains_a_challenger_that_shadows_then_passes_the_ga
                 tracking_uri=tracking_uri,
             )
 
-        assert rows in evaluate(v2)
+        assert replayed in evaluate(v2)
         promote = ("scripts.promote_model", "--name", NAME, "--alias", "production", "--gate")
 
         # 6. A version trained on shuffled labels is refused against v1, the holder.
         worse = shuffled_labels(dataset, tmp_path / "shuffled")
         v3 = train(worse, tmp_path / "v3", 1, tracking_uri)
-        assert rows in evaluate(v3)
+        assert replayed in evaluate(v3)
         assert float(registry.get_model_version(NAME, v3).tags["evaluation.weighted_f1_gain"]) < 0
         with pytest.raises(pytest.fail.Exception, match=r"failed \(3\)"):
             run_cli(*promote, "--version", v3, tracking_uri=tracking_uri)
@@ -264,7 +264,7 @@ def test_production_feedback_trains_a_challenger_that_shadows_then_passes_the_ga
         # 7. Once the worse version holds the alias (moved without the gate), v2 beats it:
         # the gate accepts v2, and the API serves it without a restart.
         run_cli(*promote[:-1], "--version", v3, tracking_uri=tracking_uri)
-        assert rows in evaluate(v2)
+        assert replayed in evaluate(v2)
         assert float(registry.get_model_version(NAME, v2).tags["evaluation.weighted_f1_gain"]) > 0
         run_cli(*promote, "--version", v2, tracking_uri=tracking_uri)
         wait_for_version(champion, v2)
