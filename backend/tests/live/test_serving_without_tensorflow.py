@@ -14,7 +14,7 @@ from pathlib import Path
 from tests.conftest import Account
 from tests.helpers import models as model_helpers
 
-BACKEND_DIR = Path(__file__).resolve().parents[1]
+BACKEND_DIR = Path(__file__).resolve().parents[2]
 HEAVY_PACKAGES = ("tensorflow", "keras", "tf_keras", "tf2onnx")
 
 SCRIPT = """
