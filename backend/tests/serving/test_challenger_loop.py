@@ -259,7 +259,7 @@ def test_production_feedback_trains_a_challenger_that_shadows_then_passes_the_ga
         assert float(registry.get_model_version(NAME, v3).tags["evaluation.weighted_f1_gain"]) < 0
         with pytest.raises(pytest.fail.Exception, match=r"failed \(3\)"):
             run_cli(*promote, "--version", v3, tracking_uri=tracking_uri)
-        assert registry.get_registered_model(NAME).aliases["production"] == v1
+        assert str(registry.get_registered_model(NAME).aliases["production"]) == v1
 
         # 7. Once the worse version holds the alias (moved without the gate), v2 beats it:
         # the gate accepts v2, and the API serves it without a restart.
