@@ -29,11 +29,11 @@ from app.api.v1.routes.public import is_online
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.db.session import create_db_engine, create_session_factory
-from app.serving.image_keeping import open_image_store
-from app.serving.image_retention import start_purge_thread
-from app.serving.model_server import ModelServer
-from app.serving.predictions import new_prediction_batcher
-from app.serving.shadow import ShadowPredictor
+from app.inference.image_keeping import open_image_store
+from app.inference.image_retention import start_purge_thread
+from app.inference.model_server import ModelServer
+from app.inference.predictions import new_prediction_batcher
+from app.inference.shadow import ShadowPredictor
 from app.telemetry import setup_telemetry
 from product_classifier.paths import REPOSITORY_ROOT
 

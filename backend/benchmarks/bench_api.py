@@ -152,7 +152,7 @@ def bare_model(name: str, version: str, alias: str, jpeg: bytes) -> Callable[[st
 
     from PIL import Image  # noqa: PLC0415
 
-    from app.serving.model_server import load_model_version  # noqa: PLC0415
+    from app.inference.model_server import load_model_version  # noqa: PLC0415
     from product_classifier.serving.contract import ProductInput  # noqa: PLC0415
 
     served = load_model_version(name, version, alias)
@@ -310,7 +310,7 @@ def prepare(settings: "Settings") -> tuple[str, str, dict[str, str]]:
     from app.core.security import create_access_token  # noqa: PLC0415
     from app.db.init_db import migrate, seed_first_admin  # noqa: PLC0415
     from app.db.session import create_db_engine, create_session_factory  # noqa: PLC0415
-    from app.serving.model_server import ModelServer  # noqa: PLC0415
+    from app.inference.model_server import ModelServer  # noqa: PLC0415
 
     tracking_uri = settings.configure_mlflow()
     resolver = ModelServer(

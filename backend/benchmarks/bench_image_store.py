@@ -21,8 +21,8 @@ from typing import Final
 import numpy as np
 from PIL import Image
 
-from app.serving.image_keeping import keep_images
-from app.serving.images import DecodedImage, decode_jpeg
+from app.inference.image_keeping import keep_images
+from app.inference.images import DecodedImage, decode_jpeg
 from product_classifier.image_store import ImageStore
 
 SIDE: Final = 500

@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ["SECRET_KEY"] = secrets.token_urlsafe(32)
     from app.core.config import Settings  # noqa: PLC0415
-    from app.serving.model_server import ModelServer  # noqa: PLC0415
+    from app.inference.model_server import ModelServer  # noqa: PLC0415
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-shadow-"))
     overrides: dict[str, object] = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'a.db'}"}

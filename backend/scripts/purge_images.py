@@ -14,8 +14,8 @@ import sys
 
 from app.core.config import get_settings
 from app.db.session import create_db_engine, create_session_factory
-from app.serving.image_keeping import open_image_store
-from app.serving.image_retention import purge_expired_images
+from app.inference.image_keeping import open_image_store
+from app.inference.image_retention import purge_expired_images
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -11,10 +11,10 @@ from app.core.config import Settings, get_settings
 from app.core.security import InvalidTokenError, decode_access_token, token_user_id
 from app.db.crud.users import get_user
 from app.db.models import User
+from app.inference.model_server import ModelServer
+from app.inference.predictions import PredictionBatcher
+from app.inference.shadow import ShadowPredictor
 from app.schemas.bounds import INT32_MAX
-from app.serving.model_server import ModelServer
-from app.serving.predictions import PredictionBatcher
-from app.serving.shadow import ShadowPredictor
 from product_classifier.image_store import ImageStore
 
 oauth2_scheme = OAuth2PasswordBearer(

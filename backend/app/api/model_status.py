@@ -2,12 +2,12 @@
 
 The served version and the version the alias points at can differ: while a new version loads,
 after it failed to load (the previous one keeps serving), or while the registry cannot be asked.
-These functions turn the :class:`~app.serving.model_server.ModelServer`'s memory of its last
+These functions turn the :class:`~app.inference.model_server.ModelServer`'s memory of its last
 registry check into the published shapes, and into plain warnings for the readiness probe.
 """
 
+from app.inference.model_server import AliasTarget, ModelServer, ServedModel
 from app.schemas.serving import AliasState, AliasTargetInfo, RegistryStatus
-from app.serving.model_server import AliasTarget, ModelServer, ServedModel
 
 
 def _state(target: AliasTarget, served: ServedModel | None) -> AliasState:

@@ -12,7 +12,7 @@ as a multipart file; long texts do not fit in a URL, so the texts may also come 
 A text sent both in the query and in the body is refused (422), as is any other body type
 (415). :func:`product_request` and :func:`batch_requests` then check the text lengths, decode
 the images (JPEG only, within the size and pixel limits of the settings) and refuse products
-with nothing to predict from, giving the :class:`~app.serving.predictions.ProductRequest`
+with nothing to predict from, giving the :class:`~app.inference.predictions.ProductRequest`
 values the model is called with.
 """
 
@@ -28,8 +28,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from app.api.errors import invalid_input
 from app.core.config import Settings
-from app.schemas.predictions import BatchProduct
-from app.serving.images import (
+from app.inference.images import (
     INVALID_EXTENSION,
     DecodedImage,
     ImageRejectedError,
@@ -38,7 +37,8 @@ from app.serving.images import (
     decode_jpeg,
     has_jpeg_extension,
 )
-from app.serving.predictions import ProductRequest
+from app.inference.predictions import ProductRequest
+from app.schemas.predictions import BatchProduct
 
 NO_DATA: Final = "You must provide either designation/description or an image to get a result."
 TEXT_FIELDS: Final = ("designation", "description")

@@ -84,7 +84,7 @@ class Settings(PlatformSettings):
 
     MICRO_BATCHING_ENABLED: bool = False
     """Gather concurrent ``/predict/`` and ``/predict/batch`` requests into one model call
-    (:mod:`app.serving.micro_batching`): a lone request is not delayed, and under load the
+    (:mod:`app.inference.micro_batching`): a lone request is not delayed, and under load the
     requests that queue while the model is busy share its next call. Off by default:
     ``benchmarks.bench_api`` measured no consistent gain with the ONNX text model, whose call
     (under 1 ms) is a small part of a request; turn it on for models with a costly call."""

@@ -17,7 +17,7 @@ In-process metrics (this module):
   ``shadow_prediction_duration_seconds`` (histogram): the challenger's model call;
 - ``micro_batch_rows``, ``micro_batch_requests`` and ``micro_batch_wait_seconds``
   (histograms): products and requests per gathered model call, and how long each request
-  waited for its call (:mod:`app.serving.micro_batching`).
+  waited for its call (:mod:`app.inference.micro_batching`).
 
 From the database at scrape time (:class:`FeedbackCollector`): ``model_feedback_total``,
 ``model_live_accuracy`` and ``model_live_weighted_f1`` per model version.

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db.models import Prediction
-from app.serving.images import INVALID_FORMAT, decode_jpeg
+from app.inference.images import INVALID_FORMAT, decode_jpeg
 from product_classifier.preprocessing.image import load_rgb_image
 from tests.helpers.images import cmyk_jpeg_bytes, image_bytes, mpo_bytes
 from tests.helpers.predictions import assert_answer_stored

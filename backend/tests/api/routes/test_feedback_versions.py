@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from app.db.models import Feedback
 from app.main import create_app
 from tests.conftest import make_settings
-from tests.serving.test_serving import copy_of_text_v1, registry
+from tests.inference.test_serving import copy_of_text_v1, registry
 
 API = "/api/v1"
 

@@ -12,12 +12,12 @@ from app.core.config import Settings
 from app.db.crud.feedback import add_feedback, list_feedback
 from app.db.crud.predictions import get_prediction
 from app.db.models import Feedback
+from app.inference.model_server import ModelServer
+from app.inference.registered_versions import RegistryUnavailableError, registered_versions
 from app.monitoring.quality import feedback_stats
 from app.schemas.common import ErrorResponse
 from app.schemas.feedback import Feedback as FeedbackOut
 from app.schemas.feedback import FeedbackCreate, FeedbackStats
-from app.serving.model_server import ModelServer
-from app.serving.registered_versions import RegistryUnavailableError, registered_versions
 
 router = APIRouter(prefix="/feedback", tags=["feedback"])
 

@@ -8,9 +8,9 @@ from sqlalchemy import text
 from app.api.database_unavailable import retry_after_seconds
 from app.api.deps import ModelServerDep, SessionDep
 from app.api.model_status import alias_target_info, model_warnings, registry_status
+from app.inference.model_server import ModelServer
 from app.schemas.common import ErrorResponse
 from app.schemas.serving import Health
-from app.serving.model_server import ModelServer
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 The handlers are coroutines: what ``POST /predict/`` and ``POST /predict/batch`` are sent is
 read and checked by :mod:`app.api.predict_request` (image decoding in a worker thread), the
-model is called by :func:`app.serving.predictions.predict` (in a worker thread, gathered with
+model is called by :func:`app.inference.predictions.predict` (in a worker thread, gathered with
 concurrent requests when micro-batching is on), and the predictions are stored in one more
 worker-thread step, so the event loop never blocks.
 """
@@ -32,20 +32,20 @@ from app.api.predict_request import (
     read_submitted_product,
 )
 from app.db.models import Prediction
-from app.schemas.bounds import INT32_MAX
-from app.schemas.common import ErrorResponse
-from app.schemas.predictions import BatchPredictionResult, BatchProduct, PredictionResult
-from app.serving.image_keeping import keep_images
-from app.serving.images import decode_side
-from app.serving.model_server import ModelServer, ServedModel
-from app.serving.predictions import (
+from app.inference.image_keeping import keep_images
+from app.inference.images import decode_side
+from app.inference.model_server import ModelServer, ServedModel
+from app.inference.predictions import (
     ModelAnswer,
     PredictionBatcher,
     ProductRequest,
     predict,
     store_predictions,
 )
-from app.serving.shadow import ShadowPredictor, shadow_after_commit
+from app.inference.shadow import ShadowPredictor, shadow_after_commit
+from app.schemas.bounds import INT32_MAX
+from app.schemas.common import ErrorResponse
+from app.schemas.predictions import BatchPredictionResult, BatchProduct, PredictionResult
 from product_classifier.image_store import ImageStore
 
 router = APIRouter(prefix="/predict", tags=["predict"])

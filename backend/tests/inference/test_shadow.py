@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Prediction, ShadowPrediction
+from app.inference.shadow import ShadowJob, ShadowPredictor
 from app.main import create_app
-from app.serving.shadow import ShadowJob, ShadowPredictor
 from product_classifier.serving.contract import ProductInput
 from tests.conftest import Account, make_settings
 from tests.helpers import models as model_helpers

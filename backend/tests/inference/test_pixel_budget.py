@@ -17,14 +17,14 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from app.db.models import Prediction
-from app.main import create_app
-from app.serving.images import (
+from app.inference.images import (
     DECODE_MARGIN,
     ImageRejectedError,
     PixelBudget,
     decode_jpeg,
     decode_side,
 )
+from app.main import create_app
 from tests.conftest import make_settings
 
 API = "/api/v1"

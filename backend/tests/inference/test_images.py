@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.serving.images import (
+from app.inference.images import (
     INVALID_FORMAT,
     ImageRejectedError,
     decode_base64_jpeg,

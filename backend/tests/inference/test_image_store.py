@@ -18,8 +18,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Prediction
+from app.inference.image_retention import purge_expired_images
 from app.main import create_app
-from app.serving.image_retention import purge_expired_images
 from product_classifier.image_store import ImageStore
 from scripts import purge_images
 from tests.conftest import SESSION_HOME, Account, make_settings

@@ -14,7 +14,7 @@ from typing import Final
 from prometheus_client import Counter
 
 from app.core.config import Settings
-from app.serving.images import DecodedImage
+from app.inference.images import DecodedImage
 from product_classifier.image_store import ImageStore
 
 logger = logging.getLogger(__name__)

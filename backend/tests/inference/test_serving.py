@@ -88,7 +88,7 @@ def test_without_a_registered_model_the_api_starts_and_says_how_to_train(
 
 @pytest.mark.slow
 def test_hot_reload_when_the_alias_moves(database_url, tracking_uri, trained_text, user, caplog):
-    caplog.set_level(logging.INFO, logger="app.serving.model_server")
+    caplog.set_level(logging.INFO, logger="app.inference.model_server")
     mlflow = registry(tracking_uri)
     alias = f"reload-{uuid.uuid4().hex[:6]}"
     mlflow.set_registered_model_alias("text", alias, "1")

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.crud.shadow_predictions import add_shadow_predictions
 from app.db.models import ShadowPrediction
-from app.serving.model_server import ModelServer, ServedModel
-from app.serving.predictions import plain_results
+from app.inference.model_server import ModelServer, ServedModel
+from app.inference.predictions import plain_results
 from app.telemetry.metrics import record_shadow, record_shadow_dropped
 from product_classifier.serving.contract import ProductInput
 

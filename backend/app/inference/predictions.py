@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from app.core.config import Settings
 from app.db.crud.predictions import add_predictions
 from app.db.models import Prediction
-from app.serving.images import DecodedImage
-from app.serving.micro_batching import BatchFigures, MicroBatcher
-from app.serving.model_server import ServedModel
+from app.inference.images import DecodedImage
+from app.inference.micro_batching import BatchFigures, MicroBatcher
+from app.inference.model_server import ServedModel
 from app.telemetry.metrics import record_micro_batch, record_predictions
 from app.telemetry.tracing import db_write_span, inference_span
 from product_classifier.serving.contract import Prediction as ModelOutput

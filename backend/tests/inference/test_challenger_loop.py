@@ -24,9 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import ShadowPrediction
+from app.inference.model_server import ModelServer
+from app.inference.shadow import ShadowPredictor
 from app.main import create_app
-from app.serving.model_server import ModelServer
-from app.serving.shadow import ShadowPredictor
 from product_classifier.data.dataset_folder import image_paths, split_file_names
 from product_classifier.data.original import read_original
 from tests.conftest import Account, make_account, make_settings, seeded_database, sessions_on

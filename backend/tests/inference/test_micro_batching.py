@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from app.serving.micro_batching import BatchedAnswer, BatchFigures, MicroBatcher
+from app.inference.micro_batching import BatchedAnswer, BatchFigures, MicroBatcher
 
 Calls = list[tuple[str, list[int]]]
 
