@@ -279,6 +279,19 @@ def wait_ready(base_url: str, server: subprocess.Popen[bytes], timeout: float = 
     raise SystemExit(f"The API was not ready after {timeout:.0f} s")
 
 
+def server_environment(settings: "Settings", tracking_uri: str, **extra: str) -> dict[str, str]:
+    """This process's environment with the API settings of ``settings`` (and ``extra``) set."""
+    return {
+        **os.environ,
+        "SQLALCHEMY_DATABASE_URI": settings.database_url,
+        "MODEL_NAME": settings.MODEL_NAME,
+        "MODEL_ALIAS": settings.MODEL_ALIAS,
+        "MLFLOW_TRACKING_URI": tracking_uri,
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
 def start_server(
     settings: "Settings", tracking_uri: str, backend_dir: Path = BACKEND_DIR
 ) -> tuple[subprocess.Popen[bytes], str]:
@@ -287,14 +300,7 @@ def start_server(
     ``backend_dir`` is the ``backend/`` whose ``app`` is served (another checkout's, to compare).
     """
     port = free_port()
-    env = {
-        **os.environ,
-        "SQLALCHEMY_DATABASE_URI": settings.database_url,
-        "MODEL_NAME": settings.MODEL_NAME,
-        "MODEL_ALIAS": settings.MODEL_ALIAS,
-        "MLFLOW_TRACKING_URI": tracking_uri,
-        "LOG_LEVEL": "WARNING",
-    }
+    env = server_environment(settings, tracking_uri)
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
     server = subprocess.Popen(command, cwd=backend_dir, env=env)  # noqa: S603 - our own app
@@ -345,15 +351,9 @@ def start_api(
         The process and its base URL.
     """
     port = free_port()
-    env = {
-        **os.environ,
-        "SQLALCHEMY_DATABASE_URI": settings.database_url,
-        "MODEL_NAME": settings.MODEL_NAME,
-        "MODEL_ALIAS": settings.MODEL_ALIAS,
-        "MLFLOW_TRACKING_URI": tracking_uri,
-        "LOG_LEVEL": "WARNING",
-        "MICRO_BATCHING_ENABLED": str(micro_batching).lower(),
-    }
+    env = server_environment(
+        settings, tracking_uri, MICRO_BATCHING_ENABLED=str(micro_batching).lower()
+    )
     command = [sys.executable, "-m", "app.serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", "1", "--log-level", "warning"]
     server = subprocess.Popen(  # noqa: S603 - our own app
