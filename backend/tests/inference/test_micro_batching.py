@@ -1,9 +1,12 @@
 """The micro-batcher: gathering, limits, keys, failures and cancellation (no model needed)."""
 
 import asyncio
+import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -11,13 +14,21 @@ from app.inference.micro_batching import BatchedAnswer, BatchFigures, MicroBatch
 
 Calls = list[tuple[str, list[int]]]
 
-pytestmark = pytest.mark.anyio
 
+def in_own_event_loop(test: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
+    """Run the coroutine test with ``asyncio.run`` in a thread of its own.
 
-@pytest.fixture
-def anyio_backend() -> str:
-    """The batcher runs on asyncio (as uvicorn serves the API)."""
-    return "asyncio"
+    The batcher runs on asyncio, as uvicorn serves the API; a fresh thread keeps each test's
+    event loop apart from whatever an earlier test left in the main thread.
+    """
+
+    @functools.wraps(test)
+    def run() -> None:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, test()).result()
+
+    del run.__wrapped__  # pytest must see a plain function, not the coroutine
+    return run
 
 
 def recording_handler(
@@ -47,6 +58,7 @@ async def busy_batcher(
     return batcher, running
 
 
+@in_own_event_loop
 async def test_concurrent_submissions_share_one_call() -> None:
     calls: Calls = []
     figures: list[BatchFigures] = []
@@ -63,6 +75,7 @@ async def test_concurrent_submissions_share_one_call() -> None:
     assert len(figures[0].waits) == 8
 
 
+@in_own_event_loop
 async def test_a_lone_request_is_not_delayed_without_max_wait() -> None:
     calls: Calls = []
     batcher = MicroBatcher(recording_handler(calls), max_size=16)
@@ -74,6 +87,7 @@ async def test_a_lone_request_is_not_delayed_without_max_wait() -> None:
     assert elapsed < 0.5
 
 
+@in_own_event_loop
 async def test_requests_queued_while_the_model_is_busy_form_the_next_call() -> None:
     calls: Calls = []
     gate = threading.Event()
@@ -86,6 +100,7 @@ async def test_requests_queued_while_the_model_is_busy_form_the_next_call() -> N
     assert calls == [("m", [0]), ("m", [1, 2, 3, 4, 5])]
 
 
+@in_own_event_loop
 async def test_max_size_bounds_each_call_but_never_splits_a_request() -> None:
     calls: Calls = []
     batcher = MicroBatcher(recording_handler(calls), max_size=4, max_wait=0.5)
@@ -97,6 +112,7 @@ async def test_max_size_bounds_each_call_but_never_splits_a_request() -> None:
     assert [rows for _, rows in calls] == [[1, 2, 3], [4, 5], [6] * 6]
 
 
+@in_own_event_loop
 async def test_rows_of_different_keys_never_share_a_call() -> None:
     calls: Calls = []
     batcher = MicroBatcher(recording_handler(calls), max_size=16, max_wait=0.2)
@@ -108,6 +124,7 @@ async def test_rows_of_different_keys_never_share_a_call() -> None:
     assert calls == [("v1", [1]), ("v2", [2]), ("v1", [3])]
 
 
+@in_own_event_loop
 async def test_one_failing_request_does_not_fail_the_others() -> None:
     calls: Calls = []
     batcher = MicroBatcher(recording_handler(calls), max_size=16, max_wait=0.5)
@@ -124,6 +141,7 @@ async def test_one_failing_request_does_not_fail_the_others() -> None:
     assert calls[0] == ("m", [1, -1, 3])  # together first, then each alone
 
 
+@in_own_event_loop
 async def test_a_cancelled_request_is_left_out_and_the_others_answered() -> None:
     calls: Calls = []
     gate = threading.Event()
@@ -141,6 +159,7 @@ async def test_a_cancelled_request_is_left_out_and_the_others_answered() -> None
     assert calls == [("m", [0]), ("m", [2])]
 
 
+@in_own_event_loop
 async def test_closing_cancels_the_requests_still_queued() -> None:
     calls: Calls = []
     gate = threading.Event()

@@ -156,7 +156,8 @@ def test_hot_reload_when_the_alias_moves(database_url, tracking_uri, trained_tex
         assert ready.status_code == 200
         body = ready.json()
         assert body["model"] == f"text@{alias} (version {next_version})"
-        assert body["alias_target"] == target
+        # The model server polls every 0.3 s: only the time of its last check may differ.
+        assert {**body["alias_target"], "checked_at": None} == {**target, "checked_at": None}
         (warning,) = body["warnings"]
         assert f"points at version {broken_version}, which failed to load" in warning
         assert f"still serving version {next_version}" in warning
