@@ -15,15 +15,17 @@ with :func:`load_data_profile` from the run of the model version it serves.
 
 import bisect
 import json
+import math
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import pandas as pd
+if TYPE_CHECKING:  # the API reads profiles without pandas (seconds and MB of start-up)
+    import pandas as pd
 
 from product_classifier.categories import CATEGORY_CODES, is_category_code
 
@@ -254,11 +256,11 @@ def profile_products(
 
 
 def _text(value: object) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 def profile_dataset_rows(
-    features: pd.DataFrame, codes: "pd.Series[int]", dataset_dir: Path | None, source: str = ""
+    features: "pd.DataFrame", codes: "pd.Series[int]", dataset_dir: Path | None, source: str = ""
 ) -> DataProfile:
     """Profile rows of a dataset folder (e.g. the training rows of a run).
 
@@ -292,7 +294,7 @@ def log_data_profile(profile: DataProfile, artifact_file: str = PROFILE_ARTIFACT
 
 
 def log_training_data_profile(
-    features: pd.DataFrame, codes: "pd.Series[int]", dataset_dir: Path
+    features: "pd.DataFrame", codes: "pd.Series[int]", dataset_dir: Path
 ) -> DataProfile:
     """Profile the training rows and log the profile in the active run (one call for training).
 

@@ -14,13 +14,9 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import bootstrap
-from sklearn.metrics import accuracy_score, f1_score
 
 from product_classifier.categories import NUM_CATEGORIES
 from product_classifier.text_table import aligned_lines
-from product_classifier.training.class_report import per_class_scores
-from product_classifier.training.evaluation import evaluate
 
 RESAMPLES: Final = 1000
 CONFIDENCE: Final = 0.95
@@ -81,11 +77,20 @@ class Comparison:
         return json.dumps(values, indent=2, ensure_ascii=False) + "\n"
 
 
+# scikit-learn, scipy.stats and the training modules (matplotlib) are imported where used: the
+# API imports this module for its challenger report, and would otherwise pay seconds of start-up
+# and tens of MB for them before serving anything.
+
+
 def _accuracy(labels: npt.NDArray[Any], predicted: npt.NDArray[Any]) -> float:
+    from sklearn.metrics import accuracy_score  # noqa: PLC0415 - see above
+
     return float(accuracy_score(labels, predicted))
 
 
 def _weighted_f1(labels: npt.NDArray[Any], predicted: npt.NDArray[Any]) -> float:
+    from sklearn.metrics import f1_score  # noqa: PLC0415 - see above
+
     return float(f1_score(labels, predicted, labels=_CLASSES, average="weighted", zero_division=0))
 
 
@@ -113,6 +118,8 @@ def paired_difference(
         truth: npt.NDArray[Any], first: npt.NDArray[Any], second: npt.NDArray[Any]
     ) -> float:
         return metric(truth, second) - metric(truth, first)
+
+    from scipy.stats import bootstrap  # noqa: PLC0415 - see _accuracy
 
     value = difference(labels, champion, challenger)
     if len(labels) < 2:  # one row cannot be resampled into a spread
@@ -200,6 +207,9 @@ def compare(
     Raises:
         ValueError: No row, or shapes that do not match.
     """
+    from product_classifier.training.class_report import per_class_scores  # noqa: PLC0415
+    from product_classifier.training.evaluation import evaluate  # noqa: PLC0415
+
     if len(labels) == 0 or champion.shape != challenger.shape or len(champion) != len(labels):
         raise ValueError(
             f"Need the same rows for both models: {len(labels)} labels, champion "
