@@ -20,11 +20,11 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-_WORD_CACHE_SIZE = 100_000
+WORD_CACHE_SIZE = 100_000
 
 
 @dataclass(frozen=True)
-class _Part:
+class Part:
     """One fitted ``TfidfVectorizer``: how it reads a text into column indices, and its weights."""
 
     columns: Callable[[str], list[int]]
@@ -50,7 +50,7 @@ def _char_wb_columns(vectorizer: Any) -> Callable[[str], list[int]]:
     preprocess = vectorizer.build_preprocessor()
     vocabulary: dict[str, int] = vectorizer.vocabulary_
 
-    @lru_cache(maxsize=_WORD_CACHE_SIZE)
+    @lru_cache(maxsize=WORD_CACHE_SIZE)
     def word_columns(word: str) -> tuple[int, ...]:
         # scikit-learn's own n-grams of the one word (it pads words with spaces itself).
         grams = vectorizer._char_wb_ngrams(word)
@@ -83,7 +83,7 @@ class FastTfidf:
     exactly (the caller then keeps scikit-learn's ``transform``).
     """
 
-    def __init__(self, parts: Sequence[_Part], n_features: int) -> None:
+    def __init__(self, parts: Sequence[Part], n_features: int) -> None:
         self._parts = tuple(parts)
         self.n_features = n_features
 
@@ -115,7 +115,7 @@ class FastTfidf:
                 else _analyzer_columns(vectorizer)
             )
             parts.append(
-                _Part(
+                Part(
                     columns=reader,
                     idf=np.asarray(vectorizer.idf_, dtype=np.float64),
                     sublinear_tf=bool(vectorizer.sublinear_tf),

@@ -52,12 +52,16 @@ from product_classifier.serving.features import (
     text_matrix,
 )
 from product_classifier.serving.runtime import Runtime, requested_runtime, resolve_runtime
+from product_classifier.serving.tfidf_tables import read_fast_tfidf
 
 logger = logging.getLogger(__name__)
 
 MODEL_ARTIFACT: Final = "keras_model"
 ONNX_ARTIFACT: Final = "onnx_model"
 FEATURIZER_ARTIFACT: Final = "text_featurizer"
+TFIDF_TABLES_ARTIFACT: Final = "text_tfidf_tables"
+"""The featurizer's vocabularies and weights in JSON, read without scikit-learn
+(:mod:`~product_classifier.serving.tfidf_tables`). Models logged before it have only the pickle."""
 CONFIG_ARTIFACT: Final = "config"
 CONFIG_FORMAT_VERSION: Final = 1
 
@@ -144,8 +148,11 @@ class ProductClassifier(PythonModel):
 
         Args:
             artifacts: Local paths by artifact name (:data:`MODEL_ARTIFACT`,
-                :data:`CONFIG_ARTIFACT`, for models reading text :data:`FEATURIZER_ARTIFACT`,
-                and :data:`ONNX_ARTIFACT` when the model was exported to ONNX).
+                :data:`CONFIG_ARTIFACT`, for models reading text :data:`FEATURIZER_ARTIFACT`
+                and, when logged with it, :data:`TFIDF_TABLES_ARTIFACT`; :data:`ONNX_ARTIFACT`
+                when the model was exported to ONNX). On ONNX with the TF-IDF tables, the
+                pickled featurizer (and scikit-learn) is loaded only if :attr:`featurizer` is
+                asked for.
 
         Raises:
             ValueError: The artifacts do not fit together or not this category table, or
@@ -171,17 +178,17 @@ class ProductClassifier(PythonModel):
                 f"Model inputs {sorted(runner.input_names)} differ from the configured "
                 f"{config.inputs}."
             )
-        featurizer = None
-        if config.reads_text:
-            with Path(artifacts[FEATURIZER_ARTIFACT]).open("rb") as file:
-                featurizer = pickle.load(file)  # noqa: S301 - our own artifact
-
         self.config = config
         self.runtime = runtime
         self._artifacts = dict(artifacts)
         self._runner = runner
-        self._featurizer = featurizer
-        self._fast_featurizer = FastTfidf.from_featurizer(featurizer) if featurizer else None
+        self._featurizer = None
+        self._fast_featurizer = None
+        if config.reads_text:
+            if runtime is Runtime.ONNX and TFIDF_TABLES_ARTIFACT in artifacts:
+                self._fast_featurizer = read_fast_tfidf(artifacts[TFIDF_TABLES_ARTIFACT])
+            else:
+                self._fast_featurizer = FastTfidf.from_featurizer(self.featurizer)
         # Run once now, so that the first request is as fast as the next ones.
         self.predict_probabilities([ProductInput(designation="warm up")])
         logger.info(
@@ -199,6 +206,8 @@ class ProductClassifier(PythonModel):
         """
         self._loaded_config()
         if self._keras_model is None:
+            if MODEL_ARTIFACT not in self._artifacts:
+                raise RuntimeError("This model was loaded without its Keras file (ONNX only).")
             import keras  # noqa: PLC0415 - only training needs the Keras model itself
 
             self._keras_model = keras.saving.load_model(
@@ -219,7 +228,13 @@ class ProductClassifier(PythonModel):
 
     @property
     def featurizer(self) -> Any:
-        """The fitted TF-IDF featurizer (``None`` for a model that does not read text)."""
+        """The fitted TF-IDF featurizer (``None`` for a model that does not read text).
+
+        Unpickled on first use (with scikit-learn) when the model serves from its TF-IDF tables.
+        """
+        if self._featurizer is None and self._loaded_config().reads_text:
+            with Path(self._artifacts[FEATURIZER_ARTIFACT]).open("rb") as file:
+                self._featurizer = pickle.load(file)  # noqa: S301 - our own artifact
         return self._featurizer
 
     # --- prediction ----------------------------------------------------------------------
@@ -281,7 +296,7 @@ class ProductClassifier(PythonModel):
             batch[TEXT_INPUT] = (
                 self._fast_featurizer.transform(documents)
                 if self._fast_featurizer is not None
-                else text_matrix(self._featurizer, documents)
+                else text_matrix(self.featurizer, documents)
             )
         if config.reads_image:
             if config.image_size is None:

@@ -1,11 +1,13 @@
 """Log a trained classifier as the generic pyfunc model and register it as a new version.
 
-The logged model carries its artifacts (Keras model, TF-IDF featurizer, JSON configuration), its
+The logged model carries its artifacts (Keras model, TF-IDF featurizer pickled and as JSON tables,
+JSON configuration), its
 signature and this package as ``code_paths``, so it loads in a process that has the runtime
 dependencies only (not the datascience package).
 """
 
 import importlib.metadata
+import pickle
 import shutil
 import sys
 import tempfile
@@ -26,8 +28,10 @@ from product_classifier.serving.pyfunc import (
     FEATURIZER_ARTIFACT,
     MODEL_ARTIFACT,
     ONNX_ARTIFACT,
+    TFIDF_TABLES_ARTIFACT,
     ServingConfig,
 )
+from product_classifier.serving.tfidf_tables import write_featurizer_tables
 from product_classifier.tracking.registry import ensure_registered_model
 
 LOGGED_MODEL_NAME: Final = "model"
@@ -117,7 +121,8 @@ def log_classifier_model(
         keras_model_path: The trained ``.keras`` model.
         registered_model_name: Registered model receiving the new version (created with a
             description and tags on first use).
-        featurizer_path: Pickled TF-IDF featurizer (models reading text).
+        featurizer_path: Pickled TF-IDF featurizer (models reading text); its vocabularies and
+            weights are also logged as JSON tables, which serving reads without scikit-learn.
         onnx_model_path: The same model exported to ONNX (served without TensorFlow when
             present; see :mod:`product_classifier.serving.runtime`).
         tags: Tags of the logged model.
@@ -136,6 +141,11 @@ def log_classifier_model(
             if featurizer_path is None:
                 raise ValueError("A model reading text needs its featurizer.")
             artifacts[FEATURIZER_ARTIFACT] = str(featurizer_path)
+            with featurizer_path.open("rb") as file:
+                featurizer = pickle.load(file)  # noqa: S301 - written by this training
+            tables_path = work / "text_tfidf_tables.json"
+            if write_featurizer_tables(featurizer, tables_path):
+                artifacts[TFIDF_TABLES_ARTIFACT] = str(tables_path)
         if onnx_model_path is not None:
             artifacts[ONNX_ARTIFACT] = str(onnx_model_path)
         info = mlflow.pyfunc.log_model(
