@@ -128,7 +128,10 @@ def describe_registry_error(error: BaseException) -> str:
 
 
 def load_model_version(name: str, version: str, alias: str) -> ServedModel:
-    """Load ``models:/name/version``, unwrap its predictor and check it on one product.
+    """Load ``models:/name/version``'s predictor and check it on one product.
+
+    Our models are built from the artifacts their runtime reads, without ``mlflow.pyfunc``
+    (:func:`product_classifier.serving.logged_model.load_logged_model`).
 
     The warm-up call also builds the model's inference function, so the first real request
     does not pay for it.
@@ -137,12 +140,12 @@ def load_model_version(name: str, version: str, alias: str) -> ServedModel:
         ModelLoadError: loading failed, the model is not a product predictor, or its answer
             does not follow the output contract.
     """
-    import mlflow.pyfunc  # noqa: PLC0415 - heavy import, only where models are loaded
+    from product_classifier.serving.logged_model import load_logged_model  # noqa: PLC0415
 
     uri = f"models:/{name}/{version}"
     try:
-        pyfunc_model = mlflow.pyfunc.load_model(uri)
-        predictor = pyfunc_model.unwrap_python_model()
+        loaded = load_logged_model(uri)
+        predictor = loaded.predictor
     except Exception as error:
         raise ModelLoadError(f"cannot load {uri}: {error}") from error
     if not callable(getattr(predictor, "predict_products", None)):
@@ -153,12 +156,11 @@ def load_model_version(name: str, version: str, alias: str) -> ServedModel:
         raise
     except Exception as error:
         raise ModelLoadError(f"{uri} failed its warm-up prediction: {error}") from error
-    run_id = getattr(getattr(pyfunc_model, "metadata", None), "run_id", None)
     return ServedModel(
         name=name,
         version=version,
         alias=alias,
-        run_id=run_id,
+        run_id=loaded.run_id,
         loaded_at=datetime.now(UTC),
         predictor=predictor,
     )

@@ -19,7 +19,14 @@ from product_classifier.models.text import build_text_featurizer
 from product_classifier.serving.contract import ProductInput
 from product_classifier.serving.fast_tfidf import FastTfidf
 from product_classifier.serving.features import product_documents, text_matrix
-from product_classifier.serving.pyfunc import ONNX_ARTIFACT, ProductClassifier
+from product_classifier.serving.logged_model import load_logged_model
+from product_classifier.serving.pyfunc import (
+    FEATURIZER_ARTIFACT,
+    MODEL_ARTIFACT,
+    ONNX_ARTIFACT,
+    TFIDF_TABLES_ARTIFACT,
+    ProductClassifier,
+)
 from product_classifier.serving.runtime import (
     RUNTIME_VARIABLE,
     Runtime,
@@ -93,6 +100,52 @@ def test_onnx_and_keras_give_the_same_probabilities(trained, by_runtime) -> None
         assert np.abs(single - onnx_answers[:1]).max() <= 1e-6, kind
 
 
+def test_the_first_layer_weights_are_memory_mapped_not_copied(by_runtime) -> None:
+    for kind in ("text", "fusion"):
+        weights = by_runtime["auto"][kind].runner._split.weights
+        assert isinstance(weights, np.memmap), kind
+        assert not weights.flags.writeable
+
+
+def test_models_reading_text_serve_from_their_tfidf_tables(by_runtime) -> None:
+    for kind in ("text", "fusion"):
+        model = by_runtime["auto"][kind]
+        assert TFIDF_TABLES_ARTIFACT in model.artifact_paths, kind
+        assert model._featurizer is None, kind  # the pickle is not read on ONNX
+    assert TFIDF_TABLES_ARTIFACT not in by_runtime["auto"]["image"].artifact_paths
+
+
+def test_a_model_without_tfidf_tables_serves_from_its_pickle(trained, by_runtime) -> None:
+    artifacts = by_runtime["auto"]["text"].artifact_paths
+    del artifacts[TFIDF_TABLES_ARTIFACT]
+    model = ProductClassifier()
+    model.load_artifacts(artifacts)
+    assert model.featurizer is not None
+    products = _products(trained.dataset)
+    expected = by_runtime["auto"]["text"].predict_probabilities(products)
+    assert np.abs(model.predict_probabilities(products) - expected).max() <= 1e-6
+
+
+def test_loading_from_the_artifacts_answers_as_pyfunc_without_the_keras_file(
+    trained, by_runtime, monkeypatch
+) -> None:
+    monkeypatch.delenv(RUNTIME_VARIABLE, raising=False)
+    products = _products(trained.dataset)
+    for kind in KINDS:
+        loaded = load_logged_model(f"models:/{kind}/1")
+        assert isinstance(loaded.predictor, ProductClassifier)
+        assert loaded.predictor.runtime is Runtime.ONNX
+        assert MODEL_ARTIFACT not in loaded.predictor.artifact_paths
+        assert loaded.run_id == mlflow.models.get_model_info(f"models:/{kind}/1").run_id
+        expected = by_runtime["keras"][kind].predict_probabilities(products)
+        got = loaded.predictor.predict_probabilities(products)
+        assert np.abs(got - expected).max() <= 1e-5, kind
+    monkeypatch.setenv(RUNTIME_VARIABLE, "keras")
+    on_keras = load_logged_model("models:/text/1").predictor
+    assert on_keras.runtime is Runtime.KERAS
+    assert {MODEL_ARTIFACT, FEATURIZER_ARTIFACT} <= set(on_keras.artifact_paths)
+
+
 def test_a_model_without_onnx_export_serves_with_keras(by_runtime) -> None:
     artifacts = by_runtime["auto"]["text"].artifact_paths
     del artifacts[ONNX_ARTIFACT]
@@ -162,7 +215,9 @@ FRESH_PROCESS = textwrap.dedent(
             "runtime": str(model.unwrap_python_model().runtime),
         }
     answers["modules"] = sorted(
-        name for name in sys.modules if name.split(".")[0] in ("tensorflow", "keras", "tf2onnx")
+        name
+        for name in sys.modules
+        if name.split(".")[0] in ("tensorflow", "keras", "tf2onnx", "sklearn")
     )
     print(json.dumps(answers))
     """

@@ -1,0 +1,147 @@
+"""Start-up time and resident memory of the API process, optionally beside another checkout's.
+
+Starts the API as ``scripts/start.sh`` serves it (``python -m app.serve``, one worker, see
+:func:`benchmarks.bench_api.start_api`) on a temporary SQLite database, measures the time from
+the process start to the first answered text prediction (the model is in the local store),
+sends ``--requests`` text predictions one after the other, then reads the resident memory
+(RSS) of the whole process tree. With ``--baseline-root``, the same is done, round after round
+alternating, for the ``backend/`` and ``datascience/`` of another checkout (e.g. the files of
+the base commit, ``git archive``-ed into a folder), put first on its ``PYTHONPATH``. Prints
+the median and range of each figure and the load average.
+
+Usage (from backend/, the model registered and aliased in the configured store)::
+
+    nice -n 5 python -m benchmarks.bench_api_startup --model-name text --rounds 3 \
+        --baseline-root /tmp/base
+"""
+
+import argparse
+import contextlib
+import os
+import secrets
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from benchmarks.bench_api import (
+    Target,
+    api_senders,
+    prepare,
+    resident_mb,
+    sample_jpeg,
+    start_api,
+    wait_first_answer,
+)
+
+
+def measure(
+    label: str, settings: object, tracking_uri: str, headers: dict[str, str], **options: object
+) -> tuple[float, float]:
+    """Start one API, time its first answer, send the requests, return (seconds, RSS MB)."""
+    backend_dir: Path = options["backend_dir"]  # type: ignore[assignment]
+    requests: int = options["requests"]  # type: ignore[assignment]
+    extra_path: str | None = options["python_path"]  # type: ignore[assignment]
+    saved = os.environ.get("PYTHONPATH")
+    if extra_path:
+        os.environ["PYTHONPATH"] = extra_path
+    try:
+        started_at = time.monotonic()
+        process, base_url = start_api(
+            settings,  # type: ignore[arg-type]
+            tracking_uri,
+            micro_batching=True,
+            backend_dir=backend_dir,
+        )
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
+    senders = api_senders(sample_jpeg())
+    target = Target(label, process, base_url, senders, headers, started_at)
+    try:
+        wait_first_answer(target)
+        with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
+            for _ in range(requests):
+                senders["text"](client).raise_for_status()
+        rss = sum(resident_mb(process.pid))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(30)
+    return target.startup_seconds, rss
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model-name", help="registered model to serve (default: MODEL_NAME)")
+    parser.add_argument("--model-alias", help="alias to serve (default: MODEL_ALIAS)")
+    parser.add_argument("--requests", type=int, default=1000, help="text predictions per start")
+    parser.add_argument("--rounds", type=int, default=3, help="starts of each build")
+    parser.add_argument(
+        "--baseline-root", type=Path, help="another checkout (with backend/ and datascience/)"
+    )
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ["SECRET_KEY"] = secrets.token_urlsafe(32)
+    from app.core.config import Settings  # noqa: PLC0415
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-api-startup-"))
+    overrides: dict[str, object] = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'db'}"}
+    if args.model_name:
+        overrides["MODEL_NAME"] = args.model_name
+    if args.model_alias:
+        overrides["MODEL_ALIAS"] = args.model_alias
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    tracking_uri, version, headers = prepare(settings)
+    builds: list[tuple[str, Path, str | None]] = [
+        ("this build", Path(__file__).resolve().parents[1], None)
+    ]
+    if args.baseline_root:
+        root = args.baseline_root.resolve()
+        builds.insert(
+            0, ("baseline", root / "backend", f"{root / 'backend'}:{root / 'datascience'}")
+        )
+    print("Load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print(f"Model {settings.MODEL_NAME} version {version}; {args.requests} requests per start.")
+    figures: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in builds}
+    for round_number in range(1, args.rounds + 1):
+        for label, backend_dir, python_path in builds:
+            seconds, rss = measure(
+                label,
+                settings,
+                tracking_uri,
+                headers,
+                backend_dir=backend_dir,
+                requests=args.requests,
+                python_path=python_path,
+            )
+            figures[label].append((seconds, rss))
+            load = os.getloadavg()[0]
+            print(
+                f"round {round_number} {label:<10}: first answer {seconds:5.1f} s; "
+                f"RSS after {args.requests} requests {rss:6.1f} MB (load {load:.2f})",
+                flush=True,
+            )
+    print("\nMedian [min-max] over the rounds:")
+    for label, rows in figures.items():
+        seconds = [row[0] for row in rows]
+        sizes = [row[1] for row in rows]
+        print(
+            f"  {label:<10}: start -> first answer {statistics.median(seconds):5.1f} s "
+            f"[{min(seconds):.1f}-{max(seconds):.1f}]; RSS {statistics.median(sizes):6.1f} MB "
+            f"[{min(sizes):.1f}-{max(sizes):.1f}]"
+        )
+    print("Load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
