@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start the platform from a fresh clone, in the foreground, until Ctrl-C:
-#   1. install the workspace environment (.venv from uv.lock; uv itself, when missing, into
-#      ~/.local/bin as uv's installer puts it, on the PATH of new shells),
+#   1. install the workspace environment (.venv from uv.lock, its bytecode compiled; uv itself,
+#      when missing, into ~/.local/bin as uv's installer puts it, on the PATH of new shells),
 #   2. check the settings, the ports and the application database (one error line each),
 #   3. migrate the database and create the first administrator (python -m scripts.prestart),
 #   4. make sure MLflow serves models:/$MODEL_NAME@$MODEL_ALIAS: when the registry has none,
@@ -126,7 +126,10 @@ else
     has_python311 ||
         die "Python 3.11 is required but was not found on PATH: install it (e.g. 'apt-get install python3.11' or from python.org) and run again."
     step "Installing the environment (uv sync)"
-    sync_environment --quiet
+    # Bytecode compiled once at install: otherwise every API start compiles MLflow, FastAPI,
+    # SQLAlchemy... from source again wherever .pyc files are not written (a read-only
+    # environment, PYTHONDONTWRITEBYTECODE): seconds of CPU before the first prediction.
+    sync_environment --quiet --compile-bytecode
 fi
 
 # --- 2. settings, ports, database ----------------------------------------------------------

@@ -132,11 +132,11 @@ def main(argv: list[str] | None = None) -> int:
             )
     print("\nMedian [min-max] over the rounds:")
     for label, rows in figures.items():
-        seconds = [row[0] for row in rows]
+        starts = [row[0] for row in rows]
         sizes = [row[1] for row in rows]
         print(
-            f"  {label:<10}: start -> first answer {statistics.median(seconds):5.1f} s "
-            f"[{min(seconds):.1f}-{max(seconds):.1f}]; RSS {statistics.median(sizes):6.1f} MB "
+            f"  {label:<10}: start -> first answer {statistics.median(starts):5.1f} s "
+            f"[{min(starts):.1f}-{max(starts):.1f}]; RSS {statistics.median(sizes):6.1f} MB "
             f"[{min(sizes):.1f}-{max(sizes):.1f}]"
         )
     print("Load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))

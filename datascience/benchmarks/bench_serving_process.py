@@ -1,10 +1,13 @@
 r"""Memory and start-up of a process that serves a logged model, on ONNX Runtime and on Keras.
 
-For each model URI and runtime, starts a fresh Python process that imports what a serving
-process imports, one library after the other, loads the model with ``mlflow.pyfunc.load_model``,
-answers one prediction, then 1,000 more; it reports its resident memory (RSS) after each step
-and the time from the process start to the first prediction (the model is in the local store),
-with the CPU time the process used (less sensitive than wall time to a busy machine).
+For each model URI, runtime and loader, starts a fresh Python process that imports what a
+serving process imports, one library after the other, loads the model (``pyfunc``: with
+``mlflow.pyfunc.load_model``, as ``mlflow models serve`` and batch scoring do; ``artifacts``:
+from the artifacts its runtime reads, as the API does, see
+:mod:`product_classifier.serving.logged_model`), answers one prediction, then 1,000 more; it
+reports its resident memory (RSS) after each step and the time from the process start to the
+first prediction (the model is in the local store), with the CPU time the process used (less
+sensitive than wall time to a busy machine).
 Run from ``datascience/``, with the store the models are in::
 
     MLFLOW_TRACKING_URI=sqlite:///../var/mlflow/mlflow.db \
@@ -13,6 +16,7 @@ Run from ``datascience/``, with the store the models are in::
 """
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -38,16 +42,24 @@ CHILD = textwrap.dedent(
         return 0.0
 
     uri, request, predictions = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
+    loader = sys.argv[4]
     steps = [("python", rss_mb(), time.time(), time.process_time())]
-    for name in ("numpy", "pandas", "PIL.Image", "scipy.sparse", "sklearn", "onnxruntime",
-                 "mlflow.pyfunc"):
+    if loader == "pyfunc":
+        modules = ("numpy", "pandas", "PIL.Image", "scipy.sparse", "sklearn", "onnxruntime",
+                   "mlflow.pyfunc")
+    else:
+        modules = ("numpy", "PIL.Image", "scipy.sparse", "onnxruntime", "mlflow")
+    for name in modules:
         __import__(name)
         steps.append(("+ " + name, rss_mb(), time.time(), time.process_time()))
     from PIL import Image
     from product_classifier.serving.contract import ProductInput
-    model = mlflow_model = sys.modules["mlflow.pyfunc"].load_model(uri)
-    python_model = model.unwrap_python_model()
-    steps.append(("+ load_model", rss_mb(), time.time(), time.process_time()))
+    if loader == "pyfunc":
+        python_model = sys.modules["mlflow.pyfunc"].load_model(uri).unwrap_python_model()
+    else:
+        from product_classifier.serving.logged_model import load_logged_model
+        python_model = load_logged_model(uri).predictor
+    steps.append((f"+ load ({loader})", rss_mb(), time.time(), time.process_time()))
     image = Image.open(request["image_path"]).convert("RGB") if request["image_path"] else None
     product = ProductInput(request["designation"], request["description"], image)
     python_model.predict_products([product])
@@ -58,7 +70,7 @@ CHILD = textwrap.dedent(
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     heavy = sorted(name for name in sys.modules if name.split(".")[0] in ("tensorflow", "keras"))
     print(json.dumps({"steps": steps, "peak": peak, "runtime": str(python_model.runtime),
-                      "tensorflow_modules": len(heavy)}))
+                      "tensorflow_modules": len(heavy), "sklearn": "sklearn" in sys.modules}))
     """
 )
 
@@ -86,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="runtimes to measure (default: both)",
     )
     parser.add_argument(
+        "--loader",
+        action="append",
+        choices=["pyfunc", "artifacts"],
+        help="how the model is loaded (default: both)",
+    )
+    parser.add_argument(
         "--predictions", type=int, default=1000, help="predictions after the first (1000)"
     )
     return parser
@@ -102,12 +120,14 @@ def _request(dataset: Path) -> dict[str, str]:
     }
 
 
-def _serve(uri: str, runtime: str, request: dict[str, str], predictions: int) -> dict[str, object]:
+def _serve(
+    uri: str, runtime: str, loader: str, request: dict[str, str], predictions: int
+) -> dict[str, object]:
     """Run one fresh serving process; return its report and its start time."""
     environment = dict(os.environ, **{RUNTIME_VARIABLE: runtime})
     started = time.time()
     completed = subprocess.run(  # noqa: S603 - this Python, our script
-        [sys.executable, "-c", CHILD, uri, json.dumps(request), str(predictions)],
+        [sys.executable, "-c", CHILD, uri, json.dumps(request), str(predictions), loader],
         capture_output=True,
         text=True,
         check=False,
@@ -127,8 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     request = _request(args.dataset)
     print(f"Load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.")
     for uri in args.model_uri:
-        for runtime in args.runtime or ["onnx", "keras"]:
-            report = _serve(uri, runtime, request, args.predictions)
+        for runtime, loader in itertools.product(
+            args.runtime or ["onnx", "keras"], args.loader or ["pyfunc", "artifacts"]
+        ):
+            report = _serve(uri, runtime, loader, request, args.predictions)
             steps = report["steps"]
             assert isinstance(steps, list)
             started = float(str(report["started"]))
@@ -138,9 +160,10 @@ def main(argv: list[str] | None = None) -> int:
                 for name, rss, at, cpu in steps
             ]
             print(
-                f"\n{uri} on {report['runtime']} ({RUNTIME_VARIABLE}={runtime}); "
+                f"\n{uri} on {report['runtime']} ({RUNTIME_VARIABLE}={runtime}, {loader} loader); "
                 f"peak RSS {float(str(report['peak'])):.0f} MB; "
-                f"TensorFlow/Keras modules loaded: {report['tensorflow_modules']}"
+                f"TensorFlow/Keras modules loaded: {report['tensorflow_modules']}; "
+                f"scikit-learn loaded: {report['sklearn']}"
             )
             print_table(table)
     print(f"\nLoad average {os.getloadavg()[0]:.1f} (after).")

@@ -12,10 +12,7 @@ them, as its ``load_context`` does. Models that are not ours (another loader) go
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
-
-import yaml
 
 from product_classifier.serving.pyfunc import MODEL_ARTIFACT, ONNX_ARTIFACT, ProductClassifier
 from product_classifier.serving.runtime import Runtime, requested_runtime, resolve_runtime
@@ -40,9 +37,9 @@ def _download(uri: str) -> str:
     return str(mlflow.artifacts.download_artifacts(artifact_uri=uri))
 
 
-def ours(mlmodel: dict[str, Any]) -> bool:
-    """Whether an ``MLmodel`` describes one of our product classifiers (models from code)."""
-    flavor = mlmodel.get("flavors", {}).get("python_function", {})
+def ours(flavors: dict[str, Any]) -> bool:
+    """Whether an ``MLmodel``'s flavors describe one of our product classifiers (from code)."""
+    flavor = flavors.get("python_function", {})
     return (
         flavor.get("loader_module") == CODE_MODEL_LOADER
         and str(flavor.get("model_code_path", "")).endswith(MODEL_CODE_FILE)
@@ -64,15 +61,17 @@ def load_logged_model(model_uri: str) -> LoadedModel:
         Exception: Whatever MLflow raises when the model or an artifact cannot be fetched, and
             ``ValueError`` from :meth:`ProductClassifier.load_artifacts`.
     """
+    from mlflow.models import Model  # noqa: PLC0415 - the caller has imported MLflow already
+
     base = model_uri.rstrip("/")
-    mlmodel = yaml.safe_load(Path(_download(f"{base}/MLmodel")).read_text(encoding="utf-8"))
-    run_id = mlmodel.get("run_id")
-    if not ours(mlmodel):
+    mlmodel = Model.load(_download(f"{base}/MLmodel"))
+    run_id = mlmodel.run_id
+    if not ours(mlmodel.flavors):
         import mlflow.pyfunc  # noqa: PLC0415 - only for models that are not ours
 
         logger.info("%s is not a product classifier of this code: loading it with pyfunc.", base)
         return LoadedModel(mlflow.pyfunc.load_model(base).unwrap_python_model(), run_id)
-    specs: dict[str, dict[str, str]] = mlmodel["flavors"]["python_function"]["artifacts"]
+    specs: dict[str, dict[str, str]] = mlmodel.flavors["python_function"]["artifacts"]
     runtime = resolve_runtime(requested_runtime(), ONNX_ARTIFACT in specs)
     # On ONNX the .keras file is not read: fetching it would cost the most of the start-up.
     skipped = {MODEL_ARTIFACT} if runtime is Runtime.ONNX else set()
