@@ -2,9 +2,9 @@
 
 The three kinds differ only by configuration (:class:`ServingConfig`): which inputs the Keras
 model takes (TF-IDF text vector, image, presence flags) and the image size. The logged model
-carries its artifacts (the ``.keras`` model, the pickled TF-IDF featurizer when it reads text,
-the JSON configuration) and this package as code, so it loads in a process that has only the
-runtime dependencies.
+carries its artifacts (the ``.keras`` model, the TF-IDF featurizer when it reads text, pickled
+and as JSON tables read without scikit-learn, the JSON configuration) and this package as code,
+so it loads in a process that has only the runtime dependencies.
 
 Rows without any input the model reads (no text for the text model, no image for the image
 model, neither for the fusion model) get uniform probabilities (100/27 % each): the model has no
@@ -232,7 +232,7 @@ class ProductClassifier(PythonModel):
 
         Unpickled on first use (with scikit-learn) when the model serves from its TF-IDF tables.
         """
-        if self._featurizer is None and self._loaded_config().reads_text:
+        if self._featurizer is None and self.config is not None and self.config.reads_text:
             with Path(self._artifacts[FEATURIZER_ARTIFACT]).open("rb") as file:
                 self._featurizer = pickle.load(file)  # noqa: S301 - our own artifact
         return self._featurizer
