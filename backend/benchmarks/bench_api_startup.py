@@ -18,11 +18,9 @@ Usage (from backend/, the model registered and aliased in the configured store):
 import argparse
 import contextlib
 import os
-import secrets
 import signal
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -37,6 +35,7 @@ from benchmarks.bench_api import (
     start_api,
     wait_first_answer,
 )
+from benchmarks.bench_settings import benchmark_settings
 
 
 def measure(
@@ -89,17 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    os.environ["SECRET_KEY"] = secrets.token_urlsafe(32)
-    from app.core.config import Settings  # noqa: PLC0415
-
-    workdir = Path(tempfile.mkdtemp(prefix="bench-api-startup-"))
-    overrides: dict[str, object] = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'db'}"}
-    if args.model_name:
-        overrides["MODEL_NAME"] = args.model_name
-    if args.model_alias:
-        overrides["MODEL_ALIAS"] = args.model_alias
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings = benchmark_settings("bench-api-startup-", args.model_name, args.model_alias)
     tracking_uri, version, headers = prepare(settings)
     builds: list[tuple[str, Path, str | None]] = [
         ("this build", Path(__file__).resolve().parents[1], None)

@@ -45,16 +45,24 @@ def _supported(vectorizer: Any) -> bool:
     )
 
 
-def _char_wb_columns(vectorizer: Any) -> Callable[[str], list[int]]:
-    """Columns of a ``char_wb`` vectorizer's n-grams in a text, cached per word."""
-    preprocess = vectorizer.build_preprocessor()
-    vocabulary: dict[str, int] = vectorizer.vocabulary_
+def per_word_columns(
+    preprocess: Callable[[str], str],
+    word_grams: Callable[[str], list[str]],
+    vocabulary: dict[str, int],
+) -> Callable[[str], list[int]]:
+    """Columns of the in-word n-grams of a text, each word's cached (``char_wb`` analyzers).
+
+    Args:
+        preprocess: The vectorizer's preprocessor (text to cleaned text).
+        word_grams: The n-grams of one word (padded with spaces, as ``char_wb`` does).
+        vocabulary: Term to column.
+    """
 
     @lru_cache(maxsize=WORD_CACHE_SIZE)
     def word_columns(word: str) -> tuple[int, ...]:
-        # scikit-learn's own n-grams of the one word (it pads words with spaces itself).
-        grams = vectorizer._char_wb_ngrams(word)
-        return tuple(column for gram in grams if (column := vocabulary.get(gram)) is not None)
+        return tuple(
+            column for gram in word_grams(word) if (column := vocabulary.get(gram)) is not None
+        )
 
     def columns(text: str) -> list[int]:
         found: list[int] = []
@@ -63,6 +71,14 @@ def _char_wb_columns(vectorizer: Any) -> Callable[[str], list[int]]:
         return found
 
     return columns
+
+
+def _char_wb_columns(vectorizer: Any) -> Callable[[str], list[int]]:
+    """Columns of a ``char_wb`` vectorizer's n-grams in a text, cached per word."""
+    # scikit-learn's own n-grams of the one word (it pads words with spaces itself).
+    return per_word_columns(
+        vectorizer.build_preprocessor(), vectorizer._char_wb_ngrams, vectorizer.vocabulary_
+    )
 
 
 def _analyzer_columns(vectorizer: Any) -> Callable[[str], list[int]]:
@@ -74,6 +90,15 @@ def _analyzer_columns(vectorizer: Any) -> Callable[[str], list[int]]:
         return [column for term in analyze(text) if (column := vocabulary.get(term)) is not None]
 
     return columns
+
+
+def featurizer_parts(featurizer: Any) -> list[Any] | None:
+    """The vectorizers of a ``FeatureUnion`` (``None`` with transformer weights), or ``[it]``."""
+    if type(featurizer).__name__ != "FeatureUnion":
+        return [featurizer]
+    if featurizer.transformer_weights:
+        return None
+    return [vectorizer for _, vectorizer in featurizer.transformer_list]
 
 
 class FastTfidf:
@@ -98,13 +123,8 @@ class FastTfidf:
         Returns:
             The fast featurizer, or ``None`` when ``featurizer`` is of another kind.
         """
-        if type(featurizer).__name__ == "FeatureUnion":
-            if featurizer.transformer_weights:
-                return None
-            vectorizers = [vectorizer for _, vectorizer in featurizer.transformer_list]
-        else:
-            vectorizers = [featurizer]
-        if not all(_supported(vectorizer) for vectorizer in vectorizers):
+        vectorizers = featurizer_parts(featurizer)
+        if vectorizers is None or not all(_supported(vectorizer) for vectorizer in vectorizers):
             return None
         parts = []
         offset = 0

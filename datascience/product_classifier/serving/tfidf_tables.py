@@ -14,14 +14,18 @@ scikit-learn 1.x), rewritten here for the settings our featurizer uses: a prepro
 import json
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 
 from product_classifier.preprocessing import text as text_module
-from product_classifier.serving.fast_tfidf import WORD_CACHE_SIZE, FastTfidf, Part
+from product_classifier.serving.fast_tfidf import (
+    FastTfidf,
+    Part,
+    featurizer_parts,
+    per_word_columns,
+)
 
 TABLES_FORMAT_VERSION: Final = 1
 PREPROCESSORS: Final = ("clean_text", "normalize_text_keeping_numbers", "normalize_text")
@@ -65,12 +69,9 @@ def featurizer_tables(featurizer: Any) -> dict[str, Any] | None:
         A JSON-ready dict, or ``None`` when the featurizer is of another kind (serving then
         unpickles it).
     """
-    if type(featurizer).__name__ == "FeatureUnion":
-        if featurizer.transformer_weights:
-            return None
-        vectorizers = [vectorizer for _, vectorizer in featurizer.transformer_list]
-    else:
-        vectorizers = [featurizer]
+    vectorizers = featurizer_parts(featurizer)
+    if vectorizers is None:
+        return None
     parts = [_part_table(vectorizer) for vectorizer in vectorizers]
     if not all(parts):
         return None
@@ -114,24 +115,17 @@ def _char_wb_reader(
     """Columns of the in-word character n-grams of a text (scikit-learn's ``_char_wb_ngrams``)."""
     min_n, max_n = ngram_range
 
-    @lru_cache(maxsize=WORD_CACHE_SIZE)
-    def word_columns(word: str) -> tuple[int, ...]:
+    def word_grams(word: str) -> list[str]:
         padded = f" {word} "
-        grams = []
+        grams: list[str] = []
         for size in range(min_n, max_n + 1):
             if len(padded) <= size:  # a word shorter than the n-gram counts once, whole
                 grams.append(padded)
                 break
             grams.extend(padded[i : i + size] for i in range(len(padded) - size + 1))
-        return tuple(column for gram in grams if (column := vocabulary.get(gram)) is not None)
+        return grams
 
-    def columns(text: str) -> list[int]:
-        found: list[int] = []
-        for word in preprocess(text).split():
-            found.extend(word_columns(word))
-        return found
-
-    return columns
+    return per_word_columns(preprocess, word_grams, vocabulary)
 
 
 def fast_tfidf_from_tables(tables: dict[str, Any]) -> FastTfidf:
