@@ -3,12 +3,8 @@
 When the model reads a sparse TF-IDF row, its first dense layer is computed as a scipy sparse
 product and ONNX Runtime runs the rest of the graph (see
 :mod:`product_classifier.serving.sparse_first_layer`); otherwise ONNX Runtime runs the whole
-graph on dense inputs. The first layer's weights are memory-mapped from a temporary file, and
-the loaded ONNX graph is dropped once split: the process does not hold the matrix twice, nor the
-rows no request has read.
+graph on dense inputs.
 """
-
-from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -16,7 +12,7 @@ import onnx
 import onnxruntime as ort
 
 from product_classifier.serving.batch import ModelBatch, dense
-from product_classifier.serving.sparse_first_layer import SplitModel, map_weights, split_first_layer
+from product_classifier.serving.sparse_first_layer import SplitModel, split_first_layer
 
 
 def _session(model: bytes | str) -> ort.InferenceSession:
@@ -41,14 +37,12 @@ class OnnxRunner:
         model = onnx.load(model_path)
         self.input_names: tuple[str, ...] = tuple(value.name for value in model.graph.input)
         self._sparse_input = sparse_input
-        split = split_first_layer(model, sparse_input) if sparse_input in self.input_names else None
-        if split is not None:
-            del model  # the whole graph with the weights: tens of MB no longer needed
-            split = replace(split, weights=map_weights(split.weights))
-            self._session = _session(split.remaining)
-        else:
-            self._session = _session(model.SerializeToString())
-        self._split: SplitModel | None = split
+        self._split: SplitModel | None = (
+            split_first_layer(model, sparse_input) if sparse_input in self.input_names else None
+        )
+        self._session = _session(
+            self._split.remaining if self._split is not None else model.SerializeToString()
+        )
         self._output = self._session.get_outputs()[0].name
 
     @property

@@ -6,22 +6,14 @@ milliseconds on the dense row, and microseconds as a scipy CSR row times the wei
 module finds that ``MatMul`` in the exported graph, takes its weights out and returns the rest
 of the graph, whose input is the ``MatMul``'s output: the caller computes ``csr @ weights``
 and runs the rest.
-
-The weights (``(features, units)`` float32: 57 MB for the real-sample text model) are then moved
-to a temporary file and memory-mapped (:func:`map_weights`): a request reads only the rows of its
-non-zero features, so the process holds the pages it has read, not the whole matrix.
 """
 
-import logging
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import onnx
 from onnx import helper, numpy_helper
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -101,29 +93,3 @@ def _batch_dimension(model: onnx.ModelProto, input_name: str) -> str | int | Non
             if dimension.HasField("dim_value"):
                 return int(dimension.dim_value)
     return None
-
-
-def map_weights(weights: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """Move ``weights`` into an anonymous temporary file and return them memory-mapped, read-only.
-
-    The file has no name (``tempfile.TemporaryFile``): nothing is left behind, and nothing
-    another process wrote can be read back as weights. Its pages that requests read count in the
-    process's resident memory; the others stay on disk or in the page cache, which the kernel can
-    drop.
-
-    Args:
-        weights: The ``(features, units)`` float32 matrix.
-
-    Returns:
-        The memory-mapped matrix, or ``weights`` itself when no temporary file can be written,
-        with a warning.
-    """
-    try:
-        with tempfile.TemporaryFile(prefix="first-layer-", suffix=".f32") as file:
-            weights.tofile(file)
-            file.flush()
-            # mmap keeps its own descriptor: the file lives as long as the mapping.
-            return np.memmap(file, dtype=weights.dtype, mode="r", shape=weights.shape)
-    except OSError as error:
-        logger.warning("Keeping the first layer's weights in memory: %s", error)
-        return weights

@@ -100,11 +100,12 @@ def test_onnx_and_keras_give_the_same_probabilities(trained, by_runtime) -> None
         assert np.abs(single - onnx_answers[:1]).max() <= 1e-6, kind
 
 
-def test_the_first_layer_weights_are_memory_mapped_not_copied(by_runtime) -> None:
+def test_the_first_layer_weights_are_held_once(by_runtime) -> None:
     for kind in ("text", "fusion"):
-        weights = by_runtime["auto"][kind].runner._split.weights
-        assert isinstance(weights, np.memmap), kind
-        assert not weights.flags.writeable
+        split = by_runtime["auto"][kind].runner._split
+        assert split.weights.dtype == np.float32, kind
+        # The graph ONNX Runtime runs no longer carries them: a small fraction of their size.
+        assert len(split.remaining) < split.weights.nbytes / 10, kind
 
 
 def test_models_reading_text_serve_from_their_tfidf_tables(by_runtime) -> None:
