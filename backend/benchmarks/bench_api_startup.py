@@ -2,9 +2,10 @@
 
 Starts the API as ``scripts/start.sh`` serves it (``python -m app.serve``, one worker, see
 :func:`benchmarks.bench_api.start_api`) on a temporary SQLite database, measures the time from
-the process start to the first answered text prediction (the model is in the local store),
-sends ``--requests`` text predictions one after the other, then reads the resident memory
-(RSS) of the whole process tree. With ``--baseline-root``, the same is done, round after round
+the process start to the first answered text prediction (the model is in the local store) and
+the CPU time the server used until then (less sensitive to a busy machine), sends
+``--requests`` text predictions one after the other, then reads the resident memory (RSS) of
+the whole process tree. With ``--baseline-root``, the same is done, round after round
 alternating, for the ``backend/`` and ``datascience/`` of another checkout (e.g. the files of
 the base commit, ``git archive``-ed into a folder), put first on its ``PYTHONPATH``. Prints
 the median and range of each figure and the load average.
@@ -30,6 +31,7 @@ from benchmarks.bench_api import (
     Target,
     api_senders,
     prepare,
+    process_cpu_seconds,
     resident_mb,
     sample_jpeg,
     start_api,
@@ -40,8 +42,13 @@ from benchmarks.bench_settings import benchmark_settings
 
 def measure(
     label: str, settings: object, tracking_uri: str, headers: dict[str, str], **options: object
-) -> tuple[float, float]:
-    """Start one API, time its first answer, send the requests, return (seconds, RSS MB)."""
+) -> tuple[float, float, float]:
+    """Start one API, time its first answer, send the requests.
+
+    Returns:
+        Seconds from the start to the first answer, CPU seconds the server used until then,
+        and the server's RSS (MB) after the requests.
+    """
     backend_dir: Path = options["backend_dir"]  # type: ignore[assignment]
     requests: int = options["requests"]  # type: ignore[assignment]
     extra_path: str | None = options["python_path"]  # type: ignore[assignment]
@@ -65,6 +72,7 @@ def measure(
     target = Target(label, process, base_url, senders, headers, started_at)
     try:
         wait_first_answer(target)
+        cpu = process_cpu_seconds(process.pid)
         with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
             for _ in range(requests):
                 senders["text"](client).raise_for_status()
@@ -73,7 +81,7 @@ def measure(
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
         process.wait(30)
-    return target.startup_seconds, rss
+    return target.startup_seconds, cpu, rss
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,10 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     print("Load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(f"Model {settings.MODEL_NAME} version {version}; {args.requests} requests per start.")
-    figures: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in builds}
+    figures: dict[str, list[tuple[float, float, float]]] = {label: [] for label, _, _ in builds}
     for round_number in range(1, args.rounds + 1):
         for label, backend_dir, python_path in builds:
-            seconds, rss = measure(
+            seconds, cpu, rss = measure(
                 label,
                 settings,
                 tracking_uri,
@@ -112,20 +120,23 @@ def main(argv: list[str] | None = None) -> int:
                 requests=args.requests,
                 python_path=python_path,
             )
-            figures[label].append((seconds, rss))
+            figures[label].append((seconds, cpu, rss))
             load = os.getloadavg()[0]
             print(
-                f"round {round_number} {label:<10}: first answer {seconds:5.1f} s; "
+                f"round {round_number} {label:<10}: first answer {seconds:5.1f} s "
+                f"({cpu:4.1f} s CPU); "
                 f"RSS after {args.requests} requests {rss:6.1f} MB (load {load:.2f})",
                 flush=True,
             )
     print("\nMedian [min-max] over the rounds:")
     for label, rows in figures.items():
         starts = [row[0] for row in rows]
-        sizes = [row[1] for row in rows]
+        cpus = [row[1] for row in rows]
+        sizes = [row[2] for row in rows]
         print(
             f"  {label:<10}: start -> first answer {statistics.median(starts):5.1f} s "
-            f"[{min(starts):.1f}-{max(starts):.1f}]; RSS {statistics.median(sizes):6.1f} MB "
+            f"[{min(starts):.1f}-{max(starts):.1f}] ({statistics.median(cpus):4.1f} s CPU "
+            f"[{min(cpus):.1f}-{max(cpus):.1f}]); RSS {statistics.median(sizes):6.1f} MB "
             f"[{min(sizes):.1f}-{max(sizes):.1f}]"
         )
     print("Load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
