@@ -8,12 +8,13 @@ write, and the loser gets the same answer as if it had come second.
 """
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Final
 
 import anyio.to_thread
 from fastapi import HTTPException, Request, status
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.constraints import violated_unique_constraint
 from app.db.session import has_writes
@@ -64,3 +65,38 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
         raise
     finally:
         session.close()
+
+
+def commit_unit_of_work(session: Session) -> None:
+    """Commit the request's writes, if any (blocking: call it in the request's worker thread).
+
+    For routes that open their own unit of work (:func:`own_unit_of_work`) and end it in the
+    same worker-thread step as their last database work, saving a hand-off.
+
+    Raises:
+        HTTPException: 400 when a unique constraint refused the writes (rolled back).
+    """
+    if not has_writes(session):
+        return
+    try:
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        conflict = conflict_error(error)
+        if conflict is None:
+            raise
+        raise conflict from None
+
+
+@asynccontextmanager
+async def own_unit_of_work(factory: sessionmaker[Session]) -> AsyncIterator[Session]:
+    """A session the route commits itself, with :func:`commit_unit_of_work`, before answering.
+
+    Whatever was not committed when the block ends (it raised, or never committed) is rolled
+    back; the session is closed.
+    """
+    session = factory()
+    try:
+        yield session
+    finally:
+        session.close()  # rolls back what was not committed
