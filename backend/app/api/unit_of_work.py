@@ -7,9 +7,9 @@ raised, and turns a broken unique constraint, however the race went, into the do
 write, and the loser gets the same answer as if it had come second.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Final
+from typing import Any, Final, TypeVar
 
 import anyio.to_thread
 from fastapi import HTTPException, Request, status
@@ -31,6 +31,9 @@ UNIQUE_CONFLICTS: Final[dict[str, str]] = {
     "ix_feedback_prediction_id": DUPLICATE_PREDICTION_FEEDBACK,
 }
 """Unique constraint (or unique index) name → the 400 ``detail`` that answers its violation."""
+
+EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
+_OPENS_OWN_UNIT_OF_WORK: Final = "_opens_own_unit_of_work"
 
 
 def conflict_error(error: IntegrityError) -> HTTPException | None:
@@ -100,3 +103,18 @@ async def own_unit_of_work(factory: sessionmaker[Session]) -> AsyncIterator[Sess
         yield session
     finally:
         session.close()  # rolls back what was not committed
+
+
+def opens_own_unit_of_work(endpoint: EndpointT) -> EndpointT:
+    """Mark a route that opens its own unit of work instead of depending on :func:`get_db`.
+
+    The OpenAPI document then describes its database 503 like the other routes' (apply it
+    below the route decorator).
+    """
+    setattr(endpoint, _OPENS_OWN_UNIT_OF_WORK, True)
+    return endpoint
+
+
+def uses_database(call: Callable[..., Any] | None) -> bool:
+    """Whether ``call`` is :func:`get_db` or a route marked by :func:`opens_own_unit_of_work`."""
+    return call is get_db or bool(getattr(call, _OPENS_OWN_UNIT_OF_WORK, False))

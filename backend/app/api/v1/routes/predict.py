@@ -34,7 +34,11 @@ from app.api.predict_request import (
     product_request,
     submitted_product,
 )
-from app.api.unit_of_work import commit_unit_of_work, own_unit_of_work
+from app.api.unit_of_work import (
+    commit_unit_of_work,
+    opens_own_unit_of_work,
+    own_unit_of_work,
+)
 from app.core.config import Settings
 from app.db.models import Prediction
 from app.inference.image_keeping import keep_images
@@ -258,6 +262,7 @@ def _answer(content: object, served: ServedModel, prediction_ids: list[int]) -> 
     },
     openapi_extra=PREDICT_REQUEST_BODY,
 )
+@opens_own_unit_of_work
 async def predict_category(
     request: Request,
     token: TokenDep,
@@ -300,6 +305,7 @@ def _batch_requests(
 
 
 @router.post("/batch", response_model=list[BatchPredictionResult], responses=ERROR_RESPONSES)
+@opens_own_unit_of_work
 async def predict_batch(
     request: Request,
     token: TokenDep,
