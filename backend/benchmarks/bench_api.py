@@ -8,6 +8,8 @@ serving ``MODEL_NAME@MODEL_ALIAS`` from the configured MLflow store:
 
 - the API as ``scripts/start.sh`` serves it (``python -m app.serve``, one worker), once with
   ``MICRO_BATCHING_ENABLED=true`` and once with ``false``;
+- with ``--baseline-dir``, the API of another checkout's ``backend/`` (e.g. main's) the same
+  way, to compare two builds in one run;
 - ``mlflow models serve -m models:/NAME@ALIAS --env-manager local --workers 1`` (the original's
   model server), called over HTTP at ``/invocations`` (``image_path`` for the image);
 
@@ -473,10 +475,18 @@ def report(rows: list[Stats], targets: list[Target], concurrencies: list[int]) -
                 parts.append(f"batching on/off x{on.per_second / off.per_second:.2f}")
             if on and original:
                 parts.append(f"API (on)/mlflow serve x{on.per_second / original.per_second:.2f}")
+            base_on = find(rows, f"{BASE_ON} {label}", concurrency)
+            base_off = find(rows, f"{BASE_OFF} {label}", concurrency)
+            if off and base_off:
+                parts.append(f"this/baseline (off) x{off.per_second / base_off.per_second:.2f}")
+            if on and base_on:
+                parts.append(f"this/baseline (on) x{on.per_second / base_on.per_second:.2f}")
+            if base_on and base_off:
+                parts.append(f"baseline on/off x{base_on.per_second / base_off.per_second:.2f}")
             print(f"  {label}, {concurrency} clients: " + "; ".join(parts))
     for label in ("text", "text+image"):
         bare = find(rows, f"bare {label}", 1)
-        for name in (API_ON, API_OFF, MLFLOW):
+        for name in (API_ON, API_OFF, BASE_ON, BASE_OFF, MLFLOW):
             served = find(rows, f"{name} {label}", 1)
             if bare and served:
                 print(
@@ -497,6 +507,8 @@ def report(rows: list[Stats], targets: list[Target], concurrencies: list[int]) -
 API_ON: Final = "api batching"
 API_OFF: Final = "api alone"
 MLFLOW: Final = "mlflow serve"
+BASE_ON: Final = "base batching"
+BASE_OFF: Final = "base alone"
 
 
 def start_targets(
@@ -507,15 +519,35 @@ def start_targets(
     workdir: Path,
     *,
     with_mlflow_serve: bool = True,
+    baseline_dir: Path | None = None,
     targets: list[Target],
 ) -> None:
-    """Start the servers one after the other (each start timed alone), into ``targets``."""
+    """Start the servers one after the other (each start timed alone), into ``targets``.
+
+    With ``baseline_dir`` (another checkout's ``backend/``), that build's API too, with
+    micro-batching off and on, for before/after figures in the same run.
+    """
     image_path = workdir / "product.jpg"
     image_path.write_bytes(jpeg)
     servers: list[tuple[str, Starter, dict[str, Sender], dict[str, str]]] = [
         (API_ON, partial(start_api, micro_batching=True), api_senders(jpeg), headers),
         (API_OFF, partial(start_api, micro_batching=False), api_senders(jpeg), headers),
     ]
+    if baseline_dir is not None:
+        servers += [
+            (
+                BASE_ON,
+                partial(start_api, micro_batching=True, backend_dir=baseline_dir),
+                api_senders(jpeg),
+                headers,
+            ),
+            (
+                BASE_OFF,
+                partial(start_api, micro_batching=False, backend_dir=baseline_dir),
+                api_senders(jpeg),
+                headers,
+            ),
+        ]
     if with_mlflow_serve:
         servers.append((MLFLOW, start_mlflow_serve, mlflow_senders(image_path), {}))
     for name, start, senders, target_headers in servers:
@@ -538,6 +570,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="application database (default: temp SQLite)")
     parser.add_argument(
         "--skip-mlflow-serve", action="store_true", help="do not start mlflow models serve"
+    )
+    parser.add_argument(
+        "--baseline-dir",
+        type=Path,
+        help="backend/ of another checkout (e.g. main's) whose API is also served, "
+        "micro-batching off and on, to compare the two builds in one run",
     )
     args = parser.parse_args(argv)
 
@@ -572,6 +610,7 @@ def main(argv: list[str] | None = None) -> int:
             jpeg,
             workdir,
             with_mlflow_serve=not args.skip_mlflow_serve,
+            baseline_dir=args.baseline_dir.resolve() if args.baseline_dir else None,
             targets=targets,
         )
         call = bare_model(settings.MODEL_NAME, version, settings.MODEL_ALIAS, jpeg)

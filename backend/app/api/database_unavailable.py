@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.api.errors import unexpected_error_handler
-from app.api.unit_of_work import get_db
+from app.api.unit_of_work import uses_database
 from app.core.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def install_database_error_handler(app: FastAPI) -> None:
 
 
 def _uses_database(dependant: Dependant) -> bool:
-    return dependant.call is get_db or any(_uses_database(d) for d in dependant.dependencies)
+    return uses_database(dependant.call) or any(_uses_database(d) for d in dependant.dependencies)
 
 
 def _retry_after_header() -> dict[str, Any]:

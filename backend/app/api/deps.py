@@ -12,7 +12,6 @@ from app.core.security import InvalidTokenError, decode_access_token, token_user
 from app.db.crud.users import get_user
 from app.db.models import User
 from app.inference.model_server import ModelServer
-from app.inference.predictions import PredictionBatcher
 from app.inference.shadow import ShadowPredictor
 from app.schemas.bounds import INT32_MAX
 from product_classifier.image_store import ImageStore
@@ -56,13 +55,35 @@ async def get_shadow(request: Request) -> ShadowPredictor | None:
 ShadowDep = Annotated[ShadowPredictor | None, Depends(get_shadow)]
 
 
-async def get_prediction_batcher(request: Request) -> PredictionBatcher | None:
-    """Return the application's micro-batcher (``None`` when micro-batching is off)."""
-    batcher: PredictionBatcher | None = request.app.state.prediction_batcher
-    return batcher
+def token_user(token: str, settings: Settings) -> int:
+    """The id of the user a bearer token was issued to (no database access).
+
+    Raises:
+        HTTPException: 401 for a forged, expired or malformed token.
+    """
+    try:
+        subject = decode_access_token(token, settings.SECRET_KEY)
+        return token_user_id(subject, INT32_MAX)
+    except InvalidTokenError:
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="Could not validate credentials",
+            headers={"WWW-Authenticate": "Bearer"},
+        ) from None
 
 
-PredictionBatcherDep = Annotated[PredictionBatcher | None, Depends(get_prediction_batcher)]
+def active_user(session: Session, user_id: int) -> User:
+    """The user ``user_id``, if it still exists and is active (blocking: one lookup).
+
+    Raises:
+        HTTPException: 404 when the user no longer exists; 403 when the user is inactive.
+    """
+    user = get_user(session, user_id)
+    if user is None:
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="User not found")
+    if not user.is_active:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Inactive user")
+    return user
 
 
 def get_current_user(session: SessionDep, token: TokenDep, settings: SettingsDep) -> User:
@@ -72,21 +93,7 @@ def get_current_user(session: SessionDep, token: TokenDep, settings: SettingsDep
         HTTPException: 401 for a forged, expired or malformed token; 404 when the user no
             longer exists; 403 when the user is inactive.
     """
-    try:
-        subject = decode_access_token(token, settings.SECRET_KEY)
-        user_id = token_user_id(subject, INT32_MAX)
-    except InvalidTokenError:
-        raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="Could not validate credentials",
-            headers={"WWW-Authenticate": "Bearer"},
-        ) from None
-    user = get_user(session, user_id)
-    if user is None:
-        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="User not found")
-    if not user.is_active:
-        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Inactive user")
-    return user
+    return active_user(session, token_user(token, settings))
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

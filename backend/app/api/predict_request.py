@@ -18,6 +18,7 @@ values the model is called with.
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
@@ -153,20 +154,27 @@ async def _json_texts(request: Request) -> dict[str, str]:
     return {name: getattr(text, name) for name in text.model_fields_set}
 
 
-async def read_submitted_product(
-    request: Request,
-    designation: Annotated[
-        str | None, Query(description="Product title (or send it in the body).")
-    ] = None,
-    description: Annotated[
-        str | None,
-        Query(description="Product description, HTML allowed (or send it in the body)."),
-    ] = None,
+DesignationQuery = Annotated[
+    str | None, Query(description="Product title (or send it in the body).")
+]
+DescriptionQuery = Annotated[
+    str | None, Query(description="Product description, HTML allowed (or send it in the body).")
+]
+
+
+@asynccontextmanager
+async def submitted_product(
+    request: Request, designation: str | None, description: str | None
 ) -> AsyncIterator[SubmittedProduct]:
     """Gather the texts and the image of ``POST /predict/``, wherever they were sent.
 
+    Args:
+        request: The request, whose body is read here.
+        designation: The ``designation`` query parameter, if sent.
+        description: The ``description`` query parameter, if sent.
+
     Yields:
-        The product as sent; an uploaded form is closed once the request is answered.
+        The product as sent; an uploaded form is closed when the block ends.
 
     Raises:
         RequestValidationError: a text sent twice, a JSON body that is not
@@ -266,7 +274,7 @@ def product_request(
     Blocking when the product has an image (the decoding): call it in a worker thread then.
 
     Args:
-        product: What was sent (:func:`read_submitted_product`).
+        product: What was sent (:func:`submitted_product`).
         settings: The application's limits.
         min_side: Smallest picture side worth decoding for the served model (``None``: full).
 

@@ -90,10 +90,26 @@ def new_prediction_batcher(settings: Settings) -> PredictionBatcher | None:
     )
 
 
-def _timed_call(served: ServedModel, products: list[ProductInput]) -> ModelAnswer:
-    started = time.perf_counter()
-    outputs = served.predict(products)
-    return ModelAnswer(outputs, (time.perf_counter() - started) * 1000.0)
+def call_model(served: ServedModel, products: Sequence[ProductRequest]) -> ModelAnswer:
+    """Predict ``products`` with ``served`` in this thread (blocking), timed and traced.
+
+    Args:
+        served: The model version to use for every product.
+        products: The request's products, in order.
+
+    Returns:
+        One output (the 27 categories, most probable first) per product, in order.
+
+    Raises:
+        ModelLoadError: the model answered something other than the output contract.
+    """
+    inputs = [product.to_model_input() for product in products]
+    with inference_span(served.name, served.version, served.alias, len(inputs)) as record:
+        started = time.perf_counter()
+        outputs = served.predict(inputs)
+        answer = ModelAnswer(outputs, (time.perf_counter() - started) * 1000.0)
+        record(answer.outputs)
+    return answer
 
 
 async def predict(
@@ -112,13 +128,12 @@ async def predict(
     Raises:
         ModelLoadError: the model answered something other than the output contract.
     """
+    if batcher is None:
+        return await anyio.to_thread.run_sync(call_model, served, products)
     inputs = [product.to_model_input() for product in products]
     with inference_span(served.name, served.version, served.alias, len(inputs)) as record:
-        if batcher is None:
-            answer = await anyio.to_thread.run_sync(_timed_call, served, inputs)
-        else:
-            batched = await batcher.submit(served, inputs)
-            answer = ModelAnswer(batched.outputs, batched.call_seconds * 1000.0)
+        batched = await batcher.submit(served, inputs)
+        answer = ModelAnswer(batched.outputs, batched.call_seconds * 1000.0)
         record(answer.outputs)
     return answer
 

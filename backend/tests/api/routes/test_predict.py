@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from product_classifier.categories import CATEGORY_CODES
-from tests.conftest import make_settings
+from tests.conftest import bearer, make_settings
 from tests.helpers.images import image_bytes, noisy_jpeg, with_jpeg_dimensions
 from tests.helpers.predictions import assert_stored
 
@@ -119,6 +119,35 @@ def test_limit_out_of_its_bounds_is_422(client, user, limit):
 
 def test_non_integer_limit_is_422(client, user):
     assert predict(client, user.headers, {**BOOK, "limit": "many"}).status_code == 422
+
+
+BAD_BODIES = [
+    {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
+    {"json": {"designation": "x", "colour": "red"}},
+    {"content": b"designation", "headers": {"Content-Type": "text/plain"}},
+    {"json": {"designation": ""}},
+]
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_inactive_user_is_refused_before_the_input_is_judged(client, inactive_user, body):
+    headers = {**inactive_user.headers, **body.get("headers", {})}
+    sent = {key: value for key, value in body.items() if key != "headers"}
+    response = client.post(f"{API}/predict/", headers=headers, **sent)
+    assert (response.status_code, response.json()) == (403, {"detail": "Inactive user"})
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_deleted_user_is_refused_before_the_input_is_judged(client, app_settings, body):
+    headers = {**bearer(10**9, app_settings), **body.get("headers", {})}
+    sent = {key: value for key, value in body.items() if key != "headers"}
+    response = client.post(f"{API}/predict/", headers=headers, **sent)
+    assert (response.status_code, response.json()) == (404, {"detail": "User not found"})
+
+
+def test_inactive_user_is_refused_before_the_batch_is_judged(client, inactive_user):
+    response = client.post(f"{API}/predict/batch", json=[], headers=inactive_user.headers)
+    assert (response.status_code, response.json()) == (403, {"detail": "Inactive user"})
 
 
 @pytest.mark.parametrize("params", [{}, {"designation": "", "description": "  "}])

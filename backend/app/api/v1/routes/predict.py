@@ -1,36 +1,45 @@
 """Predict the category of products with the model being served, storing every prediction.
 
-The handlers are coroutines: what ``POST /predict/`` and ``POST /predict/batch`` are sent is
-read and checked by :mod:`app.api.predict_request` (image decoding in a worker thread), the
-model is called by :func:`app.inference.predictions.predict` (in a worker thread, gathered with
-concurrent requests when micro-batching is on), and the predictions are stored in one more
-worker-thread step, so the event loop never blocks.
+The handlers are coroutines that hand the blocking work to ONE worker-thread step per request:
+checking the user, checking the products (decoding their images), calling the model, storing
+the predictions and committing them (:func:`_serve_in_one_step`), so the event loop never
+blocks and a request pays for one thread hand-off. With micro-batching on, the model call is
+gathered with concurrent requests' (:func:`app.inference.predictions.predict`) between a
+checking step and a storing step.
+
+The routes read the application's settings, model server, batcher, image store and shadow
+from ``app.state`` and open their own unit of work (:func:`own_unit_of_work`), instead of one
+FastAPI dependency each: FastAPI's dependency solving cost more than the model call.
 """
 
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Final
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from app.api.deps import (
-    CurrentUser,
-    ImageStoreDep,
-    ModelServerDep,
-    PredictionBatcherDep,
-    SessionDep,
-    SettingsDep,
-    ShadowDep,
-)
+from app.api.deps import TokenDep, active_user, token_user
 from app.api.predict_request import (
     PREDICT_REQUEST_BODY,
-    SubmittedProduct,
+    DescriptionQuery,
+    DesignationQuery,
     batch_requests,
     check_batch_size,
     product_request,
-    read_submitted_product,
+    submitted_product,
 )
+from app.api.unit_of_work import (
+    commit_unit_of_work,
+    opens_own_unit_of_work,
+    own_unit_of_work,
+)
+from app.core.config import Settings
 from app.db.models import Prediction
 from app.inference.image_keeping import keep_images
 from app.inference.images import decode_side
@@ -39,6 +48,7 @@ from app.inference.predictions import (
     ModelAnswer,
     PredictionBatcher,
     ProductRequest,
+    call_model,
     predict,
     store_predictions,
 )
@@ -99,61 +109,129 @@ def no_model_message(server: ModelServer) -> str:
     )
 
 
-def _served_model(server: ModelServer) -> ServedModel:
-    served = server.current
+PrepareProducts = Callable[[int | None], list[ProductRequest]]
+"""Checks the request's products (decoding their images at the given smallest side), blocking.
+
+Raises:
+    RequestValidationError: 422 for a text over ``MAX_TEXT_LENGTH`` or a batch out of bounds.
+    HTTPException: 400 or 413 for an image or nothing to predict from.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Serving:
+    """What the predict routes use of the application (set up by its lifespan)."""
+
+    settings: Settings
+    server: ModelServer
+    batcher: PredictionBatcher | None
+    image_store: ImageStore | None
+    shadow: ShadowPredictor | None
+    session_factory: sessionmaker[Session]
+
+    @classmethod
+    def of(cls, request: Request) -> "_Serving":
+        state = request.app.state
+        return cls(
+            state.settings,
+            state.model_server,
+            state.prediction_batcher,
+            state.image_store,
+            state.shadow,
+            state.session_factory,
+        )
+
+
+def _checked(
+    session: Session, serving: _Serving, user_id: int, prepare: PrepareProducts
+) -> tuple[ServedModel, list[ProductRequest]]:
+    """Check the user (404, 403), then the products (4xx), then that a model is served (503)."""
+    active_user(session, user_id)
+    served = serving.server.current
+    requests = prepare(decode_side(served.predictor) if served else None)
+    served = served or serving.server.current  # it may have loaded meanwhile
     if served is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=no_model_message(server))
-    return served
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, detail=no_model_message(serving.server)
+        )
+    return served, requests
 
 
-def _store(
+def _store_and_commit(
     session: Session,
+    serving: _Serving,
     served: ServedModel,
     requests: list[ProductRequest],
     answer: ModelAnswer,
-    image_store: ImageStore | None,
     *,
-    shadow: ShadowPredictor | None,
     user_id: int,
     limit: int | None,
 ) -> list[Prediction]:
+    """Store the predictions, keep the images, queue the shadow's work, and commit."""
     stored = store_predictions(session, served, requests, answer, user_id=user_id, limit=limit)
-    keep_images(image_store, (request.image for request in requests))
+    keep_images(serving.image_store, (request.image for request in requests))
     shadow_after_commit(
         session,
-        shadow,
+        serving.shadow,
         served.version,
         [row.id for row in stored],
         [request.to_model_input() for request in requests],
     )
+    commit_unit_of_work(session)
     return stored
 
 
-async def _predict_and_store(
+def _serve_in_one_step(
     session: Session,
-    served: ServedModel,
-    requests: list[ProductRequest],
-    batcher: PredictionBatcher | None,
-    image_store: ImageStore | None,
-    *,
-    shadow: ShadowPredictor | None,
+    serving: _Serving,
     user_id: int,
+    prepare: PrepareProducts,
     limit: int | None,
-) -> list[Prediction]:
-    """Predict the products, then store them, keep their images and queue the shadow's work."""
-    answer = await predict(served, requests, batcher)
-    return await anyio.to_thread.run_sync(
-        lambda: _store(
-            session,
-            served,
-            requests,
-            answer,
-            image_store,
-            shadow=shadow,
-            user_id=user_id,
-            limit=limit,
-        )
+) -> tuple[ServedModel, list[Prediction]]:
+    """The whole request in this (worker) thread: check, predict, store and commit."""
+    served, requests = _checked(session, serving, user_id, prepare)
+    answer = call_model(served, requests)
+    stored = _store_and_commit(
+        session, serving, served, requests, answer, user_id=user_id, limit=limit
     )
+    return served, stored
+
+
+async def _serve(
+    serving: _Serving, user_id: int, prepare: PrepareProducts, limit: int | None
+) -> tuple[ServedModel, list[Prediction]]:
+    """Check, predict, store and commit, in one unit of work, off the event loop.
+
+    One worker-thread step; with micro-batching on, a checking step, the gathered model call
+    and a storing step.
+    """
+    async with own_unit_of_work(serving.session_factory) as session:
+        if serving.batcher is None:
+            return await anyio.to_thread.run_sync(
+                _serve_in_one_step, session, serving, user_id, prepare, limit
+            )
+        served, requests = await anyio.to_thread.run_sync(
+            _checked, session, serving, user_id, prepare
+        )
+        answer = await predict(served, requests, serving.batcher)
+        stored = await anyio.to_thread.run_sync(
+            partial(
+                _store_and_commit,
+                session,
+                serving,
+                served,
+                requests,
+                answer,
+                user_id=user_id,
+                limit=limit,
+            )
+        )
+        return served, stored
+
+
+def _check_user(serving: _Serving, user_id: int) -> None:
+    with serving.session_factory() as session:
+        active_user(session, user_id)
 
 
 def _answer(content: object, served: ServedModel, prediction_ids: list[int]) -> JSONResponse:
@@ -184,16 +262,12 @@ def _answer(content: object, served: ServedModel, prediction_ids: list[int]) -> 
     },
     openapi_extra=PREDICT_REQUEST_BODY,
 )
+@opens_own_unit_of_work
 async def predict_category(
-    *,
-    session: SessionDep,
-    current_user: CurrentUser,
-    settings: SettingsDep,
-    server: ModelServerDep,
-    batcher: PredictionBatcherDep,
-    image_store: ImageStoreDep,
-    shadow: ShadowDep,
-    product: Annotated[SubmittedProduct, Depends(read_submitted_product)],
+    request: Request,
+    token: TokenDep,
+    designation: DesignationQuery = None,
+    description: DescriptionQuery = None,
     limit: LimitQuery = None,
 ) -> JSONResponse:
     """Predict the category of one product from its texts and/or a colour JPEG image.
@@ -205,36 +279,36 @@ async def predict_category(
     `X-Model-Version` and `X-Prediction-Id` tell which model answered and which stored
     prediction to cite in a feedback.
     """
-    served = server.current
-    min_side = decode_side(served.predictor) if served else None
-    if product.image is None:
-        request = product_request(product, settings, min_side)
-    else:
-        request = await anyio.to_thread.run_sync(product_request, product, settings, min_side)
-    served = _served_model(server) if served is None else served
-    (stored,) = await _predict_and_store(
-        session,
-        served,
-        [request],
-        batcher,
-        image_store,
-        shadow=shadow,
-        user_id=current_user.id,
-        limit=limit,
-    )
+    serving = _Serving.of(request)
+    user_id = token_user(token, serving.settings)
+    async with AsyncExitStack() as stack:
+        try:
+            product = await stack.enter_async_context(
+                submitted_product(request, designation, description)
+            )
+        except (HTTPException, RequestValidationError):
+            # A missing or inactive user is answered first (404, 403), as for valid input.
+            await anyio.to_thread.run_sync(_check_user, serving, user_id)
+            raise
+        settings = serving.settings
+        served, (stored,) = await _serve(
+            serving, user_id, lambda min_side: [product_request(product, settings, min_side)], limit
+        )
     return _answer(stored.results, served, [stored.id])
 
 
+def _batch_requests(
+    products: list[BatchProduct], settings: Settings, min_side: int | None
+) -> list[ProductRequest]:
+    check_batch_size(products, settings)
+    return batch_requests(products, settings, min_side)
+
+
 @router.post("/batch", response_model=list[BatchPredictionResult], responses=ERROR_RESPONSES)
+@opens_own_unit_of_work
 async def predict_batch(
-    *,
-    session: SessionDep,
-    current_user: CurrentUser,
-    settings: SettingsDep,
-    server: ModelServerDep,
-    batcher: PredictionBatcherDep,
-    image_store: ImageStoreDep,
-    shadow: ShadowDep,
+    request: Request,
+    token: TokenDep,
     products: list[BatchProduct],
     limit: LimitQuery = None,
 ) -> JSONResponse:
@@ -245,23 +319,10 @@ async def predict_batch(
     Any invalid product fails the whole batch with its position in the message. The images
     of one batch share the `MAX_REQUEST_PIXELS` budget of decoded pixels.
     """
-    check_batch_size(products, settings)
-    served = server.current
-    min_side = decode_side(served.predictor) if served else None
-    if any(item.image for item in products):
-        requests = await anyio.to_thread.run_sync(batch_requests, products, settings, min_side)
-    else:
-        requests = batch_requests(products, settings, min_side)
-    served = _served_model(server) if served is None else served
-    stored = await _predict_and_store(
-        session,
-        served,
-        requests,
-        batcher,
-        image_store,
-        shadow=shadow,
-        user_id=current_user.id,
-        limit=limit,
+    serving = _Serving.of(request)
+    user_id = token_user(token, serving.settings)
+    served, stored = await _serve(
+        serving, user_id, partial(_batch_requests, products, serving.settings), limit
     )
     results = [
         {"product_id": row.product_id, "prediction_id": row.id, "categories": row.results}
