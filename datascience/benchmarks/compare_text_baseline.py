@@ -287,7 +287,8 @@ def _print_cv(scores: dict[str, list[float]], folds: int) -> None:
 def _settings(args: argparse.Namespace) -> str:
     """The text model's settings, as one line."""
     return (
-        f"title features {args.title_features}, hidden {args.hidden_units}, dropout {args.dropout}, lr {args.learning_rate}, "
+        f"title features {args.title_features}, hidden {args.hidden_units}, "
+        f"dropout {args.dropout}, lr {args.learning_rate}, "
         f"l2 {args.l2}, wide {args.wide}, label smoothing {args.label_smoothing}, "
         f"balanced classes {args.balance_classes}, towers {args.towers}, batch {args.batch_size}, "
         f"patience {args.patience}, refit {args.refit}"
