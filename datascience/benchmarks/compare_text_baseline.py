@@ -140,7 +140,7 @@ def text_model_predictor(
             stratify=labels[train],
             random_state=args.seed,
         )
-        featurizer = build_text_featurizer()
+        featurizer = build_text_featurizer(title_features=args.title_features)
         featurizer.fit([documents[i] for i in fit_rows])
 
         def matrix(rows: IntArray) -> npt.NDArray[np.float32]:
@@ -158,6 +158,7 @@ def text_model_predictor(
                 l2=args.l2,
                 wide=args.wide,
                 label_smoothing=args.label_smoothing,
+                towers=args.towers,
             )
             return model, _one_hot if _categorical(model) else _indices
 
@@ -286,9 +287,10 @@ def _print_cv(scores: dict[str, list[float]], folds: int) -> None:
 def _settings(args: argparse.Namespace) -> str:
     """The text model's settings, as one line."""
     return (
-        f"hidden {args.hidden_units}, dropout {args.dropout}, lr {args.learning_rate}, "
+        f"title features {args.title_features}, hidden {args.hidden_units}, "
+        f"dropout {args.dropout}, lr {args.learning_rate}, "
         f"l2 {args.l2}, wide {args.wide}, label smoothing {args.label_smoothing}, "
-        f"balanced classes {args.balance_classes}, batch {args.batch_size}, "
+        f"balanced classes {args.balance_classes}, towers {args.towers}, batch {args.batch_size}, "
         f"patience {args.patience}, refit {args.refit}"
     )
 
@@ -316,6 +318,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--patience", type=int, default=defaults.patience)
+    parser.add_argument(
+        "--title-features",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.title_features,
+        help="word and character n-grams of the title alone beside the whole text's",
+    )
     parser.add_argument("--hidden-units", type=int, default=defaults.hidden_units)
     parser.add_argument("--dropout", type=float, default=defaults.dropout)
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
@@ -329,6 +337,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=defaults.balance_classes,
         help="class-weighted loss",
+    )
+    parser.add_argument(
+        "--towers", type=int, default=defaults.towers, help="averaged MLP towers in the model"
     )
     parser.add_argument(
         "--refit",

@@ -32,8 +32,11 @@ import snowballstemmer
 __all__ = [
     "FRENCH_STOP_WORDS",
     "clean_text",
+    "clean_title",
+    "document_title",
     "normalize_text",
     "normalize_text_keeping_numbers",
+    "normalize_title_keeping_numbers",
     "product_text",
     "stem_word",
 ]
@@ -340,3 +343,41 @@ def product_text(designation: object, description: object) -> str:
     """
     title = _as_text(designation).strip()
     return " ".join(part for part in (title, title, _as_text(description).strip()) if part)
+
+
+def document_title(document: object) -> str:
+    """Recover the title from a :func:`product_text` document (``"title title description"``).
+
+    The title is the longest prefix ``t`` such that the document is ``t t`` or starts with
+    ``t t `` (the title written twice); a document without that pattern is all title. A
+    description that itself starts with the title written twice is read as part of the title
+    (``"a"``, ``"a a b"`` gives ``"a a"``): rare, and harmless to n-gram features.
+
+    Args:
+        document: A document made by :func:`product_text`; non-strings give ``""``.
+
+    Returns:
+        The product's title, or the whole document when it holds no doubled title.
+    """
+    text = _as_text(document)
+    size = len(text)
+    for length in range((size - 1) // 2, 0, -1):
+        end = 2 * length + 1
+        if (
+            text[length] == " "
+            and (end == size or text[end] == " ")
+            and text[length + 1] == text[0]
+            and text.startswith(text[:length], length + 1)
+        ):
+            return text[:length]
+    return text
+
+
+def clean_title(document: object) -> str:
+    """:func:`clean_text` of the title of a :func:`product_text` document."""
+    return clean_text(document_title(document))
+
+
+def normalize_title_keeping_numbers(document: object) -> str:
+    """:func:`normalize_text_keeping_numbers` of the title of a :func:`product_text` document."""
+    return normalize_text_keeping_numbers(document_title(document))

@@ -94,6 +94,9 @@ class TextTask:
                 "text_wide_path": TEXT_MODEL_DEFAULTS.wide,
                 "text_label_smoothing": TEXT_MODEL_DEFAULTS.label_smoothing,
                 "balance_classes": TEXT_MODEL_DEFAULTS.balance_classes,
+                "text_towers": TEXT_MODEL_DEFAULTS.towers,
+                "text_title_features": TEXT_MODEL_DEFAULTS.title_features,
+                "text_hidden_units": TEXT_MODEL_DEFAULTS.hidden_units,
             },
             balance_classes=TEXT_MODEL_DEFAULTS.balance_classes,
         )

@@ -61,7 +61,8 @@ def test_featurizer_outputs_bounded_float32_features():
     assert not dense[1].any()
     assert not dense[2].any()
     defaults = TEXT_MODEL_DEFAULTS
-    assert defaults.word_max_features + defaults.char_max_features <= 50_000
+    title_parts = 2 * defaults.title_max_features if defaults.title_features else 0
+    assert defaults.word_max_features + defaults.char_max_features + title_parts <= 100_000
 
 
 def test_featurizer_vocabulary_is_cleaned_text():
@@ -77,6 +78,19 @@ def test_featurizer_vocabulary_is_cleaned_text():
     char_vocabulary = featurizer.named_transformers["char"].vocabulary_
     # Character n-grams keep numbers on purpose (model numbers such as "ps4"), never HTML.
     assert not any(any(char in term for char in "<>&;") for term in char_vocabulary)
+
+
+def test_title_parts_read_only_the_title():
+    featurizer = build_text_featurizer(title_features=True)
+    featurizer.fit(_CORPUS)
+    title_words = set(featurizer.named_transformers["title_word"].vocabulary_)
+    assert {"chais", "chais bois", "piscin"} <= title_words
+    assert "cuisin" in featurizer.named_transformers["word"].vocabulary_
+    assert "cuisin" not in title_words  # a description word
+    assert " cuis" in featurizer.named_transformers["char"].vocabulary_
+    assert " cuis" not in featurizer.named_transformers["title_char"].vocabulary_
+    plain = build_text_featurizer(title_features=False).fit(_CORPUS)
+    assert [name for name, _ in plain.transformer_list] == ["word", "char"]
 
 
 def test_featurizer_pickles_and_round_trips_identically(tmp_path: Path):
@@ -173,3 +187,43 @@ def test_wide_path_and_label_smoothing_are_options():
     wide.get_layer("text_wide_scores").kernel.assign(np.zeros((50, NUM_CATEGORIES)))
     assert not np.allclose(before, np.asarray(wide.predict_on_batch(inputs)))
     np.testing.assert_allclose(before.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_towers_average_their_softmaxes_over_one_first_layer():
+    model = build_text_model(50, hidden_units=8, towers=3)
+    assert model.get_layer(TEXT_FEATURES_LAYER).units == 24  # one layer: served as one product
+    assert model.output_shape == (None, NUM_CATEGORIES)
+    inputs = np.random.default_rng(0).random((4, 50)).astype(np.float32)
+    probabilities = np.asarray(model.predict_on_batch(inputs))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    import keras
+
+    towers = keras.Model(model.input, model.get_layer("text_tower_output").output)
+    each = np.asarray(towers.predict_on_batch(inputs))
+    assert each.shape == (4, 3, NUM_CATEGORIES)
+    assert not np.allclose(each[:, 0], each[:, 1])  # the towers start from different weights
+    np.testing.assert_allclose(probabilities, each.mean(axis=1), rtol=1e-5, atol=1e-7)
+    wide = build_text_model(50, hidden_units=8, towers=3, wide=True)
+    np.testing.assert_allclose(
+        np.asarray(wide.predict_on_batch(inputs)).sum(axis=1), 1.0, rtol=1e-5
+    )
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_towers_export_to_onnx_and_serve_alike(tmp_path: Path, wide: bool):
+    from product_classifier.serving.batch import ModelBatch
+    from product_classifier.serving.features import TEXT_INPUT
+    from product_classifier.serving.onnx_runner import OnnxRunner
+    from product_classifier.training.onnx_export import export_onnx
+
+    model = build_text_model(60, hidden_units=8, towers=3, wide=wide)
+    rows = scipy.sparse.random(5, 60, density=0.1, format="csr", random_state=0, dtype=np.float32)
+    expected = np.asarray(model.predict_on_batch(rows.toarray()))
+    path = export_onnx(model, tmp_path / "text.onnx")
+    assert path is not None
+    runner = OnnxRunner(str(path), sparse_input=TEXT_INPUT)
+    # The towers keep the sparse first-layer product; the wide path reads the input a second
+    # time, so that model runs whole on ONNX Runtime.
+    assert runner.splits_first_layer is not wide
+    batch: ModelBatch = {TEXT_INPUT: rows}
+    np.testing.assert_allclose(runner(batch), expected, atol=1e-5)

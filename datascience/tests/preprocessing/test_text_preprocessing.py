@@ -11,7 +11,10 @@ from product_classifier.paths import REAL_SAMPLE_DIR
 from product_classifier.preprocessing.text import (
     FRENCH_STOP_WORDS,
     clean_text,
+    clean_title,
+    document_title,
     normalize_text,
+    normalize_title_keeping_numbers,
     product_text,
     stem_word,
 )
@@ -132,3 +135,34 @@ def test_real_descriptions_lose_all_html():
         cleaned = clean_text(raw)
         assert not _HTML_LEFTOVER.search(cleaned), cleaned
         assert not re.search(r"\d", cleaned)
+
+
+@pytest.mark.parametrize(
+    ("title", "description"),
+    [
+        ("Chaise en bois", "Chaise de cuisine"),
+        ("a a", "b"),
+        ("Poupée", None),
+        ("Lot de 2 lot de 2", ""),
+        ("", "Seulement une description"),
+        ("", None),
+    ],
+)
+def test_document_title_recovers_the_title_from_the_document(title, description):
+    document = product_text(title, description)
+    assert document_title(document) == (title or document)
+
+
+def test_title_features_read_the_title_only():
+    document = product_text("Console PS4 noire", "<p>Livrée avec manettes</p>")
+    assert clean_title(document) == clean_text("Console PS4 noire")
+    assert normalize_title_keeping_numbers(document) == "console ps4 noire"
+
+
+@pytest.mark.skipif(not (REAL_SAMPLE_DIR / "X.csv").exists(), reason="real sample folder absent")
+def test_document_title_recovers_every_real_title():
+    frame = pd.read_csv(REAL_SAMPLE_DIR / "X.csv", index_col=0)
+    for title, description in zip(frame["designation"], frame["description"], strict=True):
+        title_text = title.strip() if isinstance(title, str) else ""
+        if title_text:
+            assert document_title(product_text(title, description)) == title_text

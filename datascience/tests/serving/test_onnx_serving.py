@@ -189,11 +189,14 @@ def test_a_failed_export_is_a_warning_and_no_file(trained, tmp_path, caplog) -> 
     assert "served with Keras" in caplog.text
 
 
-def test_fast_featurizer_equals_scikit_learn(trained) -> None:
+@pytest.mark.parametrize("title_features", [False, True])
+def test_fast_featurizer_equals_scikit_learn(trained, title_features: bool) -> None:
     rows, _ = read_split(trained.dataset, "train")
     documents = product_documents(rows["designation"].tolist(), rows["description"].tolist())
     documents += ["", "   ", "<p>&amp;eacute; PS4 — 240 x 320 cm² élégant</p>"]
-    featurizer = build_text_featurizer(word_max_features=500, char_max_features=2000)
+    featurizer = build_text_featurizer(
+        word_max_features=500, char_max_features=2000, title_features=title_features
+    )
     featurizer.fit(documents)
     fast = FastTfidf.from_featurizer(featurizer)
     assert fast is not None
