@@ -28,7 +28,13 @@ from product_classifier.serving.fast_tfidf import (
 )
 
 TABLES_FORMAT_VERSION: Final = 1
-PREPROCESSORS: Final = ("clean_text", "normalize_text_keeping_numbers", "normalize_text")
+PREPROCESSORS: Final = (
+    "clean_text",
+    "normalize_text_keeping_numbers",
+    "normalize_text",
+    "clean_title",
+    "normalize_title_keeping_numbers",
+)
 """Preprocessors a table may name (functions of :mod:`product_classifier.preprocessing.text`)."""
 
 

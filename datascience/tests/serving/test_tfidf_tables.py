@@ -43,15 +43,25 @@ def _documents() -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("word_ngrams", "char_ngrams"), [((1, 2), (2, 5)), ((2, 3), (1, 3)), ((1, 1), (3, 3))]
+    ("word_ngrams", "char_ngrams", "title_features"),
+    [
+        ((1, 2), (2, 5), False),
+        ((2, 3), (1, 3), False),
+        ((1, 1), (3, 3), False),
+        ((1, 2), (2, 5), True),
+    ],
 )
-def test_tables_give_the_same_rows_as_scikit_learn(word_ngrams, char_ngrams, tmp_path) -> None:
+def test_tables_give_the_same_rows_as_scikit_learn(
+    word_ngrams, char_ngrams, title_features, tmp_path
+) -> None:
     documents = _documents()
     featurizer = build_text_featurizer(
         word_max_features=3000,
         char_max_features=5000,
         word_ngram_range=word_ngrams,
         char_ngram_range=char_ngrams,
+        title_features=title_features,
+        title_max_features=2000,
     )
     featurizer.fit(documents)
     path = tmp_path / "tables.json"
