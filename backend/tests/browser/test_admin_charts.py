@@ -83,7 +83,9 @@ def test_admin_charts_draw_the_api_figures(
     page = open_page()
     log_in(page, admin_credentials.email, admin_credentials.password)
     page.click("#nav-admin")
-    wait_for_view(page, "admin")
+    # The first challenger report of a process imports scikit-learn and scipy.stats (kept out of
+    # the API's start-up): seconds on a busy machine.
+    wait_for_view(page, "admin", timeout_ms=60_000)
     expect(page.locator("#charts-card")).to_be_visible()
     assert page.evaluate("window.Chart.version") == "4.5.1"  # the vendored build, not a CDN's
 

@@ -13,9 +13,9 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=ARTIFACTS_DIR / f"{name}.png", full_page=True)
 
 
-def wait_for_view(page: Page, view: str) -> None:
+def wait_for_view(page: Page, view: str, timeout_ms: float = 5_000) -> None:
     """Wait until the router has shown ``view`` (login, prediction or admin) and loaded it."""
-    expect(page.locator("body")).to_have_attribute("data-ready", view)
+    expect(page.locator("body")).to_have_attribute("data-ready", view, timeout=timeout_ms)
 
 
 def log_in(page: Page, email: str, password: str) -> None:
