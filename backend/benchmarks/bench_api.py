@@ -70,6 +70,12 @@ class Stats:
     """CPU time per request of the process doing the work (all its threads)."""
 
 
+def print_load_average(moment: str) -> None:
+    """Print the 1, 5 and 15 minute load averages, e.g. at the ``start`` or ``end`` of a run."""
+    one, five, fifteen = os.getloadavg()
+    print(f"Load average (1, 5, 15 min) at the {moment}: {one:.2f} {five:.2f} {fifteen:.2f}")
+
+
 def summarise(
     label: str, concurrency: int, latencies: list[float], wall: float, cpu: float
 ) -> Stats:
@@ -501,7 +507,7 @@ def report(rows: list[Stats], targets: list[Target], concurrencies: list[int]) -
             f"RSS {sum(sizes):7.1f} MB in {len(sizes)} process(es): "
             + ", ".join(f"{size:.0f}" for size in sizes)
         )
-    print("Load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print_load_average("end")
 
 
 API_ON: Final = "api batching"
@@ -596,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
     tracking_uri, version, headers = prepare(settings)
     jpeg = sample_jpeg()
 
-    print("Load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print_load_average("start")
     print(
         f"Model {settings.MODEL_NAME} version {version}; {args.requests} requests per scenario "
         f"and round; {args.rounds} rounds; figures are medians over the rounds."

@@ -31,6 +31,7 @@ from benchmarks.bench_api import (
     Target,
     api_senders,
     prepare,
+    print_load_average,
     process_cpu_seconds,
     resident_mb,
     sample_jpeg,
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         builds.insert(
             0, ("baseline", root / "backend", f"{root / 'backend'}:{root / 'datascience'}")
         )
-    print("Load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print_load_average("start")
     print(f"Model {settings.MODEL_NAME} version {version}; {args.requests} requests per start.")
     figures: dict[str, list[tuple[float, float, float]]] = {label: [] for label, _, _ in builds}
     for round_number in range(1, args.rounds + 1):
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             f"[{min(cpus):.1f}-{max(cpus):.1f}]); RSS {statistics.median(sizes):6.1f} MB "
             f"[{min(sizes):.1f}-{max(sizes):.1f}]"
         )
-    print("Load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print_load_average("end")
     return 0
 
 

@@ -33,6 +33,7 @@ from benchmarks.bench_api import (
     api_senders,
     drive,
     prepare,
+    print_load_average,
     sample_jpeg,
     start_server,
     wait_ready,
@@ -152,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     ).resolve_alias()
     if challenger is None:
         raise SystemExit(f"No version holds {settings.MODEL_NAME}@{args.challenger_alias}.")
-    print("Load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print_load_average("start")
     print(
         f"Model {settings.MODEL_NAME} version {version}, challenger version {challenger[0]}; "
         f"{args.requests} requests per run, {args.rounds} alternated rounds."
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         f"\nShadow: {counts['stored']:.0f} predictions stored, {counts['failed']:.0f} failed, "
         f"{counts['dropped']:.0f} requests dropped (queue full)."
     )
-    print("Load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print_load_average("end")
     return 0
 
 
