@@ -55,6 +55,7 @@ from product_classifier.evaluation.comparison import paired_difference
 from product_classifier.models.text import TEXT_MODEL_DEFAULTS, build_text_featurizer
 from product_classifier.paths import REAL_SAMPLE_DIR
 from product_classifier.preprocessing.text import product_text
+from product_classifier.preprocessing.word_vectors import DEFAULT_WORD_VECTORS
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +141,10 @@ def text_model_predictor(
             stratify=labels[train],
             random_state=args.seed,
         )
-        featurizer = build_text_featurizer(title_features=args.title_features)
+        featurizer = build_text_featurizer(
+            title_features=args.title_features,
+            word_vectors=DEFAULT_WORD_VECTORS if args.word_vectors else None,
+        )
         featurizer.fit([documents[i] for i in fit_rows])
 
         def matrix(rows: IntArray) -> npt.NDArray[np.float32]:
@@ -287,8 +291,8 @@ def _print_cv(scores: dict[str, list[float]], folds: int) -> None:
 def _settings(args: argparse.Namespace) -> str:
     """The text model's settings, as one line."""
     return (
-        f"title features {args.title_features}, hidden {args.hidden_units}, "
-        f"dropout {args.dropout}, lr {args.learning_rate}, "
+        f"title features {args.title_features}, word vectors {args.word_vectors}, "
+        f"hidden {args.hidden_units}, dropout {args.dropout}, lr {args.learning_rate}, "
         f"l2 {args.l2}, wide {args.wide}, label smoothing {args.label_smoothing}, "
         f"balanced classes {args.balance_classes}, towers {args.towers}, batch {args.batch_size}, "
         f"patience {args.patience}, refit {args.refit}"
@@ -323,6 +327,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=defaults.title_features,
         help="word and character n-grams of the title alone beside the whole text's",
+    )
+    parser.add_argument(
+        "--word-vectors",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.word_vectors is not None,
+        help=f"averaged pretrained word vectors ({DEFAULT_WORD_VECTORS}) of the title and of the "
+        "description beside the TF-IDF parts",
     )
     parser.add_argument("--hidden-units", type=int, default=defaults.hidden_units)
     parser.add_argument("--dropout", type=float, default=defaults.dropout)

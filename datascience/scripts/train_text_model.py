@@ -9,6 +9,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from product_classifier.models.text import TEXT_MODEL_DEFAULTS
 from scripts.cli_support import run_training_cli, training_parser
 
 if TYPE_CHECKING:
@@ -17,11 +18,28 @@ if TYPE_CHECKING:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the CLI's argument parser."""
-    return training_parser(
+    parser = training_parser(
         "text",
         "Train the text model (cleaned French title and description → TF-IDF → dense network), "
         "log it to MLflow and register it as a new version of the 'text' model.",
     )
+    default = TEXT_MODEL_DEFAULTS.word_vectors
+    parser.add_argument(
+        "--word-vectors",
+        metavar="SOURCE",
+        default=default,
+        help="pretrained word vectors averaged over the title and over the description, beside "
+        "the TF-IDF features: an installed spaCy model package or a fastText .vec file "
+        f"(default: {default or 'none'})",
+    )
+    parser.add_argument(
+        "--no-word-vectors",
+        dest="word_vectors",
+        action="store_const",
+        const=None,
+        help="TF-IDF features only",
+    )
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,8 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         # Imported once the arguments are parsed: --help answers without loading TensorFlow.
         from product_classifier.training.text_task import TextTask  # noqa: PLC0415
 
-        del args
-        return TextTask()
+        return TextTask(word_vectors=args.word_vectors)
 
     return run_training_cli(build_parser(), argv, make_task)
 

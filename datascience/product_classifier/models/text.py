@@ -83,6 +83,7 @@ from product_classifier.preprocessing.text import (
     normalize_text_keeping_numbers,
     normalize_title_keeping_numbers,
 )
+from product_classifier.preprocessing.word_vectors import AveragedWordVectors
 from product_classifier.serving.features import TEXT_INPUT
 
 __all__ = [
@@ -113,6 +114,9 @@ class TextModelDefaults:
         sublinear_tf: Use ``1 + log(tf)`` instead of raw counts.
         title_features: Add word 1-2-grams and character 2-5-grams of the title alone.
         title_max_features: Largest vocabulary of each title part.
+        word_vectors: Pretrained word vectors whose IDF-weighted means of the title and of the
+            description join the TF-IDF parts (a spaCy package name or a ``.vec`` file, see
+            :mod:`~product_classifier.preprocessing.word_vectors`); ``None`` leaves them out.
         hidden_units: Width of the ``text_features`` layer.
         dropout: Dropout rate after ``text_features``.
         l2: L2 penalty on the kernels of both dense layers.
@@ -137,6 +141,7 @@ class TextModelDefaults:
     sublinear_tf: bool = True
     title_features: bool = False
     title_max_features: int = 20_000
+    word_vectors: str | None = None
     hidden_units: int = 512
     dropout: float = 0.5
     l2: float = 1e-4
@@ -162,6 +167,7 @@ def build_text_featurizer(
     sublinear_tf: bool = TEXT_MODEL_DEFAULTS.sublinear_tf,
     title_features: bool = TEXT_MODEL_DEFAULTS.title_features,
     title_max_features: int = TEXT_MODEL_DEFAULTS.title_max_features,
+    word_vectors: str | None = TEXT_MODEL_DEFAULTS.word_vectors,
 ) -> FeatureUnion:
     """Build the (unfitted) TF-IDF featurizer of raw product texts.
 
@@ -179,10 +185,13 @@ def build_text_featurizer(
             (``char_wb`` 2-5-grams) read from the title alone
             (:func:`~product_classifier.preprocessing.text.document_title`).
         title_max_features: Largest vocabulary of each title part.
+        word_vectors: Source of pretrained word vectors for the part ``word_vectors`` (two
+            dense blocks: :class:`~product_classifier.preprocessing.word_vectors.
+            AveragedWordVectors`), or ``None``.
 
     Returns:
-        A scikit-learn ``FeatureUnion`` (parts ``word``, ``char`` and the title parts) whose
-        ``transform`` gives a scipy sparse float32 matrix.
+        A scikit-learn ``FeatureUnion`` (parts ``word``, ``char``, the title parts and the word
+        vectors) whose ``transform`` gives a scipy sparse float32 matrix.
     """
 
     def tfidf(preprocessor: Callable[[object], str], **options: Any) -> TfidfVectorizer:
@@ -214,6 +223,8 @@ def build_text_featurizer(
             max_features=title_max_features,
         )
         parts += [("title_word", title_word), ("title_char", title_char)]
+    if word_vectors is not None:
+        parts.append(("word_vectors", AveragedWordVectors(word_vectors)))
     return FeatureUnion(parts)
 
 

@@ -20,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from product_classifier.preprocessing.word_vector_means import WordVectorMeans
+
 WORD_CACHE_SIZE = 100_000
 
 
@@ -33,8 +35,23 @@ class Part:
     offset: int
 
 
+@dataclass(frozen=True)
+class DensePart:
+    """The averaged word vectors part: ``2 * means.dim`` dense columns from ``offset``."""
+
+    means: WordVectorMeans
+    offset: int
+
+    @property
+    def width(self) -> int:
+        """Number of columns of the part."""
+        return 2 * self.means.dim
+
+
 def _supported(vectorizer: Any) -> bool:
     """Whether :class:`FastTfidf` reproduces this vectorizer exactly."""
+    if type(vectorizer).__name__ == "AveragedWordVectors":
+        return hasattr(vectorizer, "means_")
     return (
         type(vectorizer).__name__ == "TfidfVectorizer"
         and hasattr(vectorizer, "vocabulary_")
@@ -108,7 +125,7 @@ class FastTfidf:
     exactly (the caller then keeps scikit-learn's ``transform``).
     """
 
-    def __init__(self, parts: Sequence[Part], n_features: int) -> None:
+    def __init__(self, parts: Sequence[Part | DensePart], n_features: int) -> None:
         self._parts = tuple(parts)
         self.n_features = n_features
 
@@ -126,9 +143,14 @@ class FastTfidf:
         vectorizers = featurizer_parts(featurizer)
         if vectorizers is None or not all(_supported(vectorizer) for vectorizer in vectorizers):
             return None
-        parts = []
+        parts: list[Part | DensePart] = []
         offset = 0
         for vectorizer in vectorizers:
+            if type(vectorizer).__name__ == "AveragedWordVectors":
+                dense = DensePart(vectorizer.means_, offset)
+                parts.append(dense)
+                offset += dense.width
+                continue
             reader = (
                 _char_wb_columns(vectorizer)
                 if vectorizer.analyzer == "char_wb"
@@ -160,6 +182,12 @@ class FastTfidf:
         values: list[npt.NDArray[np.float64]] = []
         for document in documents:
             for part in self._parts:
+                if isinstance(part, DensePart):
+                    row = part.means.row(document).astype(np.float64)
+                    (present,) = np.nonzero(row)
+                    indices.append(present.astype(np.int64) + part.offset)
+                    values.append(row[present])
+                    continue
                 counts = Counter(part.columns(document))
                 if not counts:
                     continue

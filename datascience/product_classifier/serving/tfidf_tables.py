@@ -20,7 +20,9 @@ from typing import Any, Final
 import numpy as np
 
 from product_classifier.preprocessing import text as text_module
+from product_classifier.preprocessing.word_vector_means import WordVectorMeans
 from product_classifier.serving.fast_tfidf import (
+    DensePart,
     FastTfidf,
     Part,
     featurizer_parts,
@@ -28,6 +30,7 @@ from product_classifier.serving.fast_tfidf import (
 )
 
 TABLES_FORMAT_VERSION: Final = 1
+WORD_VECTORS_ANALYZER: Final = "word_vectors"
 PREPROCESSORS: Final = (
     "clean_text",
     "normalize_text_keeping_numbers",
@@ -39,7 +42,13 @@ PREPROCESSORS: Final = (
 
 
 def _part_table(vectorizer: Any) -> dict[str, Any] | None:
-    """One fitted ``TfidfVectorizer`` as a table, or ``None`` if these analyzers differ from it."""
+    """One fitted ``TfidfVectorizer`` as a table, or ``None`` if these analyzers differ from it.
+
+    The averaged word vectors part (``AveragedWordVectors``) becomes a table of analyzer
+    ``word_vectors``: its vectors and weights (:meth:`WordVectorMeans.to_table`).
+    """
+    if type(vectorizer).__name__ == "AveragedWordVectors" and hasattr(vectorizer, "means_"):
+        return {"analyzer": WORD_VECTORS_ANALYZER, **vectorizer.means_.to_table()}
     preprocessor = getattr(vectorizer, "preprocessor", None)
     name = getattr(preprocessor, "__name__", None)
     if (
@@ -142,9 +151,14 @@ def fast_tfidf_from_tables(tables: dict[str, Any]) -> FastTfidf:
     """
     if tables.get("format_version") != TABLES_FORMAT_VERSION:
         raise ValueError(f"Unknown TF-IDF tables format: {tables.get('format_version')!r}.")
-    parts: list[Part] = []
+    parts: list[Part | DensePart] = []
     offset = 0
     for table in tables["parts"]:
+        if table["analyzer"] == WORD_VECTORS_ANALYZER:
+            dense = DensePart(WordVectorMeans.from_table(table), offset)
+            parts.append(dense)
+            offset += dense.width
+            continue
         if table["preprocessor"] not in PREPROCESSORS:
             raise ValueError(f"Unknown text preprocessor {table['preprocessor']!r}.")
         preprocess = getattr(text_module, table["preprocessor"])

@@ -42,9 +42,16 @@ def _rows_with_text(rows: Rows, part: str) -> Rows:
 
 @dataclass(frozen=True)
 class TextTask:
-    """Train the text model on the dataset's CSV files (no images needed)."""
+    """Train the text model on the dataset's CSV files (no images needed).
+
+    Attributes:
+        kind: The model kind.
+        word_vectors: Source of the pretrained word vectors beside the TF-IDF features, or
+            ``None`` (see :func:`~product_classifier.models.text.build_text_featurizer`).
+    """
 
     kind: str = "text"
+    word_vectors: str | None = TEXT_MODEL_DEFAULTS.word_vectors
 
     def prepare(self, data: SplitData, files: RunFiles, batch_size: int) -> PreparedTraining:
         """Fit the featurizer on the training rows and vectorise every split.
@@ -63,8 +70,11 @@ class TextTask:
                 (data.test, "test"),
             )
         )
-        featurizer = build_text_featurizer()
-        featurizer.fit(documents(train_rows))
+        featurizer = build_text_featurizer(word_vectors=self.word_vectors)
+        try:
+            featurizer.fit(documents(train_rows))
+        except ValueError as error:  # word vectors that cannot be read
+            raise TrainingInputError(str(error)) from error
         featurizer_path = files.output_dir / "text_featurizer.pkl"
         with featurizer_path.open("wb") as file:
             pickle.dump(featurizer, file)
@@ -96,6 +106,7 @@ class TextTask:
                 "balance_classes": TEXT_MODEL_DEFAULTS.balance_classes,
                 "text_towers": TEXT_MODEL_DEFAULTS.towers,
                 "text_title_features": TEXT_MODEL_DEFAULTS.title_features,
+                "text_word_vectors": self.word_vectors or "none",
                 "text_hidden_units": TEXT_MODEL_DEFAULTS.hidden_units,
             },
             balance_classes=TEXT_MODEL_DEFAULTS.balance_classes,
