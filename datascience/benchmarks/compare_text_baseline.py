@@ -10,7 +10,8 @@ test rows:
   description`` and ``LinearSVC(C=0.5)``;
 * ``word+char balanced SVC``: TF-IDF word 1-2-grams and character 2-5-grams (sublinear tf) of the
   same text and ``LinearSVC(class_weight="balanced")``, the stronger baseline;
-* ``text model``: our featurizer and Keras model, trained as the training CLI trains it: a
+* ``text model``: our featurizer (with the averaged word vectors unless ``--no-word-vectors``)
+  and Keras model, trained as the training CLI trains it: a
   stratified validation split (15%) is carved out of the training rows, the featurizer is fitted
   on the rest, training stops early on validation accuracy, then (``--refit``, the CLI's default
   for text) a new model trains on all the training rows for the best number of epochs.

@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="word_vectors",
         action="store_const",
         const=None,
-        help="TF-IDF features only",
+        help="TF-IDF features only" + ("" if default else " (the default)"),
     )
     return parser
 

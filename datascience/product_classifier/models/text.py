@@ -9,12 +9,17 @@ Featurizer (scikit-learn, pickled with the logged model): the union of
   misspellings, compound words, English words and model numbers (``ps4``) the stems miss.
 * optionally (``title_features``, off by default: it did not pay in cross-validation, see
   below) the same two on the title alone: word 1-2-grams and ``char_wb`` 2-5-grams of
-  :func:`~product_classifier.preprocessing.text.document_title`, 20,000 of each at most.
+  :func:`~product_classifier.preprocessing.text.document_title`, 20,000 of each at most;
+* optionally (``word_vectors``, off by default: not ahead in cross-validation, see below) the
+  IDF-weighted mean pretrained French word vector of the
+  title and that of the description (:mod:`~product_classifier.preprocessing.word_vectors`,
+  2 x 300 dense columns), which know words the training rows never showed.
 
-Both use sublinear term frequency (``1 + log tf``): long descriptions repeating a word do not
-outweigh the title. Each part is L2-normalised; the output is a scipy CSR matrix of float32 with
-at most ``word_max_features + char_max_features`` columns (29,472 on the whole real sample;
-61,121 with the title parts). :func:`featurize` turns it into the dense float32 array the Keras
+The TF-IDF parts use sublinear term frequency (``1 + log tf``): long descriptions repeating a
+word do not outweigh the title. Each part is L2-normalised; the output is a scipy CSR matrix of
+float32 with at most ``word_max_features + char_max_features`` TF-IDF columns (29,472 on the
+whole real sample; 61,121 with the title parts), plus 600 with the word vectors.
+:func:`featurize` turns it into the dense float32 array the Keras
 model takes.
 
 Keras head: TF-IDF → Dense(relu, ``text_features``) → Dropout → Dense(27, ``text_deep_scores``)
@@ -63,6 +68,22 @@ over folds 3 and 4, and 0.676):
   Nadeau-Bengio -0.038 … +0.043); held-out rows 0.673 against 0.669. Better on the first two
   folds, 0.031 worse on the last: within the fold-to-fold noise (early stopping picks 4 epochs
   on one fold and 15 on the next), so it stays an option, off by default.
+
+Pretrained word vectors (``word_vectors``, ``compare_text_baseline --repeats 1 --word-vectors``,
+issue 16), trained as the CLI trains (early stopping, refit), on the first three of the same
+five folds (the run was stopped there: a fold took up to 12 minutes on the shared machine):
+0.644, 0.646, 0.656 against 0.637, 0.621, 0.681 for the word + char balanced LinearSVC, minus it
++0.002 on average (95% interval -0.061 … +0.065); against the default +0.035 and +0.033 on the
+first two folds. Held-out rows: 0.682 against 0.671 for that SVC (bootstrap interval of the gap
+-0.033 … +0.053) and 0.669 for the default. A scratch screen on the same three folds, with the
+features computed once per fold and a fixed number of epochs instead of early stopping (the
+epoch count read off the folds themselves, so only a screen): the MLP on TF-IDF + word vectors
+0.655, 0.630, 0.694 after 12 epochs (+0.013 over the SVC); the class-balanced LinearSVC on our
+TF-IDF + word vectors 0.623, 0.673, 0.724 (+0.027, interval -0.062 … +0.115); the MLP's
+probabilities plus a softmax of 5 x that baseline SVC's scores, 16 epochs, 0.652, 0.653, 0.708
+(+0.024). The vectors help most where few training rows know a word, but one network trained
+with early stopping on ~120 validation rows swings by ±0.03 from fold to fold, more than the
+gain: the option stays off by default.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import numpy.typing as npt
 from product_classifier.preprocessing.text import document_title, normalize_text_keeping_numbers
 
 FloatArray = npt.NDArray[np.float32]
+HalfArray = npt.NDArray[np.float16]
 
 UNSEEN_WORD_WEIGHT = 1.0
 """Weight of a word with a vector that no training document holds (the most common words')."""
@@ -42,13 +43,13 @@ class WordVectorMeans:
 
     Attributes:
         vocabulary: Word to row of ``vectors`` (several words may share a row).
-        vectors: ``(rows, dim)`` float32 vectors.
+        vectors: ``(rows, dim)`` float16 vectors (stored in half precision, summed in float32).
         weights: IDF weight of the training words that have a vector; other words weigh
             :data:`UNSEEN_WORD_WEIGHT`.
     """
 
     vocabulary: dict[str, int]
-    vectors: FloatArray
+    vectors: HalfArray
     weights: dict[str, float]
 
     @property
@@ -66,7 +67,9 @@ class WordVectorMeans:
                 weights.append(self.weights.get(word, UNSEEN_WORD_WEIGHT))
         if not rows:
             return np.zeros(self.dim, dtype=np.float32)
-        total: FloatArray = np.asarray(weights, dtype=np.float32) @ self.vectors[rows]
+        total: FloatArray = np.asarray(weights, dtype=np.float32) @ self.vectors[rows].astype(
+            np.float32
+        )
         norm = float(np.linalg.norm(total))
         return total / np.float32(norm) if norm > 0 else total
 
@@ -83,8 +86,8 @@ class WordVectorMeans:
         return out
 
     def to_table(self) -> dict[str, Any]:
-        """A JSON-ready form (the vectors as base64 little-endian float32)."""
-        vectors = np.ascontiguousarray(self.vectors, dtype="<f4")
+        """A JSON-ready form (the vectors as base64 little-endian float16)."""
+        vectors = np.ascontiguousarray(self.vectors, dtype="<f2")
         return {
             "vocabulary": self.vocabulary,
             "weights": self.weights,
@@ -101,9 +104,9 @@ class WordVectorMeans:
         """
         rows, dim = (int(size) for size in table["shape"])
         data = base64.b64decode(table["vectors"])
-        if len(data) != rows * dim * 4:
+        if len(data) != rows * dim * 2:
             raise ValueError("Word vector table: the vectors do not match their shape.")
-        vectors = np.frombuffer(data, dtype="<f4").reshape(rows, dim).astype(np.float32)
+        vectors = np.frombuffer(data, dtype="<f2").reshape(rows, dim).astype(np.float16)
         return cls(
             vocabulary={str(word): int(row) for word, row in table["vocabulary"].items()},
             vectors=vectors,

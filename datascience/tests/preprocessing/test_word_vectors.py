@@ -72,8 +72,10 @@ def test_blocks_are_idf_weighted_normalised_means(vec_file: Path) -> None:
     title = np.array([idf_chaise, idf_bois, 0.0])
     np.testing.assert_allclose(blocks[0, :3], title / np.linalg.norm(title), rtol=1e-6)
     np.testing.assert_allclose(blocks[1, 3:], 0.0)  # no description
-    # A word training never saw still counts, with weight 1.
-    np.testing.assert_allclose(blocks[3, :3], np.array([0.9, 0.1, 0.0]) / np.hypot(0.9, 0.1))
+    # A word training never saw still counts, with weight 1 (vectors are kept in float16).
+    np.testing.assert_allclose(
+        blocks[3, :3], np.array([0.9, 0.1, 0.0]) / np.hypot(0.9, 0.1), atol=1e-4
+    )
     np.testing.assert_allclose(blocks[4], 0.0)
     np.testing.assert_allclose(np.linalg.norm(blocks[2, :3]), 1.0, rtol=1e-6)
 
@@ -120,3 +122,28 @@ def test_the_default_table_is_read_without_spacy() -> None:
     # Neighbours in meaning are closer than unrelated words.
     assert vector("chaise") @ vector("tabouret") > vector("chaise") @ vector("roman") + 0.2
     assert vector("livre") @ vector("roman") > vector("livre") @ vector("piscine") + 0.2
+
+
+def test_a_model_on_word_vectors_serves_on_onnx_from_the_tables(
+    vec_file: Path, tmp_path: Path
+) -> None:
+    """Training features (scikit-learn, Keras) and served ones (tables, ONNX) agree."""
+    from product_classifier.models.text import build_text_model
+    from product_classifier.serving.features import TEXT_INPUT
+    from product_classifier.serving.onnx_runner import OnnxRunner
+    from product_classifier.training.onnx_export import export_onnx
+
+    featurizer = build_text_featurizer(word_vectors=str(vec_file)).fit(_DOCUMENTS)
+    training = featurizer.transform(_DOCUMENTS).toarray()
+    model = build_text_model(training.shape[1], hidden_units=8)
+    model.fit(training, np.array([0, 0, 1]), epochs=2, verbose=0)
+    documents = [*_DOCUMENTS, product_text("Tabouret", ""), ""]
+    expected = np.asarray(model.predict_on_batch(featurizer.transform(documents).toarray()))
+    tables = featurizer_tables(featurizer)
+    assert tables is not None
+    served = fast_tfidf_from_tables(json.loads(json.dumps(tables))).transform(documents)
+    path = export_onnx(model, tmp_path / "text.onnx")
+    assert path is not None
+    runner = OnnxRunner(str(path), sparse_input=TEXT_INPUT)
+    assert runner.splits_first_layer
+    np.testing.assert_allclose(runner({TEXT_INPUT: served}), expected, atol=1e-5)
