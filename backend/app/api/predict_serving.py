@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request, status
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.api.deps import active_user
+from app.api.deps import check_active_user
 from app.api.unit_of_work import commit_unit_of_work
 from app.core.config import Settings
 from app.db.models import Prediction
@@ -108,7 +108,7 @@ def check_request(
     prepare: PrepareProducts,
 ) -> list[ProductRequest]:
     """Check the user (404, 403), then the products (4xx), decoded for ``served``."""
-    active_user(session, user_id)
+    check_active_user(session, user_id)
     return prepare(decode_side(served.predictor) if served else None)
 
 

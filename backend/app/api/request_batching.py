@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.api.database_unavailable import is_unavailable
-from app.api.deps import active_user
+from app.api.deps import check_active_user
 from app.api.predict_serving import (
     PrepareProducts,
     Serving,
@@ -160,7 +160,7 @@ def _store_each_alone(serving: Serving, served: ServedModel, answered: list[_Che
     for item in answered:
         try:
             with serving.session_factory() as session:
-                active_user(session, item.job.user_id)
+                check_active_user(session, item.job.user_id)
                 _store_and_commit(session, served, [item])
         except Exception as error:
             item.outcome.error = error

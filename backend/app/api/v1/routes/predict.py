@@ -21,7 +21,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from app.api.deps import TokenDep, active_user, token_user
+from app.api.deps import TokenDep, check_active_user, token_user
 from app.api.predict_request import (
     PREDICT_REQUEST_BODY,
     DescriptionQuery,
@@ -93,7 +93,7 @@ async def _serve(
 
 def _check_user(serving: Serving, user_id: int) -> None:
     with serving.session_factory() as session:
-        active_user(session, user_id)
+        check_active_user(session, user_id)
 
 
 def _answer(content: object, served: ServedModel, prediction_ids: list[int]) -> JSONResponse:
