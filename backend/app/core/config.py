@@ -82,12 +82,13 @@ class Settings(PlatformSettings):
     auto`` (what ``scripts/start.sh`` uses): one worker per core, as long as the workers fit in
     half the available memory."""
 
-    MICRO_BATCHING_ENABLED: bool = True
+    MICRO_BATCHING_ENABLED: bool = False
     """Serve concurrent ``/predict/`` and ``/predict/batch`` requests together
     (:mod:`app.api.request_batching`): the requests that arrive while a batch is served share
     the next one: one worker-thread step, one model call, one insert and one commit. A lone
-    request is not delayed. On by default: ``benchmarks.bench_api`` measured less CPU per
-    request and more requests per second from 8 clients on, and the same latency at 1 client."""
+    request is not delayed. Off by default: ``benchmarks.bench_api`` measured less server CPU
+    per request from 8 clients on, but no consistent gain in requests per second or latency on
+    the loaded 2-core development machine (see the README's serving performance section)."""
     MICRO_BATCH_MAX_SIZE: int = Field(default=64, gt=0)
     """Most products in one batch of requests (a request alone with more is served alone)."""
     MICRO_BATCH_MAX_WAIT_MS: float = Field(default=0.0, ge=0)
