@@ -24,6 +24,7 @@ from app.api.errors import install_error_handlers
 from app.api.input_boundary import InputBoundaryMiddleware
 from app.api.metrics import router as metrics_router
 from app.api.openapi import install_exact_openapi
+from app.api.request_batching import new_request_batcher
 from app.api.v1.router import TAGS_METADATA, api_router
 from app.api.v1.routes.public import is_online
 from app.core.config import Settings, get_settings
@@ -32,7 +33,6 @@ from app.db.session import create_db_engine, create_session_factory
 from app.inference.image_keeping import open_image_store
 from app.inference.image_retention import start_purge_thread
 from app.inference.model_server import ModelServer
-from app.inference.predictions import new_prediction_batcher
 from app.inference.shadow import ShadowPredictor
 from app.telemetry import setup_telemetry
 from product_classifier.paths import REPOSITORY_ROOT
@@ -91,7 +91,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         each.start()
     if app.state.shadow is not None:
         app.state.shadow.start()
-    app.state.prediction_batcher = new_prediction_batcher(settings)
+    app.state.prediction_batcher = new_request_batcher(settings)
     try:
         yield
     finally:

@@ -48,6 +48,8 @@ from typing import TYPE_CHECKING, Final
 import httpx
 from tqdm import tqdm
 
+from benchmarks.raw_load import drive_raw
+
 if TYPE_CHECKING:
     from app.core.config import Settings
 
@@ -193,18 +195,35 @@ def measure_bare(call: Callable[[str], None], label: str, count: int) -> Stats:
 def drive(
     base_url: str,
     headers: dict[str, str],
-    send: Callable[[httpx.Client], httpx.Response],
+    build: "Builder",
     *,
     server_pid: int,
     label: str,
     concurrency: int,
     count: int,
+    raw: bool = False,
 ) -> Stats:
-    """Send ``count`` requests from ``concurrency`` keep-alive clients; time each one."""
-    latencies: list[float] = []
+    """Send ``count`` requests from ``concurrency`` keep-alive clients; time each one.
+
+    The clients are httpx clients in threads, or with ``raw`` the connections of
+    :func:`benchmarks.raw_load.drive_raw` (a lighter load generator).
+    """
+    if raw:
+        with httpx.Client(base_url=base_url, headers=headers) as client:
+            request = build(client)
+        started, cpu = time.perf_counter(), process_cpu_seconds(server_pid)
+        latencies = drive_raw(request, concurrency, count)
+        wall = time.perf_counter() - started
+        cpu = process_cpu_seconds(server_pid) - cpu
+        warmed = cpu * count / (count + 3 * concurrency)  # the warm-ups ran in the window
+        return summarise(label, concurrency, latencies, wall, warmed)
+    latencies = []
     lock = threading.Lock()
     remaining = [count]
     progress = tqdm(total=count, desc=f"api {label} x{concurrency}", leave=False)
+
+    def send(client: httpx.Client) -> httpx.Response:
+        return client.send(build(client))
 
     def worker() -> None:
         with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
@@ -236,7 +255,8 @@ def drive(
     return summarise(label, concurrency, latencies, wall, cpu * count / (count + 3 * concurrency))
 
 
-Sender = Callable[[httpx.Client], httpx.Response]
+Builder = Callable[[httpx.Client], httpx.Request]
+"""Builds one request to send (with the client's base URL and headers)."""
 Starter = Callable[["Settings", str], tuple[subprocess.Popen[bytes], str]]
 
 
@@ -247,7 +267,7 @@ class Target:
     name: str
     process: subprocess.Popen[bytes]
     base_url: str
-    senders: dict[str, Sender]
+    senders: dict[str, Builder]
     headers: dict[str, str]
     started_at: float = field(default_factory=time.monotonic)
     startup_seconds: float = float("nan")
@@ -257,13 +277,13 @@ def wait_first_answer(target: Target, timeout: float = 300) -> None:
     """Poll the text request until it answers 200; record the start-up time."""
     started = time.monotonic()
     deadline = started + timeout
-    send = target.senders["text"]
+    build = target.senders["text"]
     with httpx.Client(base_url=target.base_url, headers=target.headers, timeout=10) as client:
         while time.monotonic() < deadline:
             if target.process.poll() is not None:
                 raise SystemExit(f"{target.name} exited with status {target.process.returncode}")
             try:
-                if send(client).status_code == 200:
+                if client.send(build(client)).status_code == 200:
                     target.startup_seconds = time.monotonic() - target.started_at
                     return
             except httpx.TransportError:
@@ -390,27 +410,27 @@ def start_mlflow_serve(
     return server, f"http://127.0.0.1:{port}"
 
 
-def api_senders(jpeg: bytes) -> dict[str, Sender]:
+def api_senders(jpeg: bytes) -> dict[str, Builder]:
     """Request makers for this API's ``/predict/``: text only, and text + image."""
     text_params = {"designation": DESIGNATION, "description": DESCRIPTION}
 
-    def send_text(client: httpx.Client) -> httpx.Response:
-        return client.post("/api/v1/predict/", params=text_params)
+    def send_text(client: httpx.Client) -> httpx.Request:
+        return client.build_request("POST", "/api/v1/predict/", params=text_params)
 
-    def send_image(client: httpx.Client) -> httpx.Response:
+    def send_image(client: httpx.Client) -> httpx.Request:
         files = {"image": ("product.jpg", jpeg, "image/jpeg")}
-        return client.post("/api/v1/predict/", params=text_params, files=files)
+        return client.build_request("POST", "/api/v1/predict/", params=text_params, files=files)
 
     return {"text": send_text, "text+image": send_image}
 
 
-def mlflow_senders(image_path: Path) -> dict[str, Sender]:
+def mlflow_senders(image_path: Path) -> dict[str, Builder]:
     """Request makers for ``mlflow models serve``'s ``/invocations`` (one product each)."""
 
-    def invocation(path: str) -> Sender:
+    def invocation(path: str) -> Builder:
         record = {"designation": DESIGNATION, "description": DESCRIPTION, "image_path": path}
         body = {"dataframe_records": [record]}
-        return lambda client: client.post("/invocations", json=body)
+        return lambda client: client.build_request("POST", "/invocations", json=body)
 
     return {"text": invocation(""), "text+image": invocation(str(image_path))}
 
@@ -451,6 +471,7 @@ def run_rounds(
                         label=f"{target.name} {label}",
                         concurrency=concurrency,
                         count=args.requests,
+                        raw=args.client == "raw",
                     )
                     results.setdefault((stats.label, concurrency), []).append(stats)
     return [median_stats(rounds) for rounds in results.values()]
@@ -535,7 +556,7 @@ def start_targets(
     """
     image_path = workdir / "product.jpg"
     image_path.write_bytes(jpeg)
-    servers: list[tuple[str, Starter, dict[str, Sender], dict[str, str]]] = [
+    servers: list[tuple[str, Starter, dict[str, Builder], dict[str, str]]] = [
         (API_ON, partial(start_api, micro_batching=True), api_senders(jpeg), headers),
         (API_OFF, partial(start_api, micro_batching=False), api_senders(jpeg), headers),
     ]
@@ -575,6 +596,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every scenario")
     parser.add_argument("--database-url", help="application database (default: temp SQLite)")
     parser.add_argument(
+        "--client",
+        choices=("httpx", "raw"),
+        default="httpx",
+        help="load generator: httpx clients in threads (default, as a Python caller), or raw "
+        "keep-alive connections on one event loop (benchmarks.raw_load: far less CPU per "
+        "request, so that the server limits the throughput)",
+    )
+    parser.add_argument(
         "--skip-mlflow-serve", action="store_true", help="do not start mlflow models serve"
     )
     parser.add_argument(
@@ -605,7 +634,8 @@ def main(argv: list[str] | None = None) -> int:
     print_load_average("start")
     print(
         f"Model {settings.MODEL_NAME} version {version}; {args.requests} requests per scenario "
-        f"and round; {args.rounds} rounds; figures are medians over the rounds."
+        f"and round; {args.rounds} rounds; {args.client} clients; figures are medians over the "
+        "rounds."
     )
     targets: list[Target] = []
     try:

@@ -76,7 +76,7 @@ def measure(
         cpu = process_cpu_seconds(process.pid)
         with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
             for _ in range(requests):
-                senders["text"](client).raise_for_status()
+                client.send(senders["text"](client)).raise_for_status()
         rss = sum(resident_mb(process.pid))
     finally:
         with contextlib.suppress(ProcessLookupError):

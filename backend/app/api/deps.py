@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from app.api.unit_of_work import get_db
 from app.core.config import Settings, get_settings
 from app.core.security import InvalidTokenError, decode_access_token, token_user_id
-from app.db.crud.users import get_user
+from app.db.crud.users import get_user, user_is_active
 from app.db.models import User
 from app.inference.model_server import ModelServer
 from app.inference.shadow import ShadowPredictor
@@ -72,6 +72,14 @@ def token_user(token: str, settings: Settings) -> int:
         ) from None
 
 
+def _refuse_unless_active(is_active: bool | None) -> None:
+    """404 for a user that does not exist (``None``), 403 for an inactive one."""
+    if is_active is None:
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="User not found")
+    if not is_active:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Inactive user")
+
+
 def active_user(session: Session, user_id: int) -> User:
     """The user ``user_id``, if it still exists and is active (blocking: one lookup).
 
@@ -79,11 +87,21 @@ def active_user(session: Session, user_id: int) -> User:
         HTTPException: 404 when the user no longer exists; 403 when the user is inactive.
     """
     user = get_user(session, user_id)
-    if user is None:
-        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="User not found")
-    if not user.is_active:
-        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Inactive user")
+    _refuse_unless_active(None if user is None else user.is_active)
+    assert user is not None  # refused above otherwise
     return user
+
+
+def check_active_user(session: Session, user_id: int) -> None:
+    """Refuse a user that no longer exists or is inactive, without loading it (blocking).
+
+    Read from the database at every call (no cache): a deactivated user is refused at once,
+    whichever worker answers.
+
+    Raises:
+        HTTPException: 404 when the user no longer exists; 403 when the user is inactive.
+    """
+    _refuse_unless_active(user_is_active(session, user_id))
 
 
 def get_current_user(session: SessionDep, token: TokenDep, settings: SettingsDep) -> User:

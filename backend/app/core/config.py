@@ -83,16 +83,17 @@ class Settings(PlatformSettings):
     half the available memory."""
 
     MICRO_BATCHING_ENABLED: bool = False
-    """Gather concurrent ``/predict/`` and ``/predict/batch`` requests into one model call
-    (:mod:`app.inference.micro_batching`): a lone request is not delayed, and under load the
-    requests that queue while the model is busy share its next call. Off by default:
-    ``benchmarks.bench_api`` measured no consistent gain with the ONNX text model, whose call
-    (under 1 ms) is a small part of a request; turn it on for models with a costly call."""
+    """Serve concurrent ``/predict/`` and ``/predict/batch`` requests together
+    (:mod:`app.api.request_batching`): the requests that arrive while a batch is served share
+    the next one: one worker-thread step, one model call, one insert and one commit. A lone
+    request is not delayed. Off by default: ``benchmarks.bench_api`` measured less server CPU
+    per request from 8 clients on, but no consistent gain in requests per second or latency on
+    the loaded 2-core development machine (see the README's serving performance section)."""
     MICRO_BATCH_MAX_SIZE: int = Field(default=64, gt=0)
-    """Most products in one gathered model call."""
+    """Most products in one batch of requests (a request alone with more is served alone)."""
     MICRO_BATCH_MAX_WAIT_MS: float = Field(default=0.0, ge=0)
-    """Milliseconds a gathered call waits for more requests once the model is free (0: none;
-    batches then form only from requests that arrive while the model is busy)."""
+    """Milliseconds a batch waits for more requests once the previous one is served (0: none;
+    batches then form only from requests that arrive while the previous batch is served)."""
 
     OTEL_EXPORTER_OTLP_ENDPOINT: str = ""
     """OTLP/HTTP collector (e.g. ``http://localhost:4318``); empty: no tracing at all."""

@@ -100,6 +100,14 @@ def _remember_write(session: Session, _flush_context: Any) -> None:
     session.info[_WROTE] = True
 
 
+def mark_written(session: Session) -> None:
+    """Record that ``session`` wrote through its connection (a Core statement, not a flush).
+
+    Its unit of work then commits (:func:`has_writes`).
+    """
+    session.info[_WROTE] = True
+
+
 def has_writes(session: Session) -> bool:
     """Whether the session flushed or holds changes that a commit would write."""
     return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)

@@ -48,6 +48,7 @@ class BatchFigures:
     """What one model call gathered: for metrics."""
 
     rows: int
+    """Rows of the call, as the submissions counted for (their ``size``)."""
     requests: int
     waits: list[float]
     """Seconds each request waited, from its submission to the start of the call."""
@@ -59,6 +60,8 @@ class _Pending(Generic[KeyT, RowT, OutT]):
     key: KeyT
     items: Sequence[RowT]
     future: asyncio.Future[BatchedAnswer[OutT]]
+    size: int
+    """What the submission counts for against ``max_size`` (its rows, unless told)."""
     submitted: float = field(default_factory=time.perf_counter)
 
 
@@ -72,7 +75,8 @@ class MicroBatcher(Generic[KeyT, RowT, OutT]):
         handler: ``handler(key, rows) -> outputs``, one output per row, in order; blocking
             (it runs in a worker thread). Rows of different keys (served model versions) never
             share a call; keys are compared by identity.
-        max_size: Most rows in one call (a single submission with more rows is called alone).
+        max_size: Most rows in one call (a single submission with more rows is called alone);
+            a submission counts for its rows, or for the ``size`` it was submitted with.
         max_wait: Seconds to wait for more rows once the first request of a call is queued
             (0: call as soon as the model is free).
         on_batch: Called on the event loop after each successful call, with its figures.
@@ -99,8 +103,13 @@ class MicroBatcher(Generic[KeyT, RowT, OutT]):
         self._arrived = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
 
-    async def submit(self, key: KeyT, items: Sequence[RowT]) -> BatchedAnswer[OutT]:
+    async def submit(
+        self, key: KeyT, items: Sequence[RowT], *, size: int | None = None
+    ) -> BatchedAnswer[OutT]:
         """Queue ``items`` for the next call with ``key``; wait for their outputs.
+
+        ``size`` is what the submission counts for against ``max_size`` (default: its rows),
+        e.g. the products of one request submitted as one row.
 
         Raises:
             Exception: whatever ``handler`` raised on these rows (called alone).
@@ -109,7 +118,9 @@ class MicroBatcher(Generic[KeyT, RowT, OutT]):
         if not items:
             return BatchedAnswer([], 0.0, 0)
         loop = asyncio.get_running_loop()
-        pending: _Pending[KeyT, RowT, OutT] = _Pending(key, items, loop.create_future())
+        pending: _Pending[KeyT, RowT, OutT] = _Pending(
+            key, items, loop.create_future(), len(items) if size is None else size
+        )
         self._queue.append(pending)
         self._arrived.set()
         if self._worker is None or self._worker.done():
@@ -147,7 +158,7 @@ class MicroBatcher(Generic[KeyT, RowT, OutT]):
         if first is None:
             return []
         self._queue.popleft()
-        batch, rows = [first], len(first.items)
+        batch, rows = [first], first.size
         deadline = time.perf_counter() + self.max_wait
         while rows < self.max_size:
             following = self._next_live()
@@ -161,11 +172,11 @@ class MicroBatcher(Generic[KeyT, RowT, OutT]):
                 except TimeoutError:
                     break
                 continue
-            if following.key is not first.key or rows + len(following.items) > self.max_size:
+            if following.key is not first.key or rows + following.size > self.max_size:
                 break
             self._queue.popleft()
             batch.append(following)
-            rows += len(following.items)
+            rows += following.size
         return batch
 
     async def _call(self, batch: list[_Pending[KeyT, RowT, OutT]]) -> None:
@@ -195,7 +206,8 @@ class MicroBatcher(Generic[KeyT, RowT, OutT]):
             start = end
         if self._on_batch is not None:
             waits = [started - pending.submitted for pending in batch]
-            self._on_batch(BatchFigures(len(rows), len(batch), waits, seconds))
+            size = sum(pending.size for pending in batch)
+            self._on_batch(BatchFigures(size, len(batch), waits, seconds))
 
 
 def _settle(pending: _Pending[KeyT, RowT, OutT], result: BatchedAnswer[OutT] | Exception) -> None:

@@ -1,7 +1,8 @@
 """Predict products with the served model, and store every prediction.
 
-:func:`predict` runs the model call (through the application's :class:`PredictionBatcher` when
-micro-batching is on); :func:`store_predictions` adds the stored rows to the request's session.
+:func:`call_model` runs the model call; :func:`prediction_rows` makes the rows to store and
+:func:`save_predictions` adds them (one request's, or a batch of requests') to the session in one
+flush.
 """
 
 import time
@@ -9,22 +10,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import anyio.to_thread
 from sqlalchemy.orm import Session
 
-from app.core.config import Settings
 from app.db.crud.predictions import add_predictions
 from app.db.models import Prediction
 from app.inference.images import DecodedImage
-from app.inference.micro_batching import BatchFigures, MicroBatcher
 from app.inference.model_server import ServedModel
-from app.telemetry.metrics import record_micro_batch, record_predictions
+from app.telemetry.metrics import record_predictions
 from app.telemetry.tracing import db_write_span, inference_span
 from product_classifier.serving.contract import Prediction as ModelOutput
 from product_classifier.serving.contract import ProductInput
-
-PredictionBatcher = MicroBatcher[ServedModel, ProductInput, ModelOutput]
-"""Gathers the products of concurrent requests, per served model version, into one call."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,29 +62,6 @@ class ModelAnswer:
     """Duration of the model call (shared with the other requests of a gathered call)."""
 
 
-def _call_model(served: ServedModel, products: list[ProductInput]) -> list[ModelOutput]:
-    return served.predict(products)
-
-
-def _record_batch(figures: BatchFigures) -> None:
-    record_micro_batch(figures.rows, figures.waits)
-
-
-def new_prediction_batcher(settings: Settings) -> PredictionBatcher | None:
-    """The micro-batcher the settings ask for, or ``None`` when micro-batching is off.
-
-    Create it on the event loop that serves the requests (in the application's lifespan).
-    """
-    if not settings.MICRO_BATCHING_ENABLED:
-        return None
-    return MicroBatcher(
-        _call_model,
-        max_size=settings.MICRO_BATCH_MAX_SIZE,
-        max_wait=settings.MICRO_BATCH_MAX_WAIT_MS / 1000.0,
-        on_batch=_record_batch,
-    )
-
-
 def call_model(served: ServedModel, products: Sequence[ProductRequest]) -> ModelAnswer:
     """Predict ``products`` with ``served`` in this thread (blocking), timed and traced.
 
@@ -112,34 +84,7 @@ def call_model(served: ServedModel, products: Sequence[ProductRequest]) -> Model
     return answer
 
 
-async def predict(
-    served: ServedModel, products: Sequence[ProductRequest], batcher: PredictionBatcher | None
-) -> ModelAnswer:
-    """Predict ``products`` with ``served``, in a worker thread or gathered by ``batcher``.
-
-    Args:
-        served: The model version to use for every product.
-        products: The request's products, in order.
-        batcher: The application's micro-batcher; ``None`` calls the model for these alone.
-
-    Returns:
-        One output (the 27 categories, most probable first) per product, in order.
-
-    Raises:
-        ModelLoadError: the model answered something other than the output contract.
-    """
-    if batcher is None:
-        return await anyio.to_thread.run_sync(call_model, served, products)
-    inputs = [product.to_model_input() for product in products]
-    with inference_span(served.name, served.version, served.alias, len(inputs)) as record:
-        batched = await batcher.submit(served, inputs)
-        answer = ModelAnswer(batched.outputs, batched.call_seconds * 1000.0)
-        record(answer.outputs)
-    return answer
-
-
-def store_predictions(
-    session: Session,
+def prediction_rows(
     served: ServedModel,
     products: Sequence[ProductRequest],
     answer: ModelAnswer,
@@ -147,10 +92,9 @@ def store_predictions(
     user_id: int | None,
     limit: int | None,
 ) -> list[Prediction]:
-    """Add the predictions of ``products`` to the session (flushed, not committed).
+    """The predictions of ``products`` to store (not added to any session yet).
 
     Args:
-        session: The request's unit of work (it commits).
         served: The model version that answered.
         products: The products, in the caller's order.
         answer: The model's outputs for ``products``, in the same order.
@@ -158,10 +102,9 @@ def store_predictions(
         limit: Keep only the ``limit`` most probable categories (all 27 when ``None``).
 
     Returns:
-        The stored predictions, in the order of ``products``; ``results`` is exactly what
-        the caller receives.
+        One row per product, in order; ``results`` is exactly what the caller receives.
     """
-    rows = [
+    return [
         Prediction(
             user_id=user_id,
             model_name=served.name,
@@ -178,7 +121,10 @@ def store_predictions(
         )
         for product, output in zip(products, answer.outputs, strict=True)
     ]
+
+
+def save_predictions(session: Session, served: ServedModel, rows: list[Prediction]) -> None:
+    """Add ``rows`` (answered by ``served``) to the session in one flush, filling their ids."""
     with db_write_span(session, "predictions", len(rows)):
         add_predictions(session, rows)
     record_predictions(served.name, served.version, (row.results[0]["category_id"] for row in rows))
-    return rows

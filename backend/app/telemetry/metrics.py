@@ -16,8 +16,8 @@ In-process metrics (this module):
   ``shadow_requests_dropped_total``: requests not shadowed because the queue was full;
   ``shadow_prediction_duration_seconds`` (histogram): the challenger's model call;
 - ``micro_batch_rows``, ``micro_batch_requests`` and ``micro_batch_wait_seconds``
-  (histograms): products and requests per gathered model call, and how long each request
-  waited for its call (:mod:`app.inference.micro_batching`).
+  (histograms): products per gathered model call, requests served together in one batch, and
+  how long each request waited for its batch (:mod:`app.api.request_batching`).
 
 From the database at scrape time (:class:`FeedbackCollector`): ``model_feedback_total``,
 ``model_live_accuracy`` and ``model_live_weighted_f1`` per model version.
@@ -127,12 +127,12 @@ MICRO_BATCH_ROWS: Final = Histogram(
 )
 MICRO_BATCH_REQUESTS: Final = Histogram(
     "micro_batch_requests",
-    "Requests sharing one gathered model call (micro-batching).",
+    "Requests served together in one batch (micro-batching).",
     buckets=(1, 2, 4, 8, 16, 32, 64),
 )
 MICRO_BATCH_WAIT: Final = Histogram(
     "micro_batch_wait_seconds",
-    "Time a request waited for its gathered model call to start (micro-batching).",
+    "Time a request waited for its batch to start (micro-batching).",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
 
@@ -162,14 +162,18 @@ def record_shadow_dropped() -> None:
     SHADOW_DROPPED.inc()
 
 
-def record_micro_batch(rows: int, waits: Iterable[float]) -> None:
-    """Record one gathered model call: its products and each request's wait (seconds)."""
-    MICRO_BATCH_ROWS.observe(rows)
+def record_micro_batch(waits: Iterable[float]) -> None:
+    """Record one batch of gathered requests: each request's wait (seconds), and their count."""
     count = 0
     for wait in waits:
         MICRO_BATCH_WAIT.observe(wait)
         count += 1
     MICRO_BATCH_REQUESTS.observe(count)
+
+
+def record_micro_batch_rows(rows: int) -> None:
+    """Record the products of one gathered model call."""
+    MICRO_BATCH_ROWS.observe(rows)
 
 
 def record_model_load(

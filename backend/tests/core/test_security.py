@@ -1,5 +1,6 @@
 """Password hashing and access tokens."""
 
+import time
 from datetime import timedelta
 
 import jwt
@@ -32,6 +33,15 @@ def test_token_round_trip():
 def test_expired_token_refused():
     token = create_access_token(42, SECRET, timedelta(seconds=-1))
     with pytest.raises(InvalidTokenError):
+        decode_access_token(token, SECRET)
+
+
+def test_a_token_checked_before_is_refused_once_expired():
+    token = create_access_token(42, SECRET, timedelta(seconds=2))
+    assert decode_access_token(token, SECRET) == "42"  # its signature check is remembered
+    expiry = jwt.decode(token, options={"verify_signature": False})["exp"]
+    time.sleep(max(0.0, expiry - time.time()) + 0.1)
+    with pytest.raises(InvalidTokenError, match="expired"):
         decode_access_token(token, SECRET)
 
 

@@ -16,6 +16,17 @@ def get_user(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
+def user_is_active(session: Session, user_id: int) -> bool | None:
+    """Whether the user ``user_id`` is active; ``None`` when there is no such user.
+
+    One primary-key lookup of one column on the session's connection, without loading a
+    :class:`User`: a fraction of :func:`get_user`'s cost, for every prediction request.
+    """
+    statement = select(User.is_active).where(User.id == user_id)
+    active: bool | None = session.connection().execute(statement).scalar_one_or_none()
+    return active
+
+
 def get_user_by_email(session: Session, email: str) -> User | None:
     """Return the user with this e-mail, whatever its case (see :func:`email_key`), if any."""
     return session.scalars(select(User).where(User.email_key == email_key(email))).one_or_none()

@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException, status
 
 from app.api.deps import ModelServerDep
 from app.api.model_status import alias_target_info, registry_status
-from app.api.v1.routes.predict import no_model_message
+from app.api.predict_serving import no_model_message
 from app.schemas.common import ErrorResponse
 from app.schemas.serving import ModelInfo
 

@@ -2,19 +2,17 @@
 
 The handlers are coroutines that hand the blocking work to ONE worker-thread step per request:
 checking the user, checking the products (decoding their images), calling the model, storing
-the predictions and committing them (:func:`_serve_in_one_step`), so the event loop never
-blocks and a request pays for one thread hand-off. With micro-batching on, the model call is
-gathered with concurrent requests' (:func:`app.inference.predictions.predict`) between a
-checking step and a storing step.
+the predictions and committing them (:func:`app.api.predict_serving.serve_in_one_step`), so
+the event loop never blocks and a request pays for one thread hand-off. With micro-batching on,
+the requests that arrive together are served together in one such step
+(:mod:`app.api.request_batching`): one model call, one insert and one commit per batch.
 
 The routes read the application's settings, model server, batcher, image store and shadow
-from ``app.state`` and open their own unit of work (:func:`own_unit_of_work`), instead of one
-FastAPI dependency each: FastAPI's dependency solving cost more than the model call.
+from ``app.state`` and open their own unit of work, instead of one FastAPI dependency each:
+FastAPI's dependency solving cost more than the model call.
 """
 
-from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Final
 
@@ -22,9 +20,8 @@ import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session, sessionmaker
 
-from app.api.deps import TokenDep, active_user, token_user
+from app.api.deps import TokenDep, check_active_user, token_user
 from app.api.predict_request import (
     PREDICT_REQUEST_BODY,
     DescriptionQuery,
@@ -34,29 +31,16 @@ from app.api.predict_request import (
     product_request,
     submitted_product,
 )
-from app.api.unit_of_work import (
-    commit_unit_of_work,
-    opens_own_unit_of_work,
-    own_unit_of_work,
-)
+from app.api.predict_serving import PrepareProducts, Serving, serve_in_one_step
+from app.api.request_batching import RequestBatcher, ServeJob, serve_gathered
+from app.api.unit_of_work import opens_own_unit_of_work, own_unit_of_work
 from app.core.config import Settings
 from app.db.models import Prediction
-from app.inference.image_keeping import keep_images
-from app.inference.images import decode_side
-from app.inference.model_server import ModelServer, ServedModel
-from app.inference.predictions import (
-    ModelAnswer,
-    PredictionBatcher,
-    ProductRequest,
-    call_model,
-    predict,
-    store_predictions,
-)
-from app.inference.shadow import ShadowPredictor, shadow_after_commit
+from app.inference.model_server import ServedModel
+from app.inference.predictions import ProductRequest
 from app.schemas.bounds import INT32_MAX
 from app.schemas.common import ErrorResponse
 from app.schemas.predictions import BatchPredictionResult, BatchProduct, PredictionResult
-from product_classifier.image_store import ImageStore
 
 router = APIRouter(prefix="/predict", tags=["predict"])
 
@@ -83,155 +67,33 @@ LimitQuery = Annotated[
 ]
 
 
-def no_model_message(server: ModelServer) -> str:
-    """Tell the caller that no model is served, and why: not registered, failed, unreachable."""
-    name = server.model_name
-    problem = server.registry_problem
-    if problem is not None:
-        return (
-            f"No model is being served: the model registry does not answer ({problem.error}), "
-            f"so {server.model_uri} cannot be loaded yet. Retry later."
-        )
-    target = server.alias_target
-    if target is not None and target.version and target.load_error:
-        return (
-            f"No model is being served: {server.model_uri} points at version "
-            f"{target.version}, which failed to load ({target.load_error}). Promote a version "
-            f"that loads: `python -m scripts.promote_model --name {name} --version N "
-            f"--alias {server.model_alias}`."
-        )
-    return (
-        f"No model is being served: nothing is registered as {server.model_uri} yet. "
-        f"Train a model with `python -m scripts.train_{name}_model --input-dir DATASET "
-        "--output-dir OUT` from datascience/ (or run ./scripts/start.sh, which trains small "
-        f"models), then promote a version: `python -m scripts.promote_model --name {name} "
-        f"--version N --alias {server.model_alias}`."
-    )
-
-
-PrepareProducts = Callable[[int | None], list[ProductRequest]]
-"""Checks the request's products (decoding their images at the given smallest side), blocking.
-
-Raises:
-    RequestValidationError: 422 for a text over ``MAX_TEXT_LENGTH`` or a batch out of bounds.
-    HTTPException: 400 or 413 for an image or nothing to predict from.
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class _Serving:
-    """What the predict routes use of the application (set up by its lifespan)."""
-
-    settings: Settings
-    server: ModelServer
-    batcher: PredictionBatcher | None
-    image_store: ImageStore | None
-    shadow: ShadowPredictor | None
-    session_factory: sessionmaker[Session]
-
-    @classmethod
-    def of(cls, request: Request) -> "_Serving":
-        state = request.app.state
-        return cls(
-            state.settings,
-            state.model_server,
-            state.prediction_batcher,
-            state.image_store,
-            state.shadow,
-            state.session_factory,
-        )
-
-
-def _checked(
-    session: Session, serving: _Serving, user_id: int, prepare: PrepareProducts
-) -> tuple[ServedModel, list[ProductRequest]]:
-    """Check the user (404, 403), then the products (4xx), then that a model is served (503)."""
-    active_user(session, user_id)
-    served = serving.server.current
-    requests = prepare(decode_side(served.predictor) if served else None)
-    served = served or serving.server.current  # it may have loaded meanwhile
-    if served is None:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, detail=no_model_message(serving.server)
-        )
-    return served, requests
-
-
-def _store_and_commit(
-    session: Session,
-    serving: _Serving,
-    served: ServedModel,
-    requests: list[ProductRequest],
-    answer: ModelAnswer,
-    *,
-    user_id: int,
-    limit: int | None,
-) -> list[Prediction]:
-    """Store the predictions, keep the images, queue the shadow's work, and commit."""
-    stored = store_predictions(session, served, requests, answer, user_id=user_id, limit=limit)
-    keep_images(serving.image_store, (request.image for request in requests))
-    shadow_after_commit(
-        session,
-        serving.shadow,
-        served.version,
-        [row.id for row in stored],
-        [request.to_model_input() for request in requests],
-    )
-    commit_unit_of_work(session)
-    return stored
-
-
-def _serve_in_one_step(
-    session: Session,
-    serving: _Serving,
+async def _serve(
+    request: Request,
+    serving: Serving,
     user_id: int,
     prepare: PrepareProducts,
+    *,
     limit: int | None,
+    products: int,
 ) -> tuple[ServedModel, list[Prediction]]:
-    """The whole request in this (worker) thread: check, predict, store and commit."""
-    served, requests = _checked(session, serving, user_id, prepare)
-    answer = call_model(served, requests)
-    stored = _store_and_commit(
-        session, serving, served, requests, answer, user_id=user_id, limit=limit
-    )
-    return served, stored
+    """Check, predict, store and commit ``products`` products, off the event loop.
 
-
-async def _serve(
-    serving: _Serving, user_id: int, prepare: PrepareProducts, limit: int | None
-) -> tuple[ServedModel, list[Prediction]]:
-    """Check, predict, store and commit, in one unit of work, off the event loop.
-
-    One worker-thread step; with micro-batching on, a checking step, the gathered model call
-    and a storing step.
+    In one worker-thread step and unit of work of its own; with micro-batching on, in the next
+    batch of gathered requests.
     """
+    batcher: RequestBatcher | None = request.app.state.prediction_batcher
+    if batcher is not None:
+        job = ServeJob(serving, user_id, prepare, limit)
+        return await serve_gathered(batcher, job, products)
     async with own_unit_of_work(serving.session_factory) as session:
-        if serving.batcher is None:
-            return await anyio.to_thread.run_sync(
-                _serve_in_one_step, session, serving, user_id, prepare, limit
-            )
-        served, requests = await anyio.to_thread.run_sync(
-            _checked, session, serving, user_id, prepare
+        return await anyio.to_thread.run_sync(
+            serve_in_one_step, session, serving, user_id, prepare, limit
         )
-        answer = await predict(served, requests, serving.batcher)
-        stored = await anyio.to_thread.run_sync(
-            partial(
-                _store_and_commit,
-                session,
-                serving,
-                served,
-                requests,
-                answer,
-                user_id=user_id,
-                limit=limit,
-            )
-        )
-        return served, stored
 
 
-def _check_user(serving: _Serving, user_id: int) -> None:
+def _check_user(serving: Serving, user_id: int) -> None:
     with serving.session_factory() as session:
-        active_user(session, user_id)
+        check_active_user(session, user_id)
 
 
 def _answer(content: object, served: ServedModel, prediction_ids: list[int]) -> JSONResponse:
@@ -279,7 +141,7 @@ async def predict_category(
     `X-Model-Version` and `X-Prediction-Id` tell which model answered and which stored
     prediction to cite in a feedback.
     """
-    serving = _Serving.of(request)
+    serving = Serving.of(request)
     user_id = token_user(token, serving.settings)
     async with AsyncExitStack() as stack:
         try:
@@ -292,7 +154,12 @@ async def predict_category(
             raise
         settings = serving.settings
         served, (stored,) = await _serve(
-            serving, user_id, lambda min_side: [product_request(product, settings, min_side)], limit
+            request,
+            serving,
+            user_id,
+            lambda min_side: [product_request(product, settings, min_side)],
+            limit=limit,
+            products=1,
         )
     return _answer(stored.results, served, [stored.id])
 
@@ -319,10 +186,15 @@ async def predict_batch(
     Any invalid product fails the whole batch with its position in the message. The images
     of one batch share the `MAX_REQUEST_PIXELS` budget of decoded pixels.
     """
-    serving = _Serving.of(request)
+    serving = Serving.of(request)
     user_id = token_user(token, serving.settings)
     served, stored = await _serve(
-        serving, user_id, partial(_batch_requests, products, serving.settings), limit
+        request,
+        serving,
+        user_id,
+        partial(_batch_requests, products, serving.settings),
+        limit=limit,
+        products=len(products),
     )
     results = [
         {"product_id": row.product_id, "prediction_id": row.id, "categories": row.results}
