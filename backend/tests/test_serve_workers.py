@@ -44,10 +44,14 @@ def test_several_workers_share_one_metrics_folder(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     share_metrics_between(1)
     assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
-    share_metrics_between(2)
-    folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
-    assert folder.is_dir()
-    folder.rmdir()
+    try:
+        share_metrics_between(2)
+        folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+        assert folder.is_dir()
+        folder.rmdir()
+    finally:
+        # Set by the function, not by monkeypatch: servers started later must not inherit it.
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
 
 def test_workers_get_time_to_start_before_the_health_check_kills_them() -> None:
