@@ -171,10 +171,10 @@ start_ui() {
 }
 start_api() {
     step "Serving the API on http://127.0.0.1:$BACKEND_PORT"
-    # API_WORKERS: a number (default 1: one model load on a developer's machine), or auto
-    # (one per core within half the available memory at API_WORKER_MEMORY_MB per worker).
+    # API_WORKERS: a number, or auto (the default: one per two cores, within half the
+    # available memory at API_WORKER_MEMORY_MB per worker; one on a 2-core machine).
     start_group backend -m app.serve --host 127.0.0.1 --port "$BACKEND_PORT" \
-        --workers "${API_WORKERS:-1}" --timeout-graceful-shutdown 5
+        --workers "${API_WORKERS:-auto}" --timeout-graceful-shutdown 5
     api_pid=$last_child
 }
 early="$TRACKING_STORE_EXISTS"

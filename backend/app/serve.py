@@ -86,9 +86,24 @@ def uvicorn_options() -> dict[str, Any]:
     }
 
 
+WORKER_HEALTHCHECK_SECONDS: Final = 60
+"""How long uvicorn's supervisor waits for a worker to answer its health check (uvicorn: 5 s).
+
+The supervisor pings every worker twice a second and kills one that does not answer in time.
+A worker can only answer once it has imported the application, and only when its answering
+thread gets the interpreter lock: on a loaded 2-core machine, importing the API took 2 to 4 s
+and loading a model holds the lock for seconds, so with 5 s workers were killed while starting
+or while loading a new version, and started again, over and over."""
+
 AUTO: Final = "auto"
 MEMORY_SHARE: Final = 0.5
 """Share of the available memory the automatic worker count may plan for."""
+CORES_PER_WORKER: Final = 2
+"""Cores the automatic worker count gives each worker. A worker keeps more than one core busy:
+its event loop and request threads run Python, while ONNX Runtime, image decoding and the
+database driver run outside the interpreter lock. On the 2-core machine (README, "Serving
+performance"), a second worker served x0.85 to x1.37 the requests of one, with twice the memory
+and a slower start."""
 
 
 def available_memory_mb() -> float | None:
@@ -106,11 +121,10 @@ def available_memory_mb() -> float | None:
 def automatic_workers(cores: int, memory_mb: float | None, worker_memory_mb: int) -> int:
     """Worker processes for ``cores`` CPUs and ``memory_mb`` of available memory.
 
-    One worker per core (a worker runs Python on one core at a time; concurrent requests in a
-    worker share model calls through micro-batching), but no more than half the available
-    memory holds at ``worker_memory_mb`` each; at least one.
+    One worker per :data:`CORES_PER_WORKER` cores, but no more than half the available memory
+    holds at ``worker_memory_mb`` each; at least one.
     """
-    workers = max(1, cores)
+    workers = max(1, cores // CORES_PER_WORKER)
     if memory_mb is not None:
         workers = min(workers, int(memory_mb * MEMORY_SHARE // worker_memory_mb))
     return max(1, workers)
@@ -142,8 +156,8 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--workers",
         default=None,
-        help="Worker processes: a number, or auto (one per core, within half the available "
-        "memory at API_WORKER_MEMORY_MB each). Default: one.",
+        help=f"Worker processes: a number, or auto (one per {CORES_PER_WORKER} cores, within "
+        "half the available memory at API_WORKER_MEMORY_MB each). Default: one.",
     )
     parser.add_argument("--reload", action="store_true", help="Restart on code changes.")
     parser.add_argument(
@@ -160,6 +174,13 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--timeout-graceful-shutdown", type=int, default=None, help="Seconds to finish requests."
     )
     parser.add_argument("--log-level", default=None, help="uvicorn's log level.")
+    parser.add_argument(
+        "--timeout-worker-healthcheck",
+        type=int,
+        default=WORKER_HEALTHCHECK_SECONDS,
+        help="Seconds a worker may take to answer the supervisor's health check before it is "
+        f"killed and replaced (default {WORKER_HEALTHCHECK_SECONDS}; uvicorn's is 5).",
+    )
     return parser.parse_args(argv)
 
 
@@ -179,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         forwarded_allow_ips=arguments.forwarded_allow_ips,
         timeout_graceful_shutdown=arguments.timeout_graceful_shutdown,
         log_level=arguments.log_level,
+        timeout_worker_healthcheck=arguments.timeout_worker_healthcheck,
         **uvicorn_options(),
     )
 

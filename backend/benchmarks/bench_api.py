@@ -10,6 +10,8 @@ serving ``MODEL_NAME@MODEL_ALIAS`` from the configured MLflow store:
   ``MICRO_BATCHING_ENABLED=true`` and once with ``false``;
 - with ``--baseline-dir``, the API of another checkout's ``backend/`` (e.g. main's) the same
   way, to compare two builds in one run;
+- with ``--workers N``, this API served by N worker processes too (micro-batching off), to
+  compare with one worker in the same run;
 - ``mlflow models serve -m models:/NAME@ALIAS --env-manager local --workers 1`` (the original's
   model server), called over HTTP at ``/invocations`` (``image_path`` for the image);
 
@@ -370,10 +372,12 @@ def start_api(
     *,
     micro_batching: bool,
     backend_dir: Path = BACKEND_DIR,
+    workers: int = 1,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start the API as start.sh does (``python -m app.serve``) on a free loopback port.
 
-    ``backend_dir`` is the ``backend/`` whose ``app`` is served (another checkout's, to compare).
+    ``backend_dir`` is the ``backend/`` whose ``app`` is served (another checkout's, to compare);
+    ``workers`` is the number of uvicorn worker processes.
 
     Returns:
         The process and its base URL.
@@ -383,7 +387,7 @@ def start_api(
         settings, tracking_uri, MICRO_BATCHING_ENABLED=str(micro_batching).lower()
     )
     command = [sys.executable, "-m", "app.serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", "1", "--log-level", "warning"]
+    command += ["--workers", str(workers), "--log-level", "warning"]
     server = subprocess.Popen(  # noqa: S603 - our own app
         command, cwd=backend_dir, env=env, start_new_session=True
     )
@@ -482,7 +486,28 @@ def find(rows: list[Stats], label: str, concurrency: int) -> Stats | None:
     return next((r for r in rows if r.label == label and r.concurrency == concurrency), None)
 
 
-def report(rows: list[Stats], targets: list[Target], concurrencies: list[int]) -> None:
+def throughput_ratios(rows: list[Stats], label: str, concurrency: int, workers: int) -> list[str]:
+    """``"batching on/off x1.23"`` and the like, for the scenarios of one load that ran."""
+    pairs = [
+        (API_ON, API_OFF, "batching on/off"),
+        (API_ON, MLFLOW, "API (on)/mlflow serve"),
+        (API_OFF, BASE_OFF, "this/baseline (off)"),
+        (API_ON, BASE_ON, "this/baseline (on)"),
+        (BASE_ON, BASE_OFF, "baseline on/off"),
+        (api_workers_label(workers), API_OFF, f"{workers} workers/1 (off)"),
+    ]
+    parts = []
+    for numerator, denominator, name in pairs:
+        top = find(rows, f"{numerator} {label}", concurrency)
+        bottom = find(rows, f"{denominator} {label}", concurrency)
+        if top and bottom:
+            parts.append(f"{name} x{top.per_second / bottom.per_second:.2f}")
+    return parts
+
+
+def report(
+    rows: list[Stats], targets: list[Target], concurrencies: list[int], workers: int = 1
+) -> None:
     """Print the figures, the ratios, start-up times, memory and the load average."""
     header = f"{'scenario':<26}{'clients':>8}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>9}"
     print(f"\n{header}{'CPU ms/req':>12}")
@@ -494,26 +519,11 @@ def report(rows: list[Stats], targets: list[Target], concurrencies: list[int]) -
     print("\nRatios of requests per second (medians over the rounds):")
     for label in ("text", "text+image"):
         for concurrency in concurrencies:
-            on = find(rows, f"{API_ON} {label}", concurrency)
-            off = find(rows, f"{API_OFF} {label}", concurrency)
-            original = find(rows, f"{MLFLOW} {label}", concurrency)
-            parts = []
-            if on and off:
-                parts.append(f"batching on/off x{on.per_second / off.per_second:.2f}")
-            if on and original:
-                parts.append(f"API (on)/mlflow serve x{on.per_second / original.per_second:.2f}")
-            base_on = find(rows, f"{BASE_ON} {label}", concurrency)
-            base_off = find(rows, f"{BASE_OFF} {label}", concurrency)
-            if off and base_off:
-                parts.append(f"this/baseline (off) x{off.per_second / base_off.per_second:.2f}")
-            if on and base_on:
-                parts.append(f"this/baseline (on) x{on.per_second / base_on.per_second:.2f}")
-            if base_on and base_off:
-                parts.append(f"baseline on/off x{base_on.per_second / base_off.per_second:.2f}")
+            parts = throughput_ratios(rows, label, concurrency, workers)
             print(f"  {label}, {concurrency} clients: " + "; ".join(parts))
     for label in ("text", "text+image"):
         bare = find(rows, f"bare {label}", 1)
-        for name in (API_ON, API_OFF, BASE_ON, BASE_OFF, MLFLOW):
+        for name in (API_ON, API_OFF, BASE_ON, BASE_OFF, api_workers_label(workers), MLFLOW):
             served = find(rows, f"{name} {label}", 1)
             if bare and served:
                 print(
@@ -538,6 +548,11 @@ BASE_ON: Final = "base batching"
 BASE_OFF: Final = "base alone"
 
 
+def api_workers_label(workers: int) -> str:
+    """The scenario name of this API served by ``workers`` processes (micro-batching off)."""
+    return f"api {workers} workers"
+
+
 def start_targets(
     settings: "Settings",
     tracking_uri: str,
@@ -547,12 +562,14 @@ def start_targets(
     *,
     with_mlflow_serve: bool = True,
     baseline_dir: Path | None = None,
+    workers: int = 1,
     targets: list[Target],
 ) -> None:
     """Start the servers one after the other (each start timed alone), into ``targets``.
 
     With ``baseline_dir`` (another checkout's ``backend/``), that build's API too, with
-    micro-batching off and on, for before/after figures in the same run.
+    micro-batching off and on, for before/after figures in the same run. With ``workers`` over
+    one, this API with that many worker processes too (micro-batching off, the default).
     """
     image_path = workdir / "product.jpg"
     image_path.write_bytes(jpeg)
@@ -575,6 +592,15 @@ def start_targets(
                 headers,
             ),
         ]
+    if workers > 1:
+        servers.append(
+            (
+                api_workers_label(workers),
+                partial(start_api, micro_batching=False, workers=workers),
+                api_senders(jpeg),
+                headers,
+            )
+        )
     if with_mlflow_serve:
         servers.append((MLFLOW, start_mlflow_serve, mlflow_senders(image_path), {}))
     for name, start, senders, target_headers in servers:
@@ -612,6 +638,13 @@ def main(argv: list[str] | None = None) -> int:
         help="backend/ of another checkout (e.g. main's) whose API is also served, "
         "micro-batching off and on, to compare the two builds in one run",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="also serve this API with this many worker processes (micro-batching off), "
+        "to compare with one worker in the same run (default 1: not served)",
+    )
     args = parser.parse_args(argv)
 
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -647,11 +680,12 @@ def main(argv: list[str] | None = None) -> int:
             workdir,
             with_mlflow_serve=not args.skip_mlflow_serve,
             baseline_dir=args.baseline_dir.resolve() if args.baseline_dir else None,
+            workers=args.workers,
             targets=targets,
         )
         call = bare_model(settings.MODEL_NAME, version, settings.MODEL_ALIAS, jpeg)
         rows = run_rounds(call, targets, args)
-        report(rows, targets, args.concurrency)
+        report(rows, targets, args.concurrency, args.workers)
     finally:
         for target in targets:  # each server and its workers: one process group per server
             with contextlib.suppress(ProcessLookupError):

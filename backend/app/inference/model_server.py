@@ -1,7 +1,8 @@
 """Load the production model from the MLflow registry and follow its alias without a restart.
 
 :class:`ModelServer` resolves ``MODEL_NAME@MODEL_ALIAS`` at startup and then every
-``MODEL_RELOAD_INTERVAL_SECONDS`` in a background thread. When the alias points at another
+``MODEL_RELOAD_INTERVAL_SECONDS`` in a background thread, on wall-clock multiples of that
+interval (so the workers of one API check together). When the alias points at another
 version, that version is loaded and checked beside the one being served, then swapped in with
 one reference assignment: requests already running finish with the model they started with.
 A version that fails to load is logged and skipped; the previous one keeps serving. It is tried
@@ -24,6 +25,7 @@ from typing import Any
 
 from PIL import Image
 
+from app.inference.heap import release_free_heap
 from app.telemetry.metrics import record_model_load
 from product_classifier.categories import NUM_CATEGORIES
 from product_classifier.serving.contract import Prediction, ProductInput, ProductPredictor
@@ -164,6 +166,24 @@ def load_model_version(name: str, version: str, alias: str) -> ServedModel:
         loaded_at=datetime.now(UTC),
         predictor=predictor,
     )
+
+
+def seconds_to_next_check(now: float, interval: float) -> float:
+    """Seconds from ``now`` to the next registry check: the next multiple of ``interval``.
+
+    Every process checks on the same wall-clock ticks (``now`` is ``time.time()``), so the
+    workers of one API, and several API instances, see the alias move at the same check and
+    load the new version side by side, instead of up to ``interval`` apart: otherwise two
+    answers of one API, from two workers, can name different versions for that long.
+
+    Args:
+        now: Seconds since the epoch.
+        interval: Seconds between checks (> 0).
+
+    Returns:
+        A delay in ``(0, interval]``.
+    """
+    return interval - now % interval
 
 
 class ModelServer:
@@ -310,10 +330,13 @@ class ModelServer:
                 else (replaced.name, replaced.version, replaced.alias),
             )
             logger.info("Now serving %s, loaded in %.1f s.", loaded.label, seconds)
+            # What the load allocated for a moment (and the replaced model) leaves the process.
+            del replaced, current
+            release_free_heap()
             return True
 
     def _poll(self) -> None:
-        while not self._stop.wait(self.reload_interval):
+        while not self._stop.wait(seconds_to_next_check(time.time(), self.reload_interval)):
             failing = self._registry_problem is not None
             try:
                 self.refresh()

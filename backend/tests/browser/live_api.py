@@ -43,11 +43,14 @@ class LiveApi:
 
 @dataclass(frozen=True)
 class ServerSpec:
-    """How to start one server: its settings, its log file, the route that says it is ready."""
+    """How to start one server: its settings, its log file, the route that says it is ready,
+    its number of worker processes and uvicorn's log level."""
 
     environment: Mapping[str, str]
     log_path: Path
     ready_path: str = "/health/ready"
+    workers: int = 1
+    log_level: str = "warning"
 
 
 def free_port() -> int:
@@ -95,9 +98,10 @@ def _start(spec: ServerSpec, log: IO[bytes]) -> tuple[subprocess.Popen[bytes], L
     port = free_port()
     api = LiveApi(base_url=f"http://127.0.0.1:{port}", log_path=spec.log_path)
     env = {**os.environ, **spec.environment, "BACKEND_PORT": str(port), "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "app.serve", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "app.serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(spec.workers), "--log-level", spec.log_level]
     process = subprocess.Popen(
-        [*command, "--port", str(port), "--log-level", "warning"],
+        command,
         cwd=BACKEND_DIR,
         env=env,
         stdout=log,
