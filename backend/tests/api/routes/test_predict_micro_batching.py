@@ -223,6 +223,10 @@ def stored_count(db: Session, designations: list[str]) -> int:
     return int(db.scalar(query) or 0)
 
 
+# Designations no other test sends, so that a refused request's row would be seen.
+REFUSED = ("Refusé : utilisateur inactif", "Refusé : utilisateur disparu", "R" * 41)
+
+
 def test_refused_users_and_products_in_a_batch_are_refused_alone(
     database_url: str,
     trained_text: model_helpers.TrainedModels,
@@ -242,12 +246,18 @@ def test_refused_users_and_products_in_a_batch_are_refused_alone(
                 partial(client.post, url, params={"designation": TITLES[2]}, headers=user.headers),
                 partial(client.post, f"{API}/predict/batch", json=batch, headers=user.headers),
                 partial(
-                    client.post, url, params={"designation": "x"}, headers=inactive_user.headers
+                    client.post,
+                    url,
+                    params={"designation": REFUSED[0]},
+                    headers=inactive_user.headers,
                 ),
                 partial(
-                    client.post, url, params={"designation": "x"}, headers=bearer(10**9, settings)
+                    client.post,
+                    url,
+                    params={"designation": REFUSED[1]},
+                    headers=bearer(10**9, settings),
                 ),
-                partial(client.post, url, params={"designation": "x" * 41}, headers=user.headers),
+                partial(client.post, url, params={"designation": REFUSED[2]}, headers=user.headers),
             ]
         )
         calls_after, rows_after = micro_batch_figures(client)
@@ -260,7 +270,7 @@ def test_refused_users_and_products_in_a_batch_are_refused_alone(
     stored_ids = [row["prediction_id"] for row in good_batch.json()]
     assert len(set(stored_ids)) == 2
     assert (calls_after - calls_before, rows_after - rows_before) == (1, 3)
-    assert stored_count(db, ["x", "x" * 41]) == 0
+    assert stored_count(db, list(REFUSED)) == 0
 
 
 def _install_refusing_trigger(database_url: str, designation: str) -> Callable[[], None]:
