@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from opentelemetry.context import Context
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -50,6 +51,7 @@ from app.inference.predictions import (
     save_predictions,
 )
 from app.telemetry.metrics import record_micro_batch, record_micro_batch_rows
+from app.telemetry.tracing import current_trace_context, in_trace_context
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,8 @@ class ServeJob:
     user_id: int
     prepare: PrepareProducts
     limit: int | None
+    trace_context: Context = field(default_factory=current_trace_context)
+    """The request's trace, where its steps' spans go (taken where the job is made)."""
 
 
 @dataclass(slots=True)
@@ -96,8 +100,9 @@ def _check_all(
     checked = []
     for job, outcome in zip(jobs, outcomes, strict=True):
         try:
-            requests = check_request(session, served, job.user_id, job.prepare)
-            served_or_503(job.serving, served)
+            with in_trace_context(job.trace_context):
+                requests = check_request(session, served, job.user_id, job.prepare)
+                served_or_503(job.serving, served)
         except SQLAlchemyError:
             raise
         except Exception as error:  # the request's own fault: 4xx, or no model (503)
@@ -131,7 +136,8 @@ def _predict_all(served: ServedModel, checked: list[_Checked]) -> list[_Checked]
 
 def _predict_alone(served: ServedModel, item: _Checked) -> bool:
     try:
-        item.answer = call_model(served, item.requests)
+        with in_trace_context(item.job.trace_context):
+            item.answer = call_model(served, item.requests)
     except Exception as error:
         item.outcome.error = error
         return False
@@ -159,7 +165,7 @@ def _store_each_alone(serving: Serving, served: ServedModel, answered: list[_Che
     """Store and commit each request in its own unit of work (its user checked again)."""
     for item in answered:
         try:
-            with serving.session_factory() as session:
+            with in_trace_context(item.job.trace_context), serving.session_factory() as session:
                 check_active_user(session, item.job.user_id)
                 _store_and_commit(session, served, [item])
         except Exception as error:
@@ -196,11 +202,14 @@ def serve_batch(server: ModelServer, jobs: list[ServeJob]) -> list[ServeOutcome]
         if not checked:
             return outcomes
         served = served_or_503(serving, served)  # checked requests were not refused: a model
-        answered = _predict_all(served, checked)
+        # The shared steps (one model call, one write) go in the first request's trace.
+        with in_trace_context(checked[0].job.trace_context):
+            answered = _predict_all(served, checked)
         if not answered:
             return outcomes
         try:
-            _store_and_commit(session, served, answered)
+            with in_trace_context(answered[0].job.trace_context):
+                _store_and_commit(session, served, answered)
         except SQLAlchemyError as error:
             session.rollback()
             if len(answered) == 1 or is_unavailable(error):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, ParamSpec, Protocol, TypeVar
 
 from fastapi import FastAPI
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span, Tracer
 from opentelemetry.util.types import AttributeValue
@@ -101,6 +102,25 @@ def start_span(
     if tracer is None:
         return _DISABLED
     return tracer.start_as_current_span(name, attributes=attributes)
+
+
+def current_trace_context() -> otel_context.Context:
+    """The current OpenTelemetry context (the active span), to continue it elsewhere."""
+    return otel_context.get_current()
+
+
+@contextmanager
+def in_trace_context(context: otel_context.Context) -> Iterator[None]:
+    """Make ``context`` current in this block: the spans started in it are its children.
+
+    For work done on behalf of a request outside its own task (a batch of gathered requests
+    served in a worker thread); OpenTelemetry's ``context.attach`` / ``context.detach``.
+    """
+    token = otel_context.attach(context)
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
 
 
 def traced(
