@@ -5,6 +5,8 @@ Spans are captured with the SDK's in-memory exporter (the export itself: test_te
 
 import base64
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
+from app.core.config import Settings
 from app.main import create_app
 from app.telemetry.tracing import (
     Attr,
@@ -21,15 +24,17 @@ from app.telemetry.tracing import (
     disable_tracing,
     enable_tracing,
 )
+from tests.conftest import make_settings
 from tests.helpers.images import image_bytes
 
 
-@pytest.fixture(scope="module")
-def traced(app_settings, trained_text) -> Iterator[tuple[TestClient, InMemorySpanExporter]]:
+@contextmanager
+def traced_client(settings: Settings) -> Iterator[tuple[TestClient, InMemorySpanExporter]]:
+    """An application of ``settings`` whose spans an in-memory exporter keeps."""
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    app = create_app(app_settings)
+    app = create_app(settings)
     enable_tracing(app, provider)
     try:
         with TestClient(app) as client:
@@ -37,6 +42,12 @@ def traced(app_settings, trained_text) -> Iterator[tuple[TestClient, InMemorySpa
     finally:
         disable_tracing(app)
         provider.shutdown()
+
+
+@pytest.fixture(scope="module")
+def traced(app_settings, trained_text) -> Iterator[tuple[TestClient, InMemorySpanExporter]]:
+    with traced_client(app_settings) as traced_app:
+        yield traced_app
 
 
 @pytest.fixture
@@ -154,3 +165,62 @@ def test_scrapes_and_probes_are_not_traced(traced, spans):
     assert client.get("/metrics").status_code == 200
     assert client.get("/api/v1/health/live").status_code == 200
     assert spans.get_finished_spans() == ()
+
+
+def test_a_batch_of_requests_keeps_each_request_in_its_own_trace(database_url, trained_text, user):
+    """Three requests gathered into one batch: three traces, not one.
+
+    Each request's image is decoded in its own trace; the batch's one model call and one write
+    are recorded once, in the trace of the request that opened the batch.
+    """
+    gathered = 3
+    settings = make_settings(
+        database_url,
+        MODEL_NAME="text",
+        MODEL_ALIAS="production",
+        MICRO_BATCHING_ENABLED=True,
+        MICRO_BATCH_MAX_SIZE=gathered,
+        MICRO_BATCH_MAX_WAIT_MS=5000,
+    )
+    sizes = [(64, 48), (40, 30), (32, 32)]
+
+    def send(client: TestClient, size: tuple[int, int]) -> int:
+        response = client.post(
+            "/api/v1/predict/",
+            params={"designation": f"Lampe de chevet {size[0]}"},
+            files={"image": ("p.jpg", image_bytes("RGB", size), "image/jpeg")},
+            headers=user.headers,
+        )
+        status: int = response.status_code
+        return status
+
+    with traced_client(settings) as (client, exporter):
+        exporter.clear()
+        with ThreadPoolExecutor(gathered) as pool:
+            statuses = list(pool.map(lambda size: send(client, size), sizes))
+        assert statuses == [200] * gathered
+        finished = exporter.get_finished_spans()
+
+    requests = [s for s in finished if s.kind == SpanKind.SERVER]
+    assert len(requests) == gathered
+    assert len({r.context.trace_id for r in requests}) == gathered
+    owners = {}
+    for request in requests:
+        children = _children(finished, request)
+        (decode,) = children[SpanName.IMAGE_DECODE]
+        decoded = dict(decode.attributes)
+        owners[(decoded[Attr.IMAGE_WIDTH], decoded[Attr.IMAGE_HEIGHT])] = request.context.trace_id
+        assert {s.context.trace_id for s in children[SpanName.IMAGE_DECODE]} == {
+            request.context.trace_id
+        }
+    assert sorted(owners) == sorted(sizes)
+    (inference,) = [s for s in finished if s.name == SpanName.MODEL_INFERENCE]
+    (write,) = [s for s in finished if s.name == SpanName.DB_WRITE]
+    assert dict(inference.attributes or {})[Attr.BATCH_SIZE] == gathered
+    assert dict(write.attributes or {})[Attr.DB_ROWS] == gathered
+    # The shared steps belong to one of the requests' traces, under its request span.
+    assert inference.parent is not None
+    assert write.parent is not None
+    first = next(r for r in requests if r.context.span_id == inference.parent.span_id)
+    assert write.parent.span_id == first.context.span_id
+    assert inference.context.trace_id == write.context.trace_id == first.context.trace_id
