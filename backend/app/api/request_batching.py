@@ -7,7 +7,8 @@ batch ran are served together by :func:`serve_batch`, in ONE worker-thread step:
 the users and products checked one request after the other, ONE model call for all their
 products, ONE flush inserting all their predictions and ONE commit. The per-request costs that
 do not depend on the request (the thread hand-off, the session, the model call's overhead, the
-insert statement, the commit) are paid once per batch.
+insert statement, the commit) are paid once per batch. A request that finds the batcher idle
+is served at once as a batch of one, from its own task.
 
 Each request still gets its own answer, as if it had been served alone:
 

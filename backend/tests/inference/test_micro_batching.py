@@ -100,6 +100,34 @@ async def test_requests_queued_while_the_model_is_busy_form_the_next_call() -> N
     assert calls == [("m", [0]), ("m", [1, 2, 3, 4, 5])]
 
 
+def _batcher_tasks() -> list["asyncio.Task[Any]"]:
+    return [task for task in asyncio.all_tasks() if task.get_name() == "micro-batcher"]
+
+
+@in_own_event_loop
+async def test_a_request_finding_the_batcher_idle_is_called_from_its_own_task() -> None:
+    calls: Calls = []
+    figures: list[BatchFigures] = []
+    batcher = MicroBatcher(recording_handler(calls), max_size=64, on_batch=figures.append)
+    answer = await batcher.submit("m", [3])
+    assert answer.outputs == [6]
+    assert not _batcher_tasks()  # no hand-off to the batcher's task
+    assert [(each.rows, each.requests) for each in figures] == [(1, 1)]
+    # While that call runs, the requests that arrive queue and form the next call together.
+    gate = threading.Event()
+    batcher = MicroBatcher(recording_handler(calls, gate=gate), max_size=64)
+    alone = asyncio.ensure_future(batcher.submit("m", [0]))
+    await asyncio.sleep(0.05)
+    queued = [asyncio.ensure_future(batcher.submit("m", [i])) for i in (1, 2)]
+    await asyncio.sleep(0.05)
+    assert len(_batcher_tasks()) == 1
+    gate.set()
+    answers = await asyncio.gather(alone, *queued)
+    await batcher.aclose()
+    assert [each.outputs for each in answers] == [[0], [2], [4]]
+    assert calls[1:] == [("m", [0]), ("m", [1, 2])]
+
+
 @in_own_event_loop
 async def test_max_size_bounds_each_call_but_never_splits_a_request() -> None:
     calls: Calls = []

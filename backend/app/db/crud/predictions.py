@@ -22,6 +22,7 @@ _INSERTED_COLUMNS: Final = tuple(
 _INSERT_RETURNING_IDS: Final = insert(Prediction).returning(
     Prediction.id, sort_by_parameter_order=True
 )
+_INSERT_RETURNING_ID: Final = insert(Prediction).returning(Prediction.id)
 
 
 def add_predictions(session: Session, predictions: Sequence[Prediction]) -> None:
@@ -42,7 +43,11 @@ def add_predictions(session: Session, predictions: Sequence[Prediction]) -> None
         {column: getattr(prediction, column) for column in _INSERTED_COLUMNS}
         for prediction in predictions
     ]
-    ids = session.connection().execute(_INSERT_RETURNING_IDS, values).scalars().all()
+    connection = session.connection()
+    if len(values) == 1:  # one row: a plain INSERT, without the batched insert's bookkeeping
+        ids = [connection.execute(_INSERT_RETURNING_ID, values[0]).scalar_one()]
+    else:
+        ids = list(connection.execute(_INSERT_RETURNING_IDS, values).scalars())
     for prediction, prediction_id in zip(predictions, ids, strict=True):
         prediction.id = prediction_id
     mark_written(session)

@@ -1,14 +1,17 @@
 """Data access for users (functions add and flush; the request's unit of work commits)."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.core.emails import email_key
 from app.core.security import hash_password, verify_password
 from app.db.models import User
+
+_IS_ACTIVE: Final = select(User.is_active).where(User.id == bindparam("user_id"))
+"""Built once: building the statement at each request cost half as much as running it."""
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -22,8 +25,8 @@ def user_is_active(session: Session, user_id: int) -> bool | None:
     One primary-key lookup of one column on the session's connection, without loading a
     :class:`User`: a fraction of :func:`get_user`'s cost, for every prediction request.
     """
-    statement = select(User.is_active).where(User.id == user_id)
-    active: bool | None = session.connection().execute(statement).scalar_one_or_none()
+    result = session.connection().execute(_IS_ACTIVE, {"user_id": user_id})
+    active: bool | None = result.scalar_one_or_none()
     return active
 
 
