@@ -223,7 +223,9 @@ def test_towers_export_to_onnx_and_serve_alike(tmp_path: Path, wide: bool):
     assert path is not None
     runner = OnnxRunner(str(path), sparse_input=TEXT_INPUT)
     # The towers keep the sparse first-layer product; the wide path reads the input a second
-    # time, so that model runs whole on ONNX Runtime.
-    assert runner.splits_first_layer is not wide
+    # time, and its layer joins the same sparse product.
+    assert runner.splits_first_layer
+    assert runner._split is not None
+    assert runner._split.weights.shape == (60, 24 + (NUM_CATEGORIES if wide else 0))
     batch: ModelBatch = {TEXT_INPUT: rows}
     np.testing.assert_allclose(runner(batch), expected, atol=1e-5)
