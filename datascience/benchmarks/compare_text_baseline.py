@@ -14,7 +14,9 @@ test rows:
   and Keras model, trained as the training CLI trains it: a
   stratified validation split (15%) is carved out of the training rows, the featurizer is fitted
   on the rest, training stops early on validation accuracy, then (``--refit``, the CLI's default
-  for text) a new model trains on all the training rows for the best number of epochs.
+  for text) a new model trains on all the training rows for the best number of epochs; with the
+  linear ensemble (unless ``--no-linear-ensemble``) a class-balanced LinearSVC is then fitted on
+  the same features of those rows and averaged with it.
 
 For each paired difference (text model minus a baseline) it prints the mean over the folds with
 two 95% intervals: the plain Student interval over the folds, and the Nadeau-Bengio corrected

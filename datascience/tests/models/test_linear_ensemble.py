@@ -9,7 +9,6 @@ same on Keras, on ONNX Runtime run whole and on the sparse first-layer path. The
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -29,9 +28,8 @@ from product_classifier.models.text import (
 from product_classifier.serving.batch import ModelBatch
 from product_classifier.serving.contract import ProductInput
 from product_classifier.serving.features import TEXT_INPUT
-from product_classifier.serving.pyfunc import ProductClassifier
-from product_classifier.serving.runtime import RUNTIME_VARIABLE, Runtime
-from tests.trained_models import run_main
+from product_classifier.serving.runtime import Runtime
+from tests.trained_models import load_served, run_main
 
 pytestmark = pytest.mark.slow
 
@@ -113,14 +111,6 @@ def test_the_ensemble_serves_alike_on_keras_onnx_and_the_sparse_path(
         np.testing.assert_allclose(runner(batch), expected, atol=1e-5)
 
 
-def _load(uri: str, runtime: str) -> ProductClassifier:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(RUNTIME_VARIABLE, runtime)
-        model = mlflow.pyfunc.load_model(uri).unwrap_python_model()
-    assert isinstance(model, ProductClassifier)
-    return model
-
-
 @pytest.mark.timeout(1200)
 def test_the_cli_option_is_logged_and_serves_through_mlflow(dataset, tmp_path: Path) -> None:
     from mlflow import MlflowClient
@@ -136,7 +126,8 @@ def test_the_cli_option_is_logged_and_serves_through_mlflow(dataset, tmp_path: P
     params = client.get_run(str(version.run_id)).data.params
     assert params["linear_ensemble"] == "True"
     assert params["text_linear_ensemble"] == "True"
-    on_onnx, on_keras = _load(f"models:/{name}/1", "auto"), _load(f"models:/{name}/1", "keras")
+    on_onnx = load_served(f"models:/{name}/1", "auto")
+    on_keras = load_served(f"models:/{name}/1", "keras")
     assert on_onnx.runtime is Runtime.ONNX
     assert on_onnx.runner.splits_first_layer
     assert on_keras.runtime is Runtime.KERAS
