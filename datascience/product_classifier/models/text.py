@@ -26,17 +26,17 @@ Keras head: TF-IDF → Dense(relu, ``text_features``) → Dropout → Dense(27, 
 → softmax (``text_output``). The fusion model reuses the ``text_features`` layer as the text
 encoder.
 
-Linear ensemble (``linear_ensemble``, on by default with the word vectors since it cleared the
-issue-16 goals, see the end; ``train_text_model --no-linear-ensemble`` serves the MLP alone): once
-the MLP is
-trained (early stopping, refit), a class-balanced LinearSVC (``C`` = 1, as the word + char
-baseline) is fitted on the same featurizer output of the same rows, and the served model is one
-Keras graph whose output (``text_ensemble_output``) is 0.5 x the MLP's softmax + 0.5 x
-softmax(5 x the SVC's scores), the SVC's weights in a non-trainable Dense layer
+Linear ensemble (``linear_ensemble``, on by default with the word vectors since together they
+cleared the issue-16 goals, see the end; ``train_text_model --no-linear-ensemble`` serves the
+MLP alone): once the MLP is trained (early stopping, refit), a class-balanced LinearSVC (``C`` =
+1, as the word + char baseline) is fitted on the same featurizer output of the same rows, and the
+served model is one Keras graph whose output (``text_ensemble_output``) is 0.5 x the MLP's
+softmax + 0.5 x softmax(5 x the SVC's scores), the SVC's weights in a non-trainable Dense layer
 (``text_linear_scores``) beside ``text_features`` on the same input. Weight and factor were
 fixed a priori from a screen (below), not tuned. Serving computes both Dense layers reading the
 TF-IDF row as one sparse product (:mod:`~product_classifier.serving.sparse_first_layer`); the
 fusion model still reads ``text_features`` (the SVC part does not reach it).
+
 Differences from the original design (Dense 128, Dropout 0.2, Adam 1e-3), each measured by
 ``benchmarks/compare_text_baseline.py`` on the real sample:
 
