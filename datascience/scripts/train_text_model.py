@@ -39,6 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
         const=None,
         help="TF-IDF features only" + ("" if default else " (the default)"),
     )
+    parser.add_argument(
+        "--linear-ensemble",
+        action=argparse.BooleanOptionalAction,
+        default=TEXT_MODEL_DEFAULTS.linear_ensemble,
+        help="once the network is trained, average its probabilities with a softmax of 5 x the "
+        "scores of a class-balanced LinearSVC fitted on the same features and rows, in the same "
+        f"Keras model (default: {'on' if TEXT_MODEL_DEFAULTS.linear_ensemble else 'off'})",
+    )
     return parser
 
 
@@ -49,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         # Imported once the arguments are parsed: --help answers without loading TensorFlow.
         from product_classifier.training.text_task import TextTask  # noqa: PLC0415
 
-        return TextTask(word_vectors=args.word_vectors)
+        return TextTask(word_vectors=args.word_vectors, linear_ensemble=args.linear_ensemble)
 
     return run_training_cli(build_parser(), argv, make_task)
 

@@ -35,6 +35,20 @@ def run_main(main, argv: list[object]) -> int:
     return int(main([str(arg) for arg in argv]))
 
 
+def load_served(uri: str, runtime: str) -> Any:
+    """Load a logged model with ``mlflow.pyfunc`` on a runtime; return our ProductClassifier."""
+    import mlflow
+
+    from product_classifier.serving.pyfunc import ProductClassifier
+    from product_classifier.serving.runtime import RUNTIME_VARIABLE
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(RUNTIME_VARIABLE, runtime)
+        model = mlflow.pyfunc.load_model(uri).unwrap_python_model()
+    assert isinstance(model, ProductClassifier)
+    return model
+
+
 def distinctive_values(weights: list[Any]) -> list[Any]:
     """Shift and scale backbone weights so that no random initialisation could give them."""
     return [value * 1.5 + 0.01 for value in weights]

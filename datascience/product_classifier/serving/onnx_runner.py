@@ -1,7 +1,7 @@
 """Run a logged model's ONNX export with ONNX Runtime: no TensorFlow in the process.
 
-When the model reads a sparse TF-IDF row, its first dense layer is computed as a scipy sparse
-product and ONNX Runtime runs the rest of the graph (see
+When the model reads a sparse TF-IDF row, the dense layers reading it are computed as one scipy
+sparse product and ONNX Runtime runs the rest of the graph (see
 :mod:`product_classifier.serving.sparse_first_layer`); otherwise ONNX Runtime runs the whole
 graph on dense inputs.
 """
@@ -47,7 +47,7 @@ class OnnxRunner:
 
     @property
     def splits_first_layer(self) -> bool:
-        """Whether the first layer on the sparse input runs as a sparse product."""
+        """Whether the layers on the sparse input run as a sparse product."""
         return self._split is not None
 
     def __call__(self, batch: ModelBatch) -> npt.NDArray[np.float32]:
@@ -55,8 +55,10 @@ class OnnxRunner:
         feeds: dict[str, npt.NDArray[np.float32]] = {}
         for name, value in batch.items():
             if self._split is not None and name == self._sparse_input:
-                product = value @ self._split.weights
-                feeds[self._split.product_input] = np.asarray(product, dtype=np.float32)
+                product = np.asarray(value @ self._split.weights, dtype=np.float32)
+                for part in self._split.products:
+                    columns = product[:, part.start : part.stop]
+                    feeds[part.input_name] = np.ascontiguousarray(columns)
             else:
                 feeds[name] = dense(value)
         outputs = self._session.run([self._output], feeds)

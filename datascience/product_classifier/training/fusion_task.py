@@ -220,7 +220,7 @@ class FusionTask:
                 inputs=(TEXT_INPUT, IMAGE_INPUT, TEXT_PRESENT, IMAGE_PRESENT),
                 image_size=image_size,
             ),
-            finalize=lambda head: build_fusion_model(text_encoder, image_encoder, head),
+            finalize=lambda head, _rows: build_fusion_model(text_encoder, image_encoder, head),
             featurizer_path=featurizer_path,
             train_transform=modality_dropout(
                 self.defaults.text_drop_rate, self.defaults.image_drop_rate

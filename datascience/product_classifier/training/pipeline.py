@@ -258,13 +258,14 @@ def run_training(
 
 
 def _refit(
-    prepared: PreparedTraining, state: TrainingState, options: TrainingOptions, *, one_hot: bool
+    prepared: PreparedTraining,
+    rows: LabelledInputs,
+    state: TrainingState,
+    options: TrainingOptions,
+    *,
+    one_hot: bool,
 ) -> Any:
-    """Train a new model on the training and validation rows for the best epochs found."""
-    rows = LabelledInputs(
-        concatenate([prepared.train.inputs, prepared.validation.inputs]),
-        np.concatenate([prepared.train.labels, prepared.validation.labels]),
-    )
+    """Train a new model on ``rows`` (training and validation) for the best epochs found."""
     # Seeded again: the refitted model is the same whether or not the first training resumed.
     seed_everything(options.seed)
     return refit_phases(
@@ -330,11 +331,16 @@ def _train_and_register(
     metrics: dict[str, float] = {"epochs_trained": float(state.epoch + 1)}
     if state.best is not None:
         metrics["best_val_accuracy"] = state.best
+    trained_rows = prepared.train
     if options.refit:
-        best = _refit(prepared, state, options, one_hot=one_hot)
+        trained_rows = LabelledInputs(
+            concatenate([prepared.train.inputs, prepared.validation.inputs]),
+            np.concatenate([prepared.train.labels, prepared.validation.labels]),
+        )
+        best = _refit(prepared, trained_rows, state, options, one_hot=one_hot)
         metrics["refit_epochs"] = float(sum(state.best_epochs.values()))
-        metrics["refit_rows"] = float(len(prepared.train) + len(prepared.validation))
-    served = prepared.finalize(best)
+        metrics["refit_rows"] = float(len(trained_rows))
+    served = prepared.finalize(best, trained_rows)
     served.save(files.model)
     artifacts: list[Path] = []
     for view, labelled in prepared.test_views.items():

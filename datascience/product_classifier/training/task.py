@@ -55,7 +55,9 @@ class PreparedTraining:
         build: Builds a new model (not called when a run resumes from a checkpoint).
         setups: Set-up of each phase name (``None``: train the model as compiled).
         serving_config: Configuration of the logged pyfunc model.
-        finalize: Turns the trained model into the served one (identity except for fusion).
+        finalize: Turns the trained model into the served one, given the rows it was trained
+            on (the training rows, with the validation rows after a refit): identity except
+            for fusion and the text model's linear ensemble.
         featurizer_path: Pickled TF-IDF featurizer for models reading text.
         train_transform: Map applied to training batches (e.g. modality dropout).
         params: What to log about the preparation (sizes, resolved model URIs...).
@@ -70,7 +72,7 @@ class PreparedTraining:
     build: Callable[[], BuiltModel]
     setups: Mapping[str, PhaseSetup | None]
     serving_config: ServingConfig
-    finalize: Callable[[Any], Any] = lambda model: model
+    finalize: Callable[[Any, LabelledInputs], Any] = lambda model, rows: model
     featurizer_path: Path | None = None
     train_transform: Callable[..., Any] | None = None
     params: Mapping[str, object] = field(default_factory=dict)

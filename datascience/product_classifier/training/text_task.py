@@ -9,6 +9,7 @@ from product_classifier.models.text import (
     TEXT_MODEL_DEFAULTS,
     build_text_featurizer,
     build_text_model,
+    fit_linear_ensemble,
 )
 from product_classifier.serving.features import TEXT_INPUT, product_documents, text_matrix
 from product_classifier.serving.pyfunc import ServingConfig
@@ -48,10 +49,21 @@ class TextTask:
         kind: The model kind.
         word_vectors: Source of the pretrained word vectors beside the TF-IDF features, or
             ``None`` (see :func:`~product_classifier.models.text.build_text_featurizer`).
+        linear_ensemble: Serve the trained MLP averaged with a class-balanced LinearSVC fitted
+            on the same features of the rows it was trained on
+            (:func:`~product_classifier.models.text.fit_linear_ensemble`).
     """
 
     kind: str = "text"
     word_vectors: str | None = TEXT_MODEL_DEFAULTS.word_vectors
+    linear_ensemble: bool = TEXT_MODEL_DEFAULTS.linear_ensemble
+
+    def _finalize(self, model: Any, rows: LabelledInputs) -> Any:
+        """The served model: the MLP, or its linear ensemble fitted on ``rows``."""
+        if not self.linear_ensemble:
+            return model
+        logger.info("Fitting the linear ensemble's LinearSVC on %d rows.", len(rows))
+        return fit_linear_ensemble(model, rows.inputs.columns[TEXT_INPUT], rows.labels)
 
     def prepare(self, data: SplitData, files: RunFiles, batch_size: int) -> PreparedTraining:
         """Fit the featurizer on the training rows and vectorise every split.
@@ -98,8 +110,10 @@ class TextTask:
             build=build,
             setups={TRAIN_PHASE: None},
             serving_config=ServingConfig(kind=self.kind, inputs=(TEXT_INPUT,)),
+            finalize=self._finalize,
             featurizer_path=featurizer_path,
             params={
+                "text_linear_ensemble": self.linear_ensemble,
                 "text_features": input_dim,
                 "text_wide_path": TEXT_MODEL_DEFAULTS.wide,
                 "text_label_smoothing": TEXT_MODEL_DEFAULTS.label_smoothing,

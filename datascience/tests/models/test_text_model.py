@@ -89,7 +89,7 @@ def test_title_parts_read_only_the_title():
     assert "cuisin" not in title_words  # a description word
     assert " cuis" in featurizer.named_transformers["char"].vocabulary_
     assert " cuis" not in featurizer.named_transformers["title_char"].vocabulary_
-    plain = build_text_featurizer(title_features=False).fit(_CORPUS)
+    plain = build_text_featurizer(title_features=False, word_vectors=None).fit(_CORPUS)
     assert [name for name, _ in plain.transformer_list] == ["word", "char"]
 
 
@@ -102,14 +102,17 @@ def test_featurizer_pickles_and_round_trips_identically(tmp_path: Path):
     expected = featurizer.transform(texts)
     actual = restored.transform(texts)
     assert (expected != actual).nnz == 0
-    # Only runtime libraries and the cleaning module are needed to load it (no lambdas, no
-    # training code).
+    # Only runtime libraries, the cleaning module and the word vectors' are needed to load it
+    # (no lambdas, no training code).
     allowed = ("sklearn", "numpy", "scipy", "builtins", "copyreg", "_codecs", "collections")
+    ours = {
+        "product_classifier.preprocessing.text",
+        "product_classifier.preprocessing.word_vectors",
+        "product_classifier.preprocessing.word_vector_means",
+    }
     modules = _pickled_globals(data)
     assert "product_classifier.preprocessing.text" in modules
-    assert all(
-        m.startswith(allowed) or m == "product_classifier.preprocessing.text" for m in modules
-    )
+    assert all(m.startswith(allowed) or m in ours for m in modules), modules
 
     # A fresh interpreter loads it and gets the very same features.
     path = tmp_path / "featurizer.pkl"
@@ -223,7 +226,9 @@ def test_towers_export_to_onnx_and_serve_alike(tmp_path: Path, wide: bool):
     assert path is not None
     runner = OnnxRunner(str(path), sparse_input=TEXT_INPUT)
     # The towers keep the sparse first-layer product; the wide path reads the input a second
-    # time, so that model runs whole on ONNX Runtime.
-    assert runner.splits_first_layer is not wide
+    # time, and its layer joins the same sparse product.
+    assert runner.splits_first_layer
+    assert runner._split is not None
+    assert runner._split.weights.shape == (60, 24 + (NUM_CATEGORIES if wide else 0))
     batch: ModelBatch = {TEXT_INPUT: rows}
     np.testing.assert_allclose(runner(batch), expected, atol=1e-5)

@@ -36,6 +36,7 @@ from product_classifier.serving.runtime import (
 )
 from product_classifier.training.onnx_export import export_onnx
 from tests.fresh_process import run_fresh_python
+from tests.trained_models import load_served
 
 # The session fixture trains three models first: minutes on a busy 2-core machine.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
@@ -43,18 +44,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 KINDS = ("text", "image", "fusion")
 
 
-def _load(uri: str, runtime: str) -> ProductClassifier:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(RUNTIME_VARIABLE, runtime)
-        model = mlflow.pyfunc.load_model(uri).unwrap_python_model()
-    assert isinstance(model, ProductClassifier)
-    return model
-
-
 @pytest.fixture(scope="module")
 def by_runtime(trained) -> dict[str, dict[str, ProductClassifier]]:
     return {
-        runtime: {kind: _load(f"models:/{kind}/1", runtime) for kind in KINDS}
+        runtime: {kind: load_served(f"models:/{kind}/1", runtime) for kind in KINDS}
         for runtime in ("auto", "keras")
     }
 
