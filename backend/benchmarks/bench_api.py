@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 BACKEND_DIR: Final = Path(__file__).resolve().parents[1]
 DESIGNATION: Final = "Guillaume Le Maréchal Tome 1 - Le Chevalier D'aliénor"
 DESCRIPTION: Final = "L'histoire oubliée du meilleur chevalier du monde... 1167, duché de Normandie"
+SERVER_LOGS: Final = Path(tempfile.gettempdir()) / f"bench-api-logs-{os.getpid()}"
+"""Where the APIs started by :func:`start_api` write their output (one file per port)."""
 
 
 @dataclass(frozen=True)
@@ -283,7 +285,10 @@ def wait_first_answer(target: Target, timeout: float = 300) -> None:
     with httpx.Client(base_url=target.base_url, headers=target.headers, timeout=10) as client:
         while time.monotonic() < deadline:
             if target.process.poll() is not None:
-                raise SystemExit(f"{target.name} exited with status {target.process.returncode}")
+                raise SystemExit(
+                    f"{target.name} exited with status {target.process.returncode} "
+                    f"(API output in {SERVER_LOGS})"
+                )
             try:
                 if client.send(build(client)).status_code == 200:
                     target.startup_seconds = time.monotonic() - target.started_at
@@ -376,6 +381,8 @@ def start_api(
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start the API as start.sh does (``python -m app.serve``) on a free loopback port.
 
+    Its log level is uvicorn's default, as with start.sh (an access log line per request), and
+    its output goes to ``api-PORT.log`` in :data:`SERVER_LOGS`.
     ``backend_dir`` is the ``backend/`` whose ``app`` is served (another checkout's, to compare);
     ``workers`` is the number of uvicorn worker processes.
 
@@ -386,11 +393,19 @@ def start_api(
     env = server_environment(
         settings, tracking_uri, MICRO_BATCHING_ENABLED=str(micro_batching).lower()
     )
+    env["LOG_LEVEL"] = "INFO"  # the settings' default, as start.sh leaves it
     command = [sys.executable, "-m", "app.serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", str(workers), "--log-level", "warning"]
-    server = subprocess.Popen(  # noqa: S603 - our own app
-        command, cwd=backend_dir, env=env, start_new_session=True
-    )
+    command += ["--workers", str(workers)]
+    SERVER_LOGS.mkdir(parents=True, exist_ok=True)
+    with (SERVER_LOGS / f"api-{port}.log").open("ab") as log:
+        server = subprocess.Popen(  # noqa: S603 - our own app
+            command,
+            cwd=backend_dir,
+            env=env,
+            start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     return server, f"http://127.0.0.1:{port}"
 
 
