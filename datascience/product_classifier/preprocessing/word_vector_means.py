@@ -3,12 +3,21 @@
 The computation behind :class:`~product_classifier.preprocessing.word_vectors.
 AveragedWordVectors`, kept free of scikit-learn so that serving (the fast featurizer,
 :mod:`product_classifier.serving.fast_tfidf`) runs it too, and its JSON table form.
+
+The word to row lookup is a MARISA trie (``marisa_trie.Trie``, the marisa-trie library's
+binding of Susumu Yata's marisa-trie) of the words, which numbers them ``0 .. len - 1`` (its own
+order), and a uint16 array of the row of each key id: for the default table's 194,927 words,
+about 0.5 MB of trie and 0.4 MB of rows, where a ``dict[str, int]`` took about 23 MB of the
+serving process's memory. A lookup is exact (the trie keeps the whole words) and takes about
+0.3 µs. The trie pickles as its bytes; in the JSON tables it is base64 (format below).
 """
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import marisa_trie
 import numpy as np
 import numpy.typing as npt
 
@@ -16,6 +25,10 @@ from product_classifier.preprocessing.text import document_title, normalize_text
 
 FloatArray = npt.NDArray[np.float32]
 HalfArray = npt.NDArray[np.float16]
+RowArray = npt.NDArray[np.uint16] | npt.NDArray[np.int32]
+
+ROW_DTYPES = {"uint16": "<u2", "int32": "<i4"}
+"""Table name of the rows' dtype to its little-endian numpy form."""
 
 UNSEEN_WORD_WEIGHT = 1.0
 """Weight of a word with a vector that no training document holds (the most common words')."""
@@ -37,20 +50,54 @@ def document_words(document: object) -> tuple[list[str], list[str]]:
     )
 
 
+def row_dtype(rows: int) -> str:
+    """The smallest :data:`ROW_DTYPES` name that numbers ``rows`` rows."""
+    return "uint16" if rows <= np.iinfo(np.uint16).max + 1 else "int32"
+
+
 @dataclass(frozen=True)
 class WordVectorMeans:
     """A fitted table: word vectors and the training IDF weights.
 
     Attributes:
-        vocabulary: Word to row of ``vectors`` (several words may share a row).
+        words: Trie of the words that have a vector; its key ids index ``rows``.
+        rows: ``(len(words),)`` row of ``vectors`` of each key id (uint16 when ``vectors`` has
+            at most 65,536 rows, else int32; several words may share a row).
         vectors: ``(rows, dim)`` float16 vectors (stored in half precision, summed in float32).
         weights: IDF weight of the training words that have a vector; other words weigh
             :data:`UNSEEN_WORD_WEIGHT`.
     """
 
-    vocabulary: dict[str, int]
+    words: marisa_trie.Trie
+    rows: RowArray
     vectors: HalfArray
     weights: dict[str, float]
+
+    @classmethod
+    def from_vocabulary(
+        cls, vocabulary: Mapping[str, int], vectors: HalfArray, weights: dict[str, float]
+    ) -> "WordVectorMeans":
+        """Build the trie and rows of a word to row mapping.
+
+        Raises:
+            ValueError: A row is outside ``vectors``.
+        """
+        words = marisa_trie.Trie(vocabulary.keys())
+        rows = np.zeros(len(words), dtype=row_dtype(len(vectors)))
+        for word, row in vocabulary.items():
+            if not 0 <= row < len(vectors):
+                raise ValueError(f"Word vector table: row {row} of {word!r} is out of range.")
+            rows[words[word]] = row
+        return cls(words, rows, vectors, weights)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle, also the form pickled before the trie (a ``vocabulary`` dict)."""
+        if "vocabulary" in state:
+            state = vars(
+                self.from_vocabulary(state["vocabulary"], state["vectors"], state["weights"])
+            )
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
 
     @property
     def dim(self) -> int:
@@ -58,18 +105,21 @@ class WordVectorMeans:
         return int(self.vectors.shape[1])
 
     def _block(self, words: list[str]) -> FloatArray:
-        rows: list[int] = []
+        keys: list[int] = []
         weights: list[float] = []
         for word in words:
-            row = self.vocabulary.get(word)
-            if row is not None:
-                rows.append(row)
+            try:
+                key = self.words.get(word)
+            except UnicodeEncodeError:  # a lone surrogate: no table word has one
+                continue
+            if key is not None:
+                keys.append(key)
                 weights.append(self.weights.get(word, UNSEEN_WORD_WEIGHT))
-        if not rows:
+        if not keys:
             return np.zeros(self.dim, dtype=np.float32)
-        total: FloatArray = np.asarray(weights, dtype=np.float32) @ self.vectors[rows].astype(
-            np.float32
-        )
+        total: FloatArray = np.asarray(weights, dtype=np.float32) @ self.vectors[
+            self.rows[keys]
+        ].astype(np.float32)
         norm = float(np.linalg.norm(total))
         return total / np.float32(norm) if norm > 0 else total
 
@@ -86,29 +136,52 @@ class WordVectorMeans:
         return out
 
     def to_table(self) -> dict[str, Any]:
-        """A JSON-ready form (the vectors as base64 little-endian float16)."""
+        """A JSON-ready form: base64 of the trie's bytes, of the rows and of the vectors.
+
+        Keys: ``words`` (``marisa_trie.Trie.tobytes``), ``rows`` and ``row_dtype`` (the rows,
+        little-endian ``uint16`` or ``int32``), ``weights``, ``shape`` and ``vectors`` (``shape``
+        little-endian float16).
+        """
         vectors = np.ascontiguousarray(self.vectors, dtype="<f2")
+        dtype = row_dtype(len(vectors))
+        rows = np.ascontiguousarray(self.rows, dtype=ROW_DTYPES[dtype])
         return {
-            "vocabulary": self.vocabulary,
+            "words": _encode(self.words.tobytes()),
+            "row_dtype": dtype,
+            "rows": _encode(rows.tobytes()),
             "weights": self.weights,
             "shape": [int(size) for size in vectors.shape],
-            "vectors": base64.b64encode(vectors.tobytes()).decode("ascii"),
+            "vectors": _encode(vectors.tobytes()),
         }
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> "WordVectorMeans":
-        """Read :meth:`to_table`'s output back.
+        """Read :meth:`to_table`'s output back, or the older form (a ``vocabulary`` object).
 
         Raises:
-            ValueError: The vectors do not have the stated shape.
+            ValueError: The vectors or the rows do not match their shape, or a row is outside
+                the vectors.
         """
-        rows, dim = (int(size) for size in table["shape"])
+        count, dim = (int(size) for size in table["shape"])
         data = base64.b64decode(table["vectors"])
-        if len(data) != rows * dim * 2:
+        if len(data) != count * dim * 2:
             raise ValueError("Word vector table: the vectors do not match their shape.")
-        vectors = np.frombuffer(data, dtype="<f2").reshape(rows, dim).astype(np.float16)
-        return cls(
-            vocabulary={str(word): int(row) for word, row in table["vocabulary"].items()},
-            vectors=vectors,
-            weights={str(word): float(weight) for word, weight in table["weights"].items()},
-        )
+        vectors = np.frombuffer(data, dtype="<f2").reshape(count, dim).astype(np.float16)
+        weights = {str(word): float(weight) for word, weight in table["weights"].items()}
+        if "vocabulary" in table:  # tables written before the trie
+            vocabulary = {str(word): int(row) for word, row in table["vocabulary"].items()}
+            return cls.from_vocabulary(vocabulary, vectors, weights)
+        words = marisa_trie.Trie().frombytes(base64.b64decode(table["words"]))
+        dtype = ROW_DTYPES.get(table["row_dtype"])
+        rows_data = base64.b64decode(table["rows"])
+        if dtype is None or len(rows_data) != len(words) * np.dtype(dtype).itemsize:
+            raise ValueError("Word vector table: the rows do not match the words.")
+        rows = np.frombuffer(rows_data, dtype=dtype).astype(dtype[1:])
+        if len(rows) and not 0 <= int(rows.min()) <= int(rows.max()) < count:
+            raise ValueError("Word vector table: a row is outside the vectors.")
+        return cls(words, rows, vectors, weights)
+
+
+def _encode(data: bytes) -> str:
+    """Base64 text of bytes."""
+    return base64.b64encode(data).decode("ascii")

@@ -29,7 +29,10 @@ from product_classifier.serving.fast_tfidf import (
     per_word_columns,
 )
 
-TABLES_FORMAT_VERSION: Final = 1
+TABLES_FORMAT_VERSION: Final = 2
+"""Format :func:`featurizer_tables` writes. Version 2 stores the words of the word vectors part
+as a trie (:meth:`WordVectorMeans.to_table`); version 1, a word to row object, still reads."""
+READABLE_FORMAT_VERSIONS: Final = (1, TABLES_FORMAT_VERSION)
 WORD_VECTORS_ANALYZER: Final = "word_vectors"
 PREPROCESSORS: Final = (
     "clean_text",
@@ -149,7 +152,7 @@ def fast_tfidf_from_tables(tables: dict[str, Any]) -> FastTfidf:
     Raises:
         ValueError: The tables are of an unknown format or name an unknown preprocessor.
     """
-    if tables.get("format_version") != TABLES_FORMAT_VERSION:
+    if tables.get("format_version") not in READABLE_FORMAT_VERSIONS:
         raise ValueError(f"Unknown TF-IDF tables format: {tables.get('format_version')!r}.")
     parts: list[Part | DensePart] = []
     offset = 0

@@ -46,6 +46,7 @@ RUNTIME_DISTRIBUTIONS: Final = (
     "scikit-learn",
     "scipy",
     "snowballstemmer",
+    "marisa-trie",
     "cloudpickle",
     "onnxruntime",
     "onnx",

@@ -104,7 +104,16 @@ def test_featurizer_pickles_and_round_trips_identically(tmp_path: Path):
     assert (expected != actual).nnz == 0
     # Only runtime libraries, the cleaning module and the word vectors' are needed to load it
     # (no lambdas, no training code).
-    allowed = ("sklearn", "numpy", "scipy", "builtins", "copyreg", "_codecs", "collections")
+    allowed = (
+        "sklearn",
+        "numpy",
+        "scipy",
+        "marisa_trie",
+        "builtins",
+        "copyreg",
+        "_codecs",
+        "collections",
+    )
     ours = {
         "product_classifier.preprocessing.text",
         "product_classifier.preprocessing.word_vectors",

@@ -11,6 +11,7 @@ from product_classifier.models.text import build_text_featurizer
 from product_classifier.paths import REAL_SAMPLE_DIR
 from product_classifier.serving.features import product_documents, text_matrix
 from product_classifier.serving.tfidf_tables import (
+    TABLES_FORMAT_VERSION,
     fast_tfidf_from_tables,
     featurizer_tables,
     read_fast_tfidf,
@@ -116,4 +117,4 @@ def test_reading_the_tables_does_not_import_scikit_learn(tmp_path: Path) -> None
     write_featurizer_tables(featurizer, path)
     answer = run_fresh_python(READ_IN_FRESH_PROCESS, [str(path), documents[0]], tmp_path)
     assert answer == {"nonzero": text_matrix(featurizer, documents[:1]).nnz, "sklearn": False}
-    assert json.loads(path.read_text(encoding="utf-8"))["format_version"] == 1
+    assert json.loads(path.read_text(encoding="utf-8"))["format_version"] == TABLES_FORMAT_VERSION
