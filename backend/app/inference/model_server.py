@@ -26,6 +26,7 @@ from typing import Any
 from PIL import Image
 
 from app.inference.heap import release_free_heap
+from app.inference.long_lived_objects import freeze_long_lived_objects
 from app.telemetry.metrics import record_model_load
 from product_classifier.categories import NUM_CATEGORIES
 from product_classifier.serving.contract import Prediction, ProductInput, ProductPredictor
@@ -330,8 +331,10 @@ class ModelServer:
                 else (replaced.name, replaced.version, replaced.alias),
             )
             logger.info("Now serving %s, loaded in %.1f s.", loaded.label, seconds)
-            # What the load allocated for a moment (and the replaced model) leaves the process.
+            # What the load allocated for a moment (and the replaced model) leaves the process;
+            # what stays is kept out of the full garbage collections.
             del replaced, current
+            freeze_long_lived_objects()
             release_free_heap()
             return True
 
