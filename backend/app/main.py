@@ -130,6 +130,10 @@ def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_D
         openapi_tags=TAGS_METADATA,
         lifespan=lifespan,
         swagger_ui_parameters={"validatorUrl": None},
+        # Traces come from OpenTelemetry's FastAPI instrumentation (app.telemetry.tracing) and
+        # metrics from /metrics: FastAPI's own telemetry would only look up the global
+        # OpenTelemetry providers on every request (three environment reads) to find none.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     install_error_handlers(app)
