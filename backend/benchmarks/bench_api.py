@@ -17,11 +17,13 @@ serving ``MODEL_NAME@MODEL_ALIAS`` from the configured MLflow store:
 
 and loads the same version in this process for the bare call. Then, round after round, it
 drives each server with N concurrent keep-alive clients (httpx; concurrency 1, 8 and 32 by
-default), text only and text + image, and times the bare call on the same products. Prints,
+default), text only and text + image, and times the bare call on the same products (back to
+back, and paced: 2 ms idle before each call, as a server at one client). Prints,
 for each scenario, the median over the rounds of the median and p95 latency and of the
 requests per second; the ratios (micro-batching on / off, API / mlflow serve, API p50 - bare
-p50); each server's start-up time (process start to first answered prediction) and resident
-memory (its whole process tree, after every round); and the load average.
+p50, back to back and paced); each server's start-up time (process start to first answered
+prediction) and resident memory (its whole process tree, after every round); and the load
+average.
 
 Usage (from backend/, with a model registered, e.g. after ./scripts/start.sh)::
 
@@ -182,18 +184,33 @@ def bare_model(name: str, version: str, alias: str, jpeg: bytes) -> Callable[[st
     return call
 
 
-def measure_bare(call: Callable[[str], None], label: str, count: int) -> Stats:
-    """Time ``count`` sequential bare model calls (after a warm-up)."""
+PACE_SECONDS: Final = 0.002
+"""Idle time between the calls of the paced bare scenario (as between a server's requests)."""
+
+
+def measure_bare(
+    call: Callable[[str], None], label: str, count: int, *, pause: float = 0.0
+) -> Stats:
+    """Time ``count`` sequential bare model calls (after a warm-up).
+
+    With ``pause`` (seconds), the process sleeps that long before each call, as a server
+    waits for its next request at one client: the call then starts with colder CPU caches
+    (on this project's 2-core VM, about twice the back-to-back time). That scenario is named
+    ``paced bare LABEL``; its requests per second count the calls alone.
+    """
+    name = f"paced bare {label}" if pause else f"bare {label}"
     for _ in range(10):
         call(label)
     latencies = []
-    started, cpu = time.perf_counter(), process_cpu_seconds(os.getpid())
-    for _ in tqdm(range(count), desc=f"bare {label}", leave=False):
+    cpu = process_cpu_seconds(os.getpid())
+    for _ in tqdm(range(count), desc=name, leave=False):
+        if pause:
+            time.sleep(pause)
         begin = time.perf_counter()
         call(label)
         latencies.append(time.perf_counter() - begin)
     cpu = process_cpu_seconds(os.getpid()) - cpu
-    return summarise(f"bare {label}", 1, latencies, time.perf_counter() - started, cpu)
+    return summarise(name, 1, latencies, sum(latencies), cpu)
 
 
 def drive(
@@ -477,8 +494,9 @@ def run_rounds(
             f"Round {number + 1}/{args.rounds}; load average {os.getloadavg()[0]:.2f}", flush=True
         )
         for label in ("text", "text+image"):
-            stats = measure_bare(call, label, args.requests)
-            results.setdefault((stats.label, 1), []).append(stats)
+            for pause in (0.0, PACE_SECONDS):
+                stats = measure_bare(call, label, args.requests, pause=pause)
+                results.setdefault((stats.label, 1), []).append(stats)
         for concurrency in args.concurrency:
             for target in targets:
                 for label, send in target.senders.items():
@@ -537,14 +555,16 @@ def report(
             parts = throughput_ratios(rows, label, concurrency, workers)
             print(f"  {label}, {concurrency} clients: " + "; ".join(parts))
     for label in ("text", "text+image"):
-        bare = find(rows, f"bare {label}", 1)
-        for name in (API_ON, API_OFF, BASE_ON, BASE_OFF, api_workers_label(workers), MLFLOW):
-            served = find(rows, f"{name} {label}", 1)
-            if bare and served:
-                print(
-                    f"{label}, 1 client: {name} p50 - bare p50 = "
-                    f"{served.p50_ms - bare.p50_ms:.2f} ms (bare p50 {bare.p50_ms:.2f} ms)"
-                )
+        for bare_name in ("bare", "paced bare"):
+            bare = find(rows, f"{bare_name} {label}", 1)
+            for name in (API_ON, API_OFF, BASE_ON, BASE_OFF, api_workers_label(workers), MLFLOW):
+                served = find(rows, f"{name} {label}", 1)
+                if bare and served:
+                    print(
+                        f"{label}, 1 client: {name} p50 - {bare_name} p50 = "
+                        f"{served.p50_ms - bare.p50_ms:.2f} ms "
+                        f"({bare_name} p50 {bare.p50_ms:.2f} ms)"
+                    )
     print("\nStart-up (process start to first answered prediction) and resident memory:")
     for target in targets:
         sizes = resident_mb(target.process.pid)
