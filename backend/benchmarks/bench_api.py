@@ -487,7 +487,12 @@ def median_stats(rounds: list[Stats]) -> Stats:
 def run_rounds(
     call: Callable[[str], None], targets: list[Target], args: argparse.Namespace
 ) -> list[Stats]:
-    """Every scenario once per round, in the same order: bare, then each server and load."""
+    """Every scenario once per round: bare, then each server and load.
+
+    The servers take turns in the opposite order every other round, so that no server always
+    runs right after the same one (one server's load leaves the caches and the CPU's state to
+    the next).
+    """
     results: dict[tuple[str, int], list[Stats]] = {}
     for number in range(args.rounds):
         print(
@@ -497,8 +502,9 @@ def run_rounds(
             for pause in (0.0, PACE_SECONDS):
                 stats = measure_bare(call, label, args.requests, pause=pause)
                 results.setdefault((stats.label, 1), []).append(stats)
+        in_turn = targets if number % 2 == 0 else targets[::-1]
         for concurrency in args.concurrency:
-            for target in targets:
+            for target in in_turn:
                 for label, send in target.senders.items():
                     stats = drive(
                         target.base_url,
