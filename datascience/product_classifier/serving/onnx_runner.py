@@ -3,7 +3,9 @@
 When the model reads a sparse TF-IDF row, the dense layers reading it are computed as one scipy
 sparse product and ONNX Runtime runs the rest of the graph (see
 :mod:`product_classifier.serving.sparse_first_layer`); otherwise ONNX Runtime runs the whole
-graph on dense inputs.
+graph on dense inputs. When the model reads an image beside other inputs (the fusion model), the
+image encoder runs only on the rows that have an image: the rows without take the features of
+the blank image, computed once (see :mod:`product_classifier.serving.image_encoder_split`).
 """
 
 import numpy as np
@@ -12,6 +14,11 @@ import onnx
 import onnxruntime as ort
 
 from product_classifier.serving.batch import ModelBatch, dense
+from product_classifier.serving.features import IMAGE_INPUT
+from product_classifier.serving.image_encoder_split import (
+    SkippingImageEncoder,
+    split_image_encoder,
+)
 from product_classifier.serving.sparse_first_layer import SplitModel, split_first_layer
 
 
@@ -40,9 +47,16 @@ class OnnxRunner:
         self._split: SplitModel | None = (
             split_first_layer(model, sparse_input) if sparse_input in self.input_names else None
         )
-        self._session = _session(
-            self._split.remaining if self._split is not None else model.SerializeToString()
+        graph = self._split.remaining if self._split is not None else model.SerializeToString()
+        del model  # the weights split off are held once, in self._split
+        image_split = None
+        if IMAGE_INPUT in self.input_names and len(self.input_names) > 1:
+            image_split = split_image_encoder(onnx.load_model_from_string(graph), IMAGE_INPUT)
+        self.image_encoder: SkippingImageEncoder | None = (
+            SkippingImageEncoder(image_split, _session) if image_split else None
         )
+        """The fusion model's image encoder, run apart on the rows with an image (if split)."""
+        self._session = _session(image_split.remaining if image_split else graph)
         self._output = self._session.get_outputs()[0].name
 
     @property
@@ -59,6 +73,8 @@ class OnnxRunner:
                 for part in self._split.products:
                     columns = product[:, part.start : part.stop]
                     feeds[part.input_name] = np.ascontiguousarray(columns)
+            elif self.image_encoder is not None and name == self.image_encoder.image_input:
+                feeds[self.image_encoder.features] = self.image_encoder(value)
             else:
                 feeds[name] = dense(value)
         outputs = self._session.run([self._output], feeds)

@@ -80,6 +80,16 @@ def test_every_model_carries_its_onnx_export_and_serves_it_by_default(by_runtime
     # The text input's first layer runs as a sparse product wherever the model reads text.
     assert by_runtime["auto"]["text"].runner.splits_first_layer
     assert by_runtime["auto"]["fusion"].runner.splits_first_layer
+    # The fusion model's image encoder runs apart, on the rows that have an image only.
+    runner = by_runtime["auto"]["fusion"].runner
+    encoder = runner.image_encoder
+    assert encoder is not None
+    assert [value.name for value in encoder._session.get_inputs()] == [encoder.image_input]
+    remaining_inputs = [value.name for value in runner._session.get_inputs()]
+    assert encoder.image_input not in remaining_inputs
+    assert encoder.features in remaining_inputs
+    for kind in ("text", "image"):  # nothing to skip: no image input, or nothing else
+        assert by_runtime["auto"][kind].runner.image_encoder is None, kind
 
 
 def test_onnx_and_keras_give_the_same_probabilities(trained, by_runtime) -> None:
