@@ -134,12 +134,19 @@ class SkippingImageEncoder:
         Args:
             split: The split model (its ``remaining`` graph is the caller's to run).
             session: Opens an ONNX Runtime session on a serialised graph.
+
+        Raises:
+            ValueError: The handed-over tensor does not have one row per image.
+            onnxruntime.capi.onnxruntime_pybind11_state.Fail: The encoder graph does not load.
         """
         self.image_input = split.image_input
         self.features = split.features
         """Name of the remaining graph's input that takes :meth:`__call__`'s output."""
         self._session = session(split.encoder)
-        self._blank_features = self._encode(np.zeros((1, *split.image_shape), np.float32))
+        blanks = self._encode(np.zeros((2, *split.image_shape), np.float32))
+        if blanks.ndim == 0 or len(blanks) != 2:
+            raise ValueError(f"{self.features} is not one row of features per image")
+        self._blank_features = blanks[:1]
 
     def _encode(self, images: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         outputs = self._session.run(None, {self.image_input: images})

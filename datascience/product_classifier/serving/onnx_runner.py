@@ -8,6 +8,8 @@ image encoder runs only on the rows that have an image: the rows without take th
 the blank image, computed once (see :mod:`product_classifier.serving.image_encoder_split`).
 """
 
+import logging
+
 import numpy as np
 import numpy.typing as npt
 import onnx
@@ -20,6 +22,8 @@ from product_classifier.serving.image_encoder_split import (
     split_image_encoder,
 )
 from product_classifier.serving.sparse_first_layer import SplitModel, split_first_layer
+
+logger = logging.getLogger(__name__)
 
 
 def _session(model: bytes | str) -> ort.InferenceSession:
@@ -49,15 +53,31 @@ class OnnxRunner:
         )
         graph = self._split.remaining if self._split is not None else model.SerializeToString()
         del model  # the weights split off are held once, in self._split
-        image_split = None
-        if IMAGE_INPUT in self.input_names and len(self.input_names) > 1:
-            image_split = split_image_encoder(onnx.load_model_from_string(graph), IMAGE_INPUT)
-        self.image_encoder: SkippingImageEncoder | None = (
-            SkippingImageEncoder(image_split, _session) if image_split else None
-        )
+        self.image_encoder: SkippingImageEncoder | None = None
         """The fusion model's image encoder, run apart on the rows with an image (if split)."""
-        self._session = _session(image_split.remaining if image_split else graph)
+        rest = self._skipping_image_encoder(graph)
+        self._session = rest if rest is not None else _session(graph)
         self._output = self._session.get_outputs()[0].name
+
+    def _skipping_image_encoder(self, graph: bytes) -> ort.InferenceSession | None:
+        """Cut the image encoder off ``graph``; return the session of the rest, if cut.
+
+        Any failure leaves the graph whole (logged): the model still serves, only slower.
+        """
+        if IMAGE_INPUT not in self.input_names or len(self.input_names) == 1:
+            return None
+        try:
+            split = split_image_encoder(onnx.load_model_from_string(graph), IMAGE_INPUT)
+            if split is None:
+                return None
+            self.image_encoder = SkippingImageEncoder(split, _session)
+            return _session(split.remaining)
+        except Exception:  # an exported graph of a shape we did not foresee
+            logger.warning(
+                "The image encoder runs on every row: the graph could not be cut.", exc_info=True
+            )
+            self.image_encoder = None
+            return None
 
     @property
     def splits_first_layer(self) -> bool:
