@@ -46,8 +46,9 @@ class ImageRejectedError(Exception):
 class DecodedImage:
     """A decoded RGB image and what is stored about the upload.
 
-    ``width`` and ``height`` are the picture's own size; ``image`` may be smaller (decoded at
-    a reduced scale when the model reads a small image).
+    ``width`` and ``height`` are the picture's own size, upright (an EXIF orientation that
+    turns the photo is applied); ``image`` may be smaller (decoded at a reduced scale when the
+    model reads a small image).
     """
 
     image: Image.Image
@@ -158,7 +159,10 @@ def decode_jpeg(
                 reduce_while_decoding(opened, min_side)
             if budget is not None:
                 budget.spend(opened.size[0] * opened.size[1])
+            decoded_size = opened.size
             image = decode_rgb(opened)
+            if image.size != decoded_size:  # turned upright by its EXIF orientation
+                width, height = height, width
     except ImageDecodingError as error:
         if isinstance(error.__cause__, Image.DecompressionBombError):
             raise ImageRejectedError(413, f"Image too large: {error.reason}") from error

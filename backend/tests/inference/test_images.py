@@ -1,10 +1,12 @@
 """Image checks: colour JPEG only, size caps enforced before decoding."""
 
 import base64
+import io
 import time
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from app.inference.images import (
     INVALID_FORMAT,
@@ -17,6 +19,8 @@ from product_classifier.paths import REAL_SAMPLE_DIR
 from tests.helpers.images import image_bytes, with_jpeg_dimensions
 
 LIMITS: dict[str, Any] = {"max_bytes": 1_000_000, "max_pixels": 4_000_000}
+ORIENTATION = 0x0112
+"""The EXIF tag of a photo's orientation (6: turned 90 degrees)."""
 
 
 def rejected(data: bytes, **limits: int) -> ImageRejectedError:
@@ -32,6 +36,22 @@ def test_colour_jpeg_is_decoded():
     assert decoded.image.size == (80, 60)
     assert (decoded.width, decoded.height, decoded.size_bytes) == (80, 60, len(data))
     assert len(decoded.sha256) == 64
+
+
+@pytest.mark.parametrize("min_side", [None, 16])
+@pytest.mark.parametrize(("orientation", "upright"), [(1, (80, 40)), (3, (80, 40)), (6, (40, 80))])
+def test_the_stored_size_is_the_upright_pictures(
+    orientation: int, upright: tuple[int, int], min_side: int | None
+) -> None:
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    buffer = io.BytesIO()
+    Image.new("RGB", (80, 40), "red").save(buffer, "JPEG", exif=exif.tobytes())
+
+    decoded = decode_jpeg(buffer.getvalue(), **LIMITS, min_side=min_side)
+
+    assert (decoded.width, decoded.height) == upright
+    assert (decoded.image.width > decoded.image.height) == (upright[0] > upright[1])
 
 
 def test_real_sample_jpeg_is_decoded():

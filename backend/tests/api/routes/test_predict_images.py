@@ -1,11 +1,14 @@
 """Images through the fusion and image models: real JPEGs, decoded in memory, stored."""
 
 import base64
+import io
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
+from app.db.models import Prediction
 from app.main import create_app
 from product_classifier.paths import REAL_SAMPLE_DIR
 from tests.conftest import make_settings
@@ -96,3 +99,27 @@ def test_image_model_is_served_too(database_url, tracking_uri, trained_fusion, u
         assert response.status_code == 200
         assert response.headers["X-Model-Name"] == "image"
         assert len(response.json()) == 27
+
+
+def test_a_turned_photo_is_stored_with_its_upright_size(fusion_client, user, db, jpeg):
+    picture = Image.open(io.BytesIO(jpeg))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # EXIF orientation: the camera held turned by 90 degrees
+    buffer = io.BytesIO()
+    picture.resize((picture.width, picture.height // 2)).save(buffer, "JPEG", exif=exif.tobytes())
+    turned = buffer.getvalue()
+    width, height = picture.width, picture.height // 2  # as stored in the file
+
+    single = predict(fusion_client, user.headers, TEXT, turned)
+    batch = fusion_client.post(
+        f"{API}/predict/batch",
+        json=[{**TEXT, "image": base64.b64encode(turned).decode()}],
+        headers=user.headers,
+    )
+
+    assert single.status_code == batch.status_code == 200
+    for prediction_id in (single.headers["X-Prediction-Id"], batch.json()[0]["prediction_id"]):
+        db.expire_all()
+        row = db.get(Prediction, int(prediction_id))
+        assert row is not None
+        assert (row.image_width, row.image_height) == (height, width)
