@@ -21,7 +21,9 @@ class BatchProduct(BaseModel):
     designation: str = ""
     description: str = ""
     image: str | None = Field(
-        default=None, description="A colour JPEG encoded in base64 (standard alphabet)."
+        default=None,
+        description="A colour JPEG encoded in base64 (standard alphabet); empty or null: no "
+        "image (as an empty text is no text).",
     )
 
 
