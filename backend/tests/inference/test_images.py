@@ -39,7 +39,10 @@ def test_colour_jpeg_is_decoded():
 
 
 @pytest.mark.parametrize("min_side", [None, 16])
-@pytest.mark.parametrize(("orientation", "upright"), [(1, (80, 40)), (3, (80, 40)), (6, (40, 80))])
+@pytest.mark.parametrize(
+    ("orientation", "upright"),
+    [(1, (80, 40)), (2, (80, 40)), (3, (80, 40)), (5, (40, 80)), (6, (40, 80)), (8, (40, 80))],
+)
 def test_the_stored_size_is_the_upright_pictures(
     orientation: int, upright: tuple[int, int], min_side: int | None
 ) -> None:
