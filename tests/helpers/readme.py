@@ -33,6 +33,7 @@ VOLATILE_KEYS: Final = frozenset(
         "category_id",
         "probabilities",
         "product_id",
+        "pred_category_id",
         "loaded_at",
         "run_id",
         "created_at",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from app.db.crud.predictions import iter_profile_rows, latest_predicted_version
+from app.db.crud.predictions import iter_profile_rows, latest_predicted_version, top_category
 from app.monitoring.drift import MIN_PREDICTIONS, compare_profiles, summarise
 from app.monitoring.quality import frequent_errors, prediction_volume, quality_by_version
 from app.monitoring.reference import Reference
@@ -30,7 +30,7 @@ def recent_profile(
     builder = ProfileBuilder.like(like) if like is not None else ProfileBuilder()
     rows = iter_profile_rows(session, model_name, model_version, window.start, window.end)
     for designation, description, has_image, results in rows:
-        category = int(results[0]["category_id"]) if results else None
+        category = top_category(results)
         builder.add(designation, description, has_image=has_image, category=category)
     return builder.build(
         f"predictions of {model_name} version {model_version}, "

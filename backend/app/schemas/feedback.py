@@ -41,11 +41,15 @@ class FeedbackCreate(BaseModel):
         "registered version of the served model (default: the version being served).",
     )
     real_category_id: CategoryCode
-    pred_category_id: CategoryCode
+    pred_category_id: CategoryCode | None = Field(
+        default=None,
+        description="The category we predicted. With `prediction_id`, the prediction's most "
+        "probable category (the default; another one is refused); required without.",
+    )
     prediction_id: RowId | None = Field(
         default=None,
         description="The X-Prediction-Id header of the prediction, if known (one feedback per "
-        "prediction).",
+        "prediction; `product_id` must then be the prediction's, if it had one).",
     )
 
 

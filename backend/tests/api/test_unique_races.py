@@ -87,7 +87,6 @@ def test_parallel_feedback_for_one_prediction(client, user):
         body = {
             "product_id": uuid.uuid4().int % 10**12 + index,
             "real_category_id": 10,
-            "pred_category_id": 10,
             "prediction_id": prediction_id,
         }
         return client.post(f"{API}/feedback/", json=body, headers=user.headers)

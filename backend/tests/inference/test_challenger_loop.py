@@ -99,7 +99,6 @@ def send_feedback(
         body = {
             "product_id": base + offset,
             "real_category_id": int(label),
-            "pred_category_id": 10,
             "prediction_id": prediction_id,
         }
         response = client.post(f"{API}/feedback/", json=body, headers=user.headers)

@@ -194,7 +194,6 @@ def test_challenger_report(
         body = {
             "product_id": 10**12 + uuid.uuid4().int % 10**9,
             "real_category_id": (10, 2522, 40)[position],
-            "pred_category_id": 10,
             "prediction_id": prediction_id,
         }
         response = shadow_client.post(f"{API}/feedback/", json=body, headers=user.headers)

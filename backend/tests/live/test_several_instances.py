@@ -135,7 +135,6 @@ def test_instances_share_the_database_and_follow_the_alias_together(
                 json={
                     "product_id": 900_000 + number,
                     "real_category_id": 1280,
-                    "pred_category_id": 1280,
                     "prediction_id": prediction_id,
                 },
                 headers=headers,

@@ -1,6 +1,6 @@
 """Data access for stored predictions."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -51,6 +51,11 @@ def add_predictions(session: Session, predictions: Sequence[Prediction]) -> None
     for prediction, prediction_id in zip(predictions, ids, strict=True):
         prediction.id = prediction_id
     mark_written(session)
+
+
+def top_category(results: Sequence[Mapping[str, object]]) -> int | None:
+    """The most probable category of stored results (they are sorted), ``None`` if empty."""
+    return int(str(results[0]["category_id"])) if results else None
 
 
 def get_prediction(session: Session, prediction_id: int) -> Prediction | None:

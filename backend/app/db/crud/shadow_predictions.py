@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.db.crud.predictions import top_category
 from app.db.models import Feedback, Prediction, ShadowPrediction
 
 
@@ -31,10 +32,6 @@ class ShadowedPrediction:
     challenger_version: str
     challenger_category: int | None
     real_category: int | None
-
-
-def _top(results: Sequence[dict[str, object]]) -> int | None:
-    return int(str(results[0]["category_id"])) if results else None
 
 
 def shadowed_predictions(
@@ -65,9 +62,9 @@ def shadowed_predictions(
     return [
         ShadowedPrediction(
             champion_version=champion_version,
-            champion_category=_top(champion_results),
+            champion_category=top_category(champion_results),
             challenger_version=challenger_version,
-            challenger_category=_top(challenger_results),
+            challenger_category=top_category(challenger_results),
             real_category=real,
         )
         for champion_version, champion_results, challenger_version, challenger_results, real in (

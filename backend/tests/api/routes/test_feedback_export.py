@@ -74,7 +74,9 @@ def _predict(client: TestClient, user: Account, designation: str, image: bytes |
 def _feedback(
     client: TestClient, user: Account, product_id: int, real: int, **extra: object
 ) -> None:
-    body = {"product_id": product_id, "real_category_id": real, "pred_category_id": 10, **extra}
+    body = {"product_id": product_id, "real_category_id": real, **extra}
+    if "prediction_id" not in extra:  # with one, the prediction's top category is the default
+        body["pred_category_id"] = 10
     response = client.post(f"{API}/feedback/", json=body, headers=user.headers)
     assert response.status_code == 201, response.text
 

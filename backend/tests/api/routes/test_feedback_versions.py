@@ -27,7 +27,9 @@ def product_id() -> int:
 
 
 def feedback(client: TestClient, headers: dict[str, str], **fields: Any) -> Any:
-    body = {"product_id": product_id(), "real_category_id": 10, "pred_category_id": 10, **fields}
+    body = {"product_id": product_id(), "real_category_id": 10, **fields}
+    if "prediction_id" not in fields:  # with one, the prediction's top category is the default
+        body["pred_category_id"] = 10
     return client.post(f"{API}/feedback/", json=body, headers=headers)
 
 

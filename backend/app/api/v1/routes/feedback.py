@@ -10,8 +10,8 @@ from app.api.errors import invalid_input
 from app.api.params import PageSizeQuery, SkipQuery, VersionQuery
 from app.core.config import Settings
 from app.db.crud.feedback import add_feedback, list_feedback
-from app.db.crud.predictions import get_prediction
-from app.db.models import Feedback
+from app.db.crud.predictions import get_prediction, top_category
+from app.db.models import Feedback, Prediction
 from app.inference.model_server import ModelServer
 from app.inference.registered_versions import RegistryUnavailableError, registered_versions
 from app.monitoring.quality import feedback_stats
@@ -77,24 +77,59 @@ def _registered_version(server: ModelServer, settings: Settings, version: str) -
     return version
 
 
-def _feedback_version(
-    session: Session, server: ModelServer, settings: Settings, feedback_in: FeedbackCreate
-) -> str:
-    """The model version a feedback is about: the prediction's, else a registered one."""
-    if feedback_in.prediction_id is not None:
-        prediction = get_prediction(session, feedback_in.prediction_id)
-        if prediction is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Prediction not found")
-        stated = feedback_in.model_version
-        if stated is not None and stated != prediction.model_version:
-            raise invalid_input(
-                ("body", "model_version"),
-                f"Prediction {prediction.id} was made by model version "
-                f"{prediction.model_version}, not {stated}: leave model_version out or send "
-                f"{prediction.model_version}.",
-                "model_version_mismatch",
-            )
-        return prediction.model_version
+def _product_matches(prediction: Prediction, product_id: int) -> bool:
+    """Whether a feedback's product is the prediction's (always, if the prediction had none)."""
+    stored = prediction.product_id
+    if stored is None:
+        return True
+    try:
+        return int(stored.strip()) == product_id
+    except ValueError:  # a prediction of a product id that is not an integer
+        return False
+
+
+def _checked_prediction(
+    session: Session, prediction_id: int, feedback_in: FeedbackCreate
+) -> Prediction:
+    """The prediction a feedback names, when the feedback agrees with it, else 404 or 422.
+
+    The feedback's ``model_version`` and ``pred_category_id``, when given, must be the
+    prediction's version and most probable category, and its ``product_id`` the prediction's
+    (when it had one): the quality figures compare what the model answered with what the seller
+    chose, so a feedback that contradicts its prediction would corrupt them.
+    """
+    prediction = get_prediction(session, prediction_id)
+    if prediction is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Prediction not found")
+    stated = feedback_in.model_version
+    if stated is not None and stated != prediction.model_version:
+        raise invalid_input(
+            ("body", "model_version"),
+            f"Prediction {prediction.id} was made by model version {prediction.model_version}, "
+            f"not {stated}: leave model_version out or send {prediction.model_version}.",
+            "model_version_mismatch",
+        )
+    if not _product_matches(prediction, feedback_in.product_id):
+        raise invalid_input(
+            ("body", "product_id"),
+            f"Prediction {prediction.id} was made for another product: send its product_id "
+            "(the one given to /predict), or leave prediction_id out.",
+            "product_id_mismatch",
+        )
+    top = top_category(prediction.results)
+    chosen = feedback_in.pred_category_id
+    if chosen is not None and top is not None and chosen != top:
+        raise invalid_input(
+            ("body", "pred_category_id"),
+            f"Prediction {prediction.id}'s most probable category is {top}, not {chosen}: "
+            f"leave pred_category_id out or send {top}.",
+            "pred_category_id_mismatch",
+        )
+    return prediction
+
+
+def _feedback_version(server: ModelServer, settings: Settings, feedback_in: FeedbackCreate) -> str:
+    """The model version of a feedback without a prediction: a registered one, or the served."""
     if feedback_in.model_version is not None:
         return _registered_version(server, settings, feedback_in.model_version)
     served = server.current
@@ -104,6 +139,34 @@ def _feedback_version(
             detail="model_version is required while no model is being served.",
         )
     return served.version
+
+
+def _feedback_of(
+    session: Session, server: ModelServer, settings: Settings, feedback_in: FeedbackCreate
+) -> tuple[str, int]:
+    """The model version and predicted category a feedback is about.
+
+    With a ``prediction_id``: the prediction's (:func:`_checked_prediction`). Without: the
+    stated (or served) version and the stated ``pred_category_id``, then required.
+    """
+    if feedback_in.prediction_id is not None:
+        prediction = _checked_prediction(session, feedback_in.prediction_id, feedback_in)
+        top = top_category(prediction.results)
+        predicted = feedback_in.pred_category_id if top is None else top
+        if predicted is None:
+            raise invalid_input(
+                ("body", "pred_category_id"),
+                f"Prediction {prediction.id} stored no category: send pred_category_id.",
+                "missing",
+            )
+        return prediction.model_version, predicted
+    if feedback_in.pred_category_id is None:
+        raise invalid_input(
+            ("body", "pred_category_id"),
+            "pred_category_id is required without a prediction_id.",
+            "missing",
+        )
+    return _feedback_version(server, settings, feedback_in), feedback_in.pred_category_id
 
 
 @router.post(
@@ -121,15 +184,18 @@ def create_feedback_route(
 ) -> Any:
     """Record the category the seller chose (one per prediction, and per product and version).
 
-    With a `prediction_id`, the model version is the prediction's (a different
-    `model_version` is refused). Without one, `model_version` must be a registered version of
-    the served model (default: the version being served).
+    With a `prediction_id`, the model version and the predicted category are the prediction's
+    (a different `model_version` or `pred_category_id` is refused, as a `product_id` other than
+    the one the prediction was made for). Without one, `model_version` must be a registered
+    version of the served model (default: the version being served) and `pred_category_id` is
+    required.
     """
+    model_version, pred_category_id = _feedback_of(session, server, settings, feedback_in)
     feedback = Feedback(
         product_id=feedback_in.product_id,
-        model_version=_feedback_version(session, server, settings, feedback_in),
+        model_version=model_version,
         real_category_id=feedback_in.real_category_id,
-        pred_category_id=feedback_in.pred_category_id,
+        pred_category_id=pred_category_id,
         prediction_id=feedback_in.prediction_id,
         user_id=current_user.id,
     )
