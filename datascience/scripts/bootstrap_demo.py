@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from scripts.cli_support import configure_logging, positive_int
+from scripts.cli_support import configure_logging, positive_int, seed
 
 if TYPE_CHECKING:
     from scripts.demo_bookkeeping import DemoLayout, DemoRecipe
@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         "default: %(default)s)",
     )
     parser.add_argument(
-        "--seed", type=int, default=demo.DEMO_SEED, help="random seed (DEMO_SEED, default: 42)"
+        "--seed", type=seed, default=demo.DEMO_SEED, help="random seed (DEMO_SEED, default: 42)"
     )
     parser.add_argument(
         "--check-only",
@@ -132,7 +132,7 @@ def build_and_train(
     """
     # Imported here: --help and --check-only answer without loading TensorFlow.
     from product_classifier.data.original import DatasetError  # noqa: PLC0415
-    from product_classifier.data.output_folder import OutputExistsError  # noqa: PLC0415
+    from product_classifier.data.output_folder import OutputFolderError  # noqa: PLC0415
     from product_classifier.tracking.registry import RegistryError  # noqa: PLC0415
     from product_classifier.training.errors import TrainingInputError  # noqa: PLC0415
     from product_classifier.training.plan import (  # noqa: PLC0415
@@ -166,7 +166,7 @@ def build_and_train(
         results = train_three_models(
             layout.dataset_dir, layout.training_root, plan, resume=not rebuilt, reporter=progress
         )
-    except (DatasetError, OutputExistsError, TrainingInputError, RegistryError) as error:
+    except (DatasetError, OutputFolderError, TrainingInputError, RegistryError) as error:
         raise BootstrapError(str(error)) from error
     return {kind: result.version for kind, result in results.items()}
 

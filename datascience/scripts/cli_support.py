@@ -25,13 +25,19 @@ if TYPE_CHECKING:
 EXIT_INPUT_ERROR = 1
 
 
-def _int_at_least(text: str, minimum: int) -> int:
+MAX_SEED = 2**32 - 1
+"""Largest seed NumPy, scikit-learn and Keras accept."""
+
+
+def _int_at_least(text: str, minimum: int, maximum: int | None = None) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if value < minimum:
         raise argparse.ArgumentTypeError(f"{text} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise argparse.ArgumentTypeError(f"{text} must be at most {maximum}")
     return value
 
 
@@ -43,6 +49,11 @@ def positive_int(text: str) -> int:
 def non_negative_int(text: str) -> int:
     """Argparse type: an integer of at least 0."""
     return _int_at_least(text, 0)
+
+
+def seed(text: str) -> int:
+    """Argparse type: a random seed, 0 to 2^32 - 1 (what NumPy's generators accept)."""
+    return _int_at_least(text, 0, MAX_SEED)
 
 
 def default_output_dir(kind: str) -> Path:
@@ -98,7 +109,7 @@ def training_parser(kind: str, description: str) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--seed",
-        type=non_negative_int,
+        type=seed,
         default=DEFAULT_SEED,
         help="seed of the validation split, the batch shuffling, the weight initialisation, "
         "dropout and augmentation; the same data and seed give the same model on CPU "

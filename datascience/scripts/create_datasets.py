@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from product_classifier.data.creation import CreationOptions, create_datasets
 from product_classifier.data.original import DatasetError
-from product_classifier.data.output_folder import OutputExistsError
+from product_classifier.data.output_folder import OutputFolderError
 from product_classifier.data.parallel import default_workers
 from product_classifier.preprocessing.image import DEFAULT_IMAGE_SIZE
 from scripts.cli_support import (
@@ -20,6 +20,7 @@ from scripts.cli_support import (
     configure_logging,
     positive_int,
     root_path,
+    seed,
     share,
 )
 
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of rows in test (default: 0.2)",
     )
     parser.add_argument(
-        "--random-state", metavar="S", type=int, default=42, help="seed of the split (default: 42)"
+        "--random-state", metavar="S", type=seed, default=42, help="seed of the split (default: 42)"
     )
     images = parser.add_mutually_exclusive_group()
     images.add_argument(
@@ -126,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         summary = create_datasets(options)
-    except (DatasetError, OutputExistsError) as error:
+    except (DatasetError, OutputFolderError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     rows = summary.info.rows

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from product_classifier.data.feedback_export import ExportOptions, export_feedback_dataset
 from product_classifier.data.original import DatasetError
-from product_classifier.data.output_folder import OutputExistsError
+from product_classifier.data.output_folder import OutputFolderError
 from product_classifier.settings import get_platform_settings
 from scripts.cli_support import add_output_folder_arguments, configure_logging
 
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         summary = export_feedback_dataset(options)
-    except (DatasetError, OutputExistsError) as error:
+    except (DatasetError, OutputFolderError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(

@@ -9,14 +9,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from product_classifier.data.output_folder import OutputExistsError
+from product_classifier.data.output_folder import OutputFolderError
 from product_classifier.data.parallel import default_workers
 from product_classifier.synthetic.generator import (
     DEFAULT_N_PRODUCTS,
     DEFAULT_SEED,
     write_sample_dataset,
 )
-from scripts.cli_support import configure_logging, positive_int, root_path
+from scripts.cli_support import configure_logging, positive_int, root_path, seed
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--seed",
         metavar="S",
-        type=int,
+        type=seed,
         default=DEFAULT_SEED,
         help=f"random seed (default: {DEFAULT_SEED})",
     )
@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             workers=args.workers,
             overwrite=args.overwrite,
         )
-    except OutputExistsError as error:
+    except OutputFolderError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from product_classifier.data.merging import merge_original_folders
 from product_classifier.data.original import DatasetError
-from product_classifier.data.output_folder import OutputExistsError
+from product_classifier.data.output_folder import OutputFolderError
 from scripts.cli_support import add_output_folder_arguments, configure_logging, root_path
 
 
@@ -48,13 +48,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
     try:
         summary = merge_original_folders(args.input_dir, args.output_dir, overwrite=args.overwrite)
-    except (DatasetError, OutputExistsError) as error:
+    except (DatasetError, OutputFolderError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(
         f"Merged {len(args.input_dir)} folders into {summary.output_dir}: {summary.rows} rows, "
         f"{summary.classes} classes, {summary.images} images; {summary.replaced_rows} rows "
-        "replaced by a later folder's row of the same product."
+        "replaced by a later row of the same product."
     )
     return 0
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from product_classifier.data.dataset_folder import (
@@ -160,6 +161,16 @@ def _mixed_rows(
     if not labels_path.is_file():
         logger.info("No %s in %s: no image-only rows.", IMAGE_LABELS_FILE, input_dir)
         return _MixedRows(features, targets, present, without_image, 0)
+    if len(features) and not pd.api.types.is_integer_dtype(features.index):
+        integers = (int, np.integer)
+        example = next(
+            (value for value in features.index if not isinstance(value, integers)),
+            features.index[0],
+        )
+        raise DatasetError(
+            f"--mixed numbers the image-only rows after the text rows, so X.csv's row index "
+            f"(first column) must hold integers, as the challenge files do; found {example!r}."
+        )
     first_index = int(features.index.max()) + 1 if len(features) else 0
     extra_x, extra_y = image_only_rows(
         read_image_labels(labels_path), features, present, first_index

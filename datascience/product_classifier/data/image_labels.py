@@ -10,6 +10,7 @@ train on.
 from pathlib import Path
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from product_classifier.categories import is_category_code
@@ -24,7 +25,9 @@ def _integers(table: pd.DataFrame, column: str, path: Path) -> "pd.Series[int]":
     text = table[column].astype(str).str.strip()
     valid = text.str.fullmatch(r"\d{1,18}")
     if not valid.all():
-        bad = [f"line {position + 2} ({value!r})" for position, value in enumerate(text[~valid])]
+        # Row r of the table (file order) is on line r + 2 of the file (the header is line 1).
+        rows = np.flatnonzero(~valid.to_numpy(dtype=bool))
+        bad = [f"line {row + 2} ({value!r})" for row, value in zip(rows, text[~valid], strict=True)]
         raise DatasetError(
             f"Invalid {path.name}: column {column} must hold non-negative integers; "
             f"{len(bad)} row(s) do not: {format_items(bad)}."
@@ -93,10 +96,13 @@ def image_only_rows(
     with_text = set(zip(features["productid"], features["imageid"], strict=True))
     kept = labels.drop_duplicates(["productid", "imageid"])
     keys = zip(kept["productid"], kept["imageid"], strict=True)
-    selected = [
-        (productid, imageid) not in with_text and image_file_name(imageid, productid) in present
-        for productid, imageid in keys
-    ]
+    selected = np.array(
+        [
+            (productid, imageid) not in with_text and image_file_name(imageid, productid) in present
+            for productid, imageid in keys
+        ],
+        dtype=bool,
+    )
     kept = kept[selected]
     index = pd.RangeIndex(first_index, first_index + len(kept))
     rows = pd.DataFrame(

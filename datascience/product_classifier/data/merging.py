@@ -40,7 +40,7 @@ class MergeSummary:
     classes: int
     images: int
     replaced_rows: int
-    """Rows of earlier folders replaced by a later folder's row of the same product."""
+    """Rows replaced by a later row of the same product (of a later folder, or of their own)."""
 
 
 def _place(source: Path, destination: Path) -> None:
@@ -82,15 +82,31 @@ def merge_original_folders(
         How many rows, classes and images were written, and how many rows were replaced.
 
     Raises:
-        DatasetError: Fewer than two folders, or one is not a valid original data folder.
+        DatasetError: Fewer than two folders, one is not a valid original data folder, or the
+            output folder is (or holds) one of them.
         OutputExistsError: ``output_dir`` exists and ``overwrite`` is false.
     """
     if len(input_dirs) < 2:
         raise DatasetError("Give at least two folders to merge.")
+    output = Path(output_dir).resolve()
+    for directory in input_dirs:
+        if output == Path(directory).resolve() or output in Path(directory).resolve().parents:
+            raise DatasetError(
+                f"The output folder {output_dir} would replace the input folder {directory}: "
+                "choose an output folder outside every input folder."
+            )
     parts = [read_original(directory, require_images=False) for directory in input_dirs]
     features = pd.concat([part.X for part in parts], ignore_index=True)
     targets = pd.concat([part.y for part in parts], ignore_index=True)
     image_dirs = [part.images_dir for part in parts for _ in range(len(part.X))]
+    for part in parts:
+        repeated = int(part.X["productid"].duplicated().sum())
+        if repeated:
+            logger.warning(
+                "%s lists %d product(s) twice or more: the last row of each is kept.",
+                part.directory,
+                repeated,
+            )
     keep = ~features["productid"].duplicated(keep="last")
     kept_dirs = [directory for directory, kept in zip(image_dirs, keep, strict=True) if kept]
     features = features[keep].reset_index(drop=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
 from product_classifier.categories import is_category_code
@@ -33,6 +34,10 @@ MAX_LISTED: Final = 20
 
 class DatasetError(ValueError):
     """An input or dataset folder is missing something or holds invalid data."""
+
+
+class NoRowsError(DatasetError):
+    """A CSV file holds its header but no row."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,14 @@ def require_columns(table: pd.DataFrame, path: Path, expected: Sequence[str]) ->
         )
 
 
-def _require_unique_index(table: pd.DataFrame, path: Path) -> None:
+def _require_valid_index(table: pd.DataFrame, path: Path) -> None:
+    """Refuse a row index with an empty or a repeated value (rows must be told apart)."""
+    empty = np.flatnonzero(pd.isna(table.index) | (table.index.astype(str).str.strip() == ""))
+    if len(empty):
+        raise DatasetError(
+            f"Invalid {path.name}: {len(empty)} row(s) have no row index (first column) in "
+            f"{path}: {format_items([f'data row {row + 1}' for row in empty])}."
+        )
     duplicated = table.index[table.index.duplicated()].unique()
     if len(duplicated):
         raise DatasetError(
@@ -194,7 +206,7 @@ def read_features(path: Path) -> pd.DataFrame:
     """
     table = read_csv_file(path, [*TEXT_COLUMNS, *ID_COLUMNS])
     require_columns(table, path, FEATURE_COLUMNS)
-    _require_unique_index(table, path)
+    _require_valid_index(table, path)
     features = pd.DataFrame(index=table.index)
     for column in TEXT_COLUMNS:
         features[column] = table[column].astype(str)
@@ -218,7 +230,7 @@ def read_targets(path: Path) -> "pd.Series[int]":
     """
     table = read_csv_file(path, [TARGET_COLUMN])
     require_columns(table, path, [TARGET_COLUMN])
-    _require_unique_index(table, path)
+    _require_valid_index(table, path)
     text = table[TARGET_COLUMN].astype(str).str.strip()
     numeric = text.str.fullmatch(r"\d{1,9}")
     unknown = ~numeric | ~text.where(numeric, "-1").astype("int64").map(is_category_code)
@@ -261,7 +273,7 @@ def read_features_and_targets(x_path: Path, y_path: Path) -> tuple[pd.DataFrame,
             )
         targets = targets.reindex(features.index)
     if features.empty:
-        raise DatasetError(f"Invalid {x_path.name}: {x_path} has no rows.")
+        raise NoRowsError(f"Invalid {x_path.name}: {x_path} has no rows.")
     return features, targets
 
 

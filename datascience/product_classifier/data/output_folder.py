@@ -10,8 +10,19 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 
-class OutputExistsError(FileExistsError):
+class OutputFolderError(OSError):
+    """The output folder cannot be written where it was asked for."""
+
+
+class OutputExistsError(OutputFolderError, FileExistsError):
     """The output folder exists already and overwriting was not asked for."""
+
+
+def describe_os_error(error: OSError) -> str:
+    """What went wrong and on which path, in a few words (``File exists: /tmp/a``)."""
+    if error.strerror and error.filename:
+        return f"{error.strerror}: {error.filename}"
+    return str(error)
 
 
 @contextmanager
@@ -29,17 +40,27 @@ def atomic_output_dir(output_dir: Path, *, overwrite: bool = False) -> Iterator[
         The temporary folder to write into.
 
     Raises:
-        OutputExistsError: ``output_dir`` exists and ``overwrite`` is false.
+        OutputExistsError: ``output_dir`` exists and ``overwrite`` is false, or it is a file.
+        OutputFolderError: ``output_dir`` cannot be created (a parent is a file, no such
+            place, no permission).
     """
     output_dir = Path(output_dir)
-    if output_dir.exists() and not (overwrite and output_dir.is_dir()):
-        kind = "folder" if output_dir.is_dir() else "file"
+    if output_dir.exists() and not output_dir.is_dir():
         raise OutputExistsError(
-            f"Output {kind} {output_dir} exists already: choose another output folder, "
+            f"Output {output_dir} is a file, not a folder: choose another output folder."
+        )
+    if output_dir.exists() and not overwrite:
+        raise OutputExistsError(
+            f"Output folder {output_dir} exists already: choose another output folder, "
             f"remove it, or ask to overwrite it (--overwrite)."
         )
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
+    try:
+        output_dir.parent.mkdir(parents=True, exist_ok=True)
+        temporary = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
+    except OSError as error:
+        raise OutputFolderError(
+            f"Cannot create the output folder {output_dir}: {describe_os_error(error)}."
+        ) from error
     try:
         yield temporary
         temporary.chmod(0o755)

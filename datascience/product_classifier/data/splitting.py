@@ -122,6 +122,11 @@ def stratified_split(
     splittable = counts >= 2  # one row to learn from, one to score on
     test = _at_least_one(_apportion(counts, n_test, rng), splittable, n_test)
     test = np.minimum(test, np.maximum(counts - 1, 0))
+    if not test.any():
+        logger.warning(
+            "No row can go to test: no category has the two rows it takes to learn from one and "
+            "score on another. A training needs test rows: merge these rows with others first."
+        )
     left = counts - test
     if whole:
         train = left

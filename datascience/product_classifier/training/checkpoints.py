@@ -9,6 +9,7 @@ replaced, and a damaged checkpoint (e.g. written by an older version) starts the
 one warning line.
 """
 
+import hashlib
 import json
 import logging
 import shutil
@@ -17,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Final
 
+from product_classifier.data.dataset_folder import SPLITS, split_file_names
 from product_classifier.training.determinism import DEFAULT_SEED
 
 logger = logging.getLogger(__name__)
@@ -98,6 +100,8 @@ class TrainingState:
             improved on the best score is absent): what a refit trains.
         completed: Whether the whole run (evaluation and registration included) has finished.
         seed: The run's ``--seed`` (a run resumes only with the same seed).
+        dataset_digest: :func:`dataset_digest` of the dataset when the run started (a run
+            resumes only on the same rows).
     """
 
     kind: str
@@ -114,6 +118,7 @@ class TrainingState:
     best_epochs: dict[str, int] = field(default_factory=dict)
     completed: bool = False
     seed: int = DEFAULT_SEED
+    dataset_digest: str = ""
     version: int = STATE_VERSION
 
     def save(self, path: Path) -> None:
@@ -134,30 +139,57 @@ class TrainingState:
         return state if state.version == STATE_VERSION else None
 
 
+def dataset_digest(dataset_dir: Path) -> str:
+    """SHA-256 of a dataset folder's split CSV files (the images are not read).
+
+    It changes when the folder is made again from other rows or with other options.
+    """
+    digest = hashlib.sha256()
+    for split in SPLITS:
+        for name in split_file_names(split):
+            path = Path(dataset_dir) / name
+            digest.update(name.encode())
+            if path.is_file():
+                with path.open("rb") as file:
+                    digest.update(hashlib.file_digest(file, "sha256").digest())
+    return digest.hexdigest()
+
+
+def _other_run(
+    state: TrainingState, kind: str, dataset_dir: Path, seed: int, digest: str | None
+) -> str | None:
+    """Why a saved run is not the one asked for (``None``: it is)."""
+    if state.kind != kind or Path(state.dataset_dir) != Path(dataset_dir).resolve():
+        return f"belong to a {state.kind} run on {state.dataset_dir}"
+    if digest is not None and state.dataset_digest != digest:
+        return f"belong to a run on other rows of {dataset_dir} (made again since)"
+    if state.seed != seed:
+        return f"belong to a run with --seed {state.seed}"
+    return None
+
+
 def resumable_state(
-    files: RunFiles, kind: str, dataset_dir: Path, seed: int = DEFAULT_SEED
+    files: RunFiles,
+    kind: str,
+    dataset_dir: Path,
+    seed: int = DEFAULT_SEED,
+    *,
+    digest: str | None = None,
 ) -> TrainingState | None:
-    """Return the state of an interrupted run of the same kind, dataset and seed, if any."""
+    """Return the state of an interrupted run of the same kind, dataset and seed, if any.
+
+    With ``digest`` (:func:`dataset_digest` of ``dataset_dir`` now), a run started on other
+    rows of the same folder (made again since) is not resumed either.
+    """
     state = TrainingState.load(files.state)
     if state is None or not files.last_checkpoint.is_file():
         return None
     if state.completed:
         logger.info("The run in %s has finished: starting a new one.", files.output_dir)
         return None
-    if state.kind != kind or Path(state.dataset_dir) != Path(dataset_dir).resolve():
-        logger.warning(
-            "The checkpoints in %s belong to a %s run on %s: starting a new run.",
-            files.output_dir,
-            state.kind,
-            state.dataset_dir,
-        )
-        return None
-    if state.seed != seed:
-        logger.warning(
-            "The checkpoints in %s belong to a run with --seed %d: starting a new run.",
-            files.output_dir,
-            state.seed,
-        )
+    reason = _other_run(state, kind, dataset_dir, seed, digest)
+    if reason is not None:
+        logger.warning("The checkpoints in %s %s: starting a new run.", files.output_dir, reason)
         return None
     if not zipfile.is_zipfile(files.last_checkpoint):
         report_damaged_checkpoint(files.last_checkpoint, "not a complete .keras file")

@@ -22,6 +22,7 @@ from mlflow.data.pandas_dataset import from_pandas
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from product_classifier.data.output_folder import describe_os_error
 from product_classifier.drift_reference import log_training_data_profile
 from product_classifier.settings import get_platform_settings
 from product_classifier.tracking.model_logging import log_classifier_model
@@ -30,10 +31,12 @@ from product_classifier.tracking.setup import configure_tracking, ensure_experim
 from product_classifier.training.checkpoints import (
     RunFiles,
     TrainingState,
+    dataset_digest,
     report_damaged_checkpoint,
     resumable_state,
 )
 from product_classifier.training.determinism import DEFAULT_SEED, seed_everything
+from product_classifier.training.errors import TrainingInputError
 from product_classifier.training.evaluation import (
     TRAINING_HISTORY,
     evaluate,
@@ -194,8 +197,14 @@ def run_training(
     data = load_split_data(options.input_dir, options.seed)
     dataset_dir = data.dataset_dir.resolve()
     files = RunFiles(options.output_dir)
-    options.output_dir.mkdir(parents=True, exist_ok=True)
-    state = resumable_state(files, task.kind, dataset_dir, options.seed)
+    try:
+        options.output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file on the way, no such place, no permission
+        raise TrainingInputError(
+            f"Cannot use {options.output_dir} as the output folder: {describe_os_error(error)}."
+        ) from error
+    digest = dataset_digest(dataset_dir)
+    state = resumable_state(files, task.kind, dataset_dir, options.seed, digest=digest)
     resumed_model = _load_checkpoint(files) if state is not None else None
     if resumed_model is None:
         state = None
@@ -224,7 +233,12 @@ def run_training(
             built = prepared.build()
             model = built.model
             state = TrainingState(
-                task.kind, str(dataset_dir), run_id, phases=list(built.phases), seed=options.seed
+                task.kind,
+                str(dataset_dir),
+                run_id,
+                phases=list(built.phases),
+                seed=options.seed,
+                dataset_digest=digest,
             )
             state.save(files.state)
             fresh_run = True

@@ -16,7 +16,7 @@ import pandas as pd
 
 from product_classifier.categories import code_to_index
 from product_classifier.data.dataset_folder import read_split
-from product_classifier.data.original import DatasetError
+from product_classifier.data.original import DatasetError, NoRowsError
 from product_classifier.training.errors import TrainingInputError
 
 VALIDATION_FRACTION: Final = 0.15
@@ -91,6 +91,13 @@ def validation_positions(
     return fit, validation_array
 
 
+def _not_a_dataset(dataset_dir: Path, error: DatasetError) -> TrainingInputError:
+    message = " ".join(str(error).split())
+    return TrainingInputError(
+        f"--input-dir {dataset_dir} is not a dataset folder made by create_datasets: {message}"
+    )
+
+
 def load_split_data(dataset_dir: Path, seed: int = SPLIT_SEED) -> SplitData:
     """Read a dataset folder's train and test splits and carve the validation rows.
 
@@ -99,7 +106,8 @@ def load_split_data(dataset_dir: Path, seed: int = SPLIT_SEED) -> SplitData:
         seed: Seed of the validation split (models trained with the same seed share it).
 
     Raises:
-        TrainingInputError: The folder is missing, malformed, empty, or too small to validate.
+        TrainingInputError: The folder is missing, malformed, empty, has a single category, or
+            is too small to validate.
     """
     dataset_dir = Path(dataset_dir)
     if not dataset_dir.exists():
@@ -108,16 +116,28 @@ def load_split_data(dataset_dir: Path, seed: int = SPLIT_SEED) -> SplitData:
         raise TrainingInputError(f"--input-dir {dataset_dir} is not a folder.")
     try:
         train_features, train_y = read_split(dataset_dir, "train")
-        test_features, test_y = read_split(dataset_dir, "test")
-    except DatasetError as error:
-        message = " ".join(str(error).split())
+    except NoRowsError:
         raise TrainingInputError(
-            f"--input-dir {dataset_dir} is not a dataset folder made by create_datasets: {message}"
+            f"The dataset in {dataset_dir} is empty: it has no training rows."
         ) from None
-    if len(train_features) == 0:
-        raise TrainingInputError(f"The dataset in {dataset_dir} is empty: it has no training rows.")
-    if len(test_features) == 0:
-        raise TrainingInputError(f"The dataset in {dataset_dir} has no test rows to score a model.")
+    except DatasetError as error:
+        raise _not_a_dataset(dataset_dir, error) from None
+    try:
+        test_features, test_y = read_split(dataset_dir, "test")
+    except NoRowsError:
+        raise TrainingInputError(
+            f"The dataset in {dataset_dir} has no test rows to score a model: create_datasets "
+            "puts a row in test only for categories with two rows or more. Add rows (e.g. "
+            "merge this folder with others: merge_original_folders)."
+        ) from None
+    except DatasetError as error:
+        raise _not_a_dataset(dataset_dir, error) from None
+    categories = sorted(set(train_y.tolist()))
+    if len(categories) < 2:
+        raise TrainingInputError(
+            f"The dataset in {dataset_dir} trains on a single category ({categories[0]}): a "
+            "classifier needs rows of two categories at least."
+        )
     train = Rows(train_features, train_y)
     fit, validation = validation_positions(train_y, seed=seed)
     if len(validation) == 0:

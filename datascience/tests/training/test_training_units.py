@@ -42,7 +42,12 @@ from product_classifier.serving.features import (
     image_batch,
 )
 from product_classifier.training.callbacks import save_atomically
-from product_classifier.training.checkpoints import RunFiles, TrainingState, resumable_state
+from product_classifier.training.checkpoints import (
+    RunFiles,
+    TrainingState,
+    dataset_digest,
+    resumable_state,
+)
 from product_classifier.training.inputs import (
     ImagePaths,
     ModelInputs,
@@ -249,6 +254,25 @@ def test_resumable_state_only_for_an_unfinished_run_of_the_same_kind_and_data(tm
     assert resumable_state(files, "text", dataset) is None
     files.clear()
     assert not files.checkpoint_dir.exists()
+
+
+def test_a_run_resumes_only_on_the_rows_it_started_on(tmp_path, caplog) -> None:
+    """A dataset made again at the same path (other rows, other vocabulary) starts a new run."""
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    for name in ("X_train.csv", "y_train.csv", "X_test.csv", "y_test.csv"):
+        (dataset / name).write_text(f"{name}\n1\n")
+    files = RunFiles(tmp_path / "out")
+    started_on = dataset_digest(dataset)
+    state = TrainingState("text", str(dataset.resolve()), "run-1", phases=["train"], epoch=1)
+    state.dataset_digest = started_on
+    state.save(files.state)
+    _write_zip(files.last_checkpoint)
+    assert resumable_state(files, "text", dataset, digest=started_on) is not None
+    (dataset / "y_train.csv").write_text("y_train.csv\n2\n")  # made again from other rows
+    assert dataset_digest(dataset) != started_on
+    assert resumable_state(files, "text", dataset, digest=dataset_digest(dataset)) is None
+    assert "other rows of" in caplog.text
 
 
 def _write_zip(path: Path) -> None:
