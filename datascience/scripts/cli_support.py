@@ -56,6 +56,23 @@ def seed(text: str) -> int:
     return _int_at_least(text, 0, MAX_SEED)
 
 
+EXIT_INTERRUPTED = 130
+"""Exit status after Ctrl-C (128 + SIGINT), as a shell reports it."""
+
+
+def interrupted() -> int:
+    """Say that Ctrl-C stopped a command that writes its output folder atomically.
+
+    Returns:
+        :data:`EXIT_INTERRUPTED`, the command's exit status.
+    """
+    print(
+        "Interrupted: the output folder was left as it was (nothing half-written).",
+        file=sys.stderr,
+    )
+    return EXIT_INTERRUPTED
+
+
 def default_output_dir(kind: str) -> Path:
     """Return the default ``--output-dir`` of a kind: ``$STATE_DIR/training/<kind>``."""
     return get_platform_settings().STATE_DIR / "training" / kind

@@ -18,6 +18,7 @@ from product_classifier.preprocessing.image import DEFAULT_IMAGE_SIZE
 from scripts.cli_support import (
     add_output_folder_arguments,
     configure_logging,
+    interrupted,
     positive_int,
     root_path,
     seed,
@@ -32,8 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Validate an original data folder (X.csv, y.csv, images/), split it per category "
             "into train and test, and write a dataset folder: X_train.csv, y_train.csv, "
-            "X_test.csv, y_test.csv (same columns as the input), images/ with the optimised "
-            "images of both splits (outer white borders cut, resized into a white square "
+            "X_test.csv, y_test.csv (the original format's columns: designation, description, "
+            "productid, imageid and prdtypecode; other columns are left out), images/ with the "
+            "optimised images of both splits (outer white borders cut, resized into a white square "
             "keeping the ratio), dataset_info.json, and remaining/ (original format, original "
             "images) with the rows in neither split when train size + test size < 1. Output is "
             "written to a temporary folder beside the target and renamed at the end: a failure "
@@ -127,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         summary = create_datasets(options)
+    except KeyboardInterrupt:
+        return interrupted()
     except (DatasetError, OutputFolderError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ from product_classifier.data.feedback_export import ExportOptions, export_feedba
 from product_classifier.data.original import DatasetError
 from product_classifier.data.output_folder import OutputFolderError
 from product_classifier.settings import get_platform_settings
-from scripts.cli_support import add_output_folder_arguments, configure_logging
+from scripts.cli_support import add_output_folder_arguments, configure_logging, interrupted
 
 
 def moment(text: str) -> datetime:
@@ -102,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         summary = export_feedback_dataset(options)
+    except KeyboardInterrupt:
+        return interrupted()
     except (DatasetError, OutputFolderError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -16,7 +16,7 @@ from product_classifier.synthetic.generator import (
     DEFAULT_SEED,
     write_sample_dataset,
 )
-from scripts.cli_support import configure_logging, positive_int, root_path, seed
+from scripts.cli_support import configure_logging, interrupted, positive_int, root_path, seed
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             workers=args.workers,
             overwrite=args.overwrite,
         )
+    except KeyboardInterrupt:
+        return interrupted()
     except OutputFolderError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

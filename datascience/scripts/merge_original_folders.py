@@ -13,7 +13,12 @@ from collections.abc import Sequence
 from product_classifier.data.merging import merge_original_folders
 from product_classifier.data.original import DatasetError
 from product_classifier.data.output_folder import OutputFolderError
-from scripts.cli_support import add_output_folder_arguments, configure_logging, root_path
+from scripts.cli_support import (
+    add_output_folder_arguments,
+    configure_logging,
+    interrupted,
+    root_path,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
     try:
         summary = merge_original_folders(args.input_dir, args.output_dir, overwrite=args.overwrite)
+    except KeyboardInterrupt:
+        return interrupted()
     except (DatasetError, OutputFolderError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -209,6 +209,13 @@ def create_datasets(options: CreationOptions) -> CreationSummary:
     _check_options(options)
     original = read_original(options.input_dir, require_images=not options.text_only)
     features, targets = original.X, original.y
+    repeated = features["productid"][features["productid"].duplicated()].unique()
+    if len(repeated):
+        logger.warning(
+            "X.csv lists %d product id(s) on two rows or more (%s): every row is kept.",
+            len(repeated),
+            format_items(repeated),
+        )
 
     dropped = 0
     present: set[str] | None = None

@@ -7,6 +7,7 @@ image-only rows (empty ``designation`` and ``description``), which the image and
 train on.
 """
 
+import logging
 from pathlib import Path
 from typing import Final
 
@@ -16,6 +17,8 @@ import pandas as pd
 from product_classifier.categories import is_category_code
 from product_classifier.data.formats import FEATURE_COLUMNS, TARGET_COLUMN, image_file_name
 from product_classifier.data.original import DatasetError, format_items
+
+logger = logging.getLogger(__name__)
 
 IMAGE_LABELS_FILE: Final = "image_labels.csv"
 REQUIRED_COLUMNS: Final = ("productid", "imageid", TARGET_COLUMN)
@@ -94,6 +97,15 @@ def image_only_rows(
         an image listed twice, or whose file is absent, is left out.
     """
     with_text = set(zip(features["productid"], features["imageid"], strict=True))
+    codes = labels.groupby(["productid", "imageid"])[TARGET_COLUMN].nunique()
+    conflicts = codes[codes > 1].index.tolist()
+    if conflicts:
+        logger.warning(
+            "%s gives %d image(s) two categories or more (%s): the first line's is kept.",
+            IMAGE_LABELS_FILE,
+            len(conflicts),
+            format_items([f"image {image} of product {product}" for product, image in conflicts]),
+        )
     kept = labels.drop_duplicates(["productid", "imageid"])
     keys = zip(kept["productid"], kept["imageid"], strict=True)
     selected = np.array(

@@ -50,16 +50,38 @@ DEFAULT_WORD_VECTORS: Final = "fr_core_news_md"
 
 
 def _read_vec_file(path: Path) -> tuple[dict[str, int], FloatArray]:
-    """All vectors of a fastText ``.vec`` text file: word to row, and the rows."""
+    """All vectors of a fastText ``.vec`` text file: word to row, and the rows.
+
+    Raises:
+        ValueError: The file is not UTF-8 text, a line holds something else than a word and
+            numbers, the vectors differ in size, or there is no vector; the message names the
+            file and the line.
+    """
     rows: dict[str, int] = {}
     vectors: list[FloatArray] = []
-    with path.open(encoding="utf-8") as file:
-        file.readline()  # "count dim"
-        for line in file:
-            word, _, values = line.rstrip("\n").partition(" ")
-            if word and word not in rows:
+    try:
+        with path.open(encoding="utf-8") as file:
+            file.readline()  # "count dim"
+            for number, line in enumerate(file, start=2):
+                word, _, values = line.rstrip("\n").partition(" ")
+                if not word or word in rows:
+                    continue
+                try:
+                    vector = np.array(values.split(), dtype=np.float32)
+                except ValueError:
+                    raise ValueError(
+                        f"Invalid word vector file {path}, line {number}: {word!r} is not "
+                        "followed by numbers."
+                    ) from None
+                if vectors and vector.shape != vectors[0].shape:
+                    raise ValueError(
+                        f"Invalid word vector file {path}, line {number}: {len(vector)} numbers "
+                        f"where the first vector has {len(vectors[0])}."
+                    )
                 rows[word] = len(vectors)
-                vectors.append(np.array(values.split(), dtype=np.float32))
+                vectors.append(vector)
+    except UnicodeDecodeError:
+        raise ValueError(f"Invalid word vector file {path}: it is not UTF-8 text.") from None
     if not vectors:
         raise ValueError(f"No word vector in {path}.")
     return rows, np.stack(vectors)

@@ -182,6 +182,8 @@ def resumable_state(
     rows of the same folder (made again since) is not resumed either.
     """
     state = TrainingState.load(files.state)
+    if state is None and files.state.is_file():
+        report_damaged_checkpoint(files.state, "unreadable, or written by another version")
     if state is None or not files.last_checkpoint.is_file():
         return None
     if state.completed:

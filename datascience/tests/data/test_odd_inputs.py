@@ -153,3 +153,30 @@ def test_training_refuses_a_single_category(tmp_path) -> None:
     dataset = _dataset(tmp_path, [10] * 12)
     with pytest.raises(TrainingInputError, match=r"a single category \(10\)"):
         load_split_data(dataset)
+
+
+def test_repeated_product_ids_and_conflicting_image_labels_are_said(tmp_path, caplog) -> None:
+    original = _write_original(tmp_path / "original")
+    features = pd.read_csv(original / "X.csv", index_col=0)
+    features["productid"] = features["productid"].where(features.index != 1, 1000)
+    features.to_csv(original / "X.csv")
+    lines = ["a.jpg,9001,7001,10\n", "b.jpg,9001,7001,40\n", "c.jpg,9002,7002,10\n"]
+    (original / "image_labels.csv").write_text(LABELS_HEADER + "".join(lines))
+    with caplog.at_level(logging.WARNING):
+        create_datasets(_options(original, tmp_path / "out", mixed=True))
+    assert "X.csv lists 1 product id(s) on two rows or more (1000)" in caplog.text
+    assert "gives 1 image(s) two categories or more (image 7001 of product 9001)" in caplog.text
+
+
+def test_ctrl_c_is_one_line_and_exit_status_130(tmp_path, monkeypatch, capsys) -> None:
+    def interrupted(options: object) -> None:
+        del options
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(create_cli, "create_datasets", interrupted)
+    original = _write_original(tmp_path / "original")
+    status = create_cli.main(["--input-dir", str(original), "--output-dir", str(tmp_path / "o")])
+    assert status == 130
+    assert capsys.readouterr().err.strip() == (
+        "Interrupted: the output folder was left as it was (nothing half-written)."
+    )

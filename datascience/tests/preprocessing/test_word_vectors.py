@@ -110,6 +110,22 @@ def test_unknown_sources_are_refused(tmp_path: Path) -> None:
         load_word_vectors("no_such_vectors_package")
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"2 3\nchat 0.1 0.2 0.3\nchien 0.1 x 0.3\n", r"\.vec, line 3: 'chien' is not followed by"),
+        (b"2 3\nchat 0.1 0.2 0.3\nchien 0.1 0.2\n", r"\.vec, line 3: 2 numbers where the first"),
+        (b"1 3\nch\xe2t 0.1 0.2 0.3\n", r"\.vec: it is not UTF-8 text"),
+        (b"0 3\n", "No word vector in"),
+    ],
+)
+def test_a_broken_vec_file_names_its_line(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / f"broken-{len(content)}.vec"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message):
+        load_word_vectors(str(path))
+
+
 def test_the_default_table_is_read_without_spacy() -> None:
     rows, vectors = load_word_vectors(DEFAULT_WORD_VECTORS)
     assert vectors.shape == (20_000, 300)

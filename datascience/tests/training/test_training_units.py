@@ -298,6 +298,16 @@ def test_a_truncated_checkpoint_starts_the_run_over_with_one_warning(tmp_path, c
     assert warnings[0].endswith("starting the training over.")
 
 
+def test_an_unreadable_state_file_starts_the_run_over_with_one_warning(tmp_path, caplog) -> None:
+    files = RunFiles(tmp_path / "out")
+    _write_zip(files.last_checkpoint)
+    files.state.write_text('{"kind": "text", "epoch": ')  # cut while written by another tool
+    with caplog.at_level(logging.WARNING):
+        assert resumable_state(files, "text", tmp_path / "dataset") is None
+    (warning,) = [record.getMessage() for record in caplog.records]
+    assert warning.startswith(f"Cannot resume from {files.state} (unreadable")
+
+
 class _FailingModel:
     """Writes half a file, then fails, as a save interrupted by a full disk or a signal."""
 
