@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from product_classifier.data.original import DatasetError
 from product_classifier.scoring.columns import MAX_TOP_K, MIN_TOP_K
 from product_classifier.scoring.images import is_uri
-from scripts.cli_support import configure_logging, positive_int, root_path
+from scripts.cli_support import EXIT_INTERRUPTED, configure_logging, positive_int, root_path
 
 EXIT_INPUT_ERROR = 1
 DEFAULT_BATCH_SIZE = 256
@@ -147,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging()
     # Imported here so that --help answers without loading MLflow.
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
     from product_classifier.scoring.catalogue import (  # noqa: PLC0415
         describe_original,
         describe_table,
@@ -194,6 +196,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DatasetError, RegistryError, OutputConflictError, SparkUnavailableError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
+    except MlflowException as error:  # a model that cannot be found or loaded, a store down
+        reason = next(iter(str(error.message).splitlines()), "")
+        print(f"error: {args.model_uri}: {reason}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except KeyboardInterrupt:
+        print(
+            "Interrupted: the parts written so far are kept; run the same command again to resume.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     version = f" version {job.model.version}" if job.model.version else ""
     kept = (
         f", {summary.parts_skipped} part(s) kept from an earlier run"

@@ -26,7 +26,7 @@ from typing import Any, Final
 import pandas as pd
 from sqlalchemy import column, create_engine, select, table
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from product_classifier.data.formats import (
     FEATURE_COLUMNS,
@@ -106,7 +106,13 @@ def _utc(value: Any) -> datetime:
 
 
 def _open_engine(database_url: str) -> Engine:
-    url = make_url(database_url)
+    try:
+        url = make_url(database_url)
+    except (ArgumentError, ValueError):  # not a URL, or a port that is not a number
+        raise DatasetError(
+            "The database URL is not a SQLAlchemy URL (e.g. sqlite:///var/app.db or "
+            "postgresql+psycopg2://user@host:5432/app)."
+        ) from None
     database = url.database if url.get_backend_name() == "sqlite" else None
     if database not in (None, "", ":memory:") and not Path(str(database)).is_file():
         raise DatasetError(

@@ -144,6 +144,16 @@ def describe_original(directory: str, *, text_only: bool = False) -> Catalogue:
     return catalogue
 
 
+def _csv_header(path: Path) -> list[str]:
+    """The column names of a CSV file, or :class:`DatasetError` when it is not one."""
+    try:
+        return [str(name) for name in pd.read_csv(path, nrows=0).columns]
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise DatasetError(
+            f"Unreadable {path.name}: {path} is not a CSV file with a header line ({error})."
+        ) from None
+
+
 def describe_table(location: str, *, text_only: bool = False) -> Catalogue:
     """Describe a Parquet or CSV table; a local file's columns are checked now.
 
@@ -159,7 +169,7 @@ def describe_table(location: str, *, text_only: bool = False) -> Catalogue:
         if kind is CatalogueFormat.PARQUET:
             columns = list(pq.read_schema(path).names)
         else:
-            columns = [str(name) for name in pd.read_csv(path, nrows=0).columns]
+            columns = _csv_header(path)
         require_columns(pd.DataFrame(columns=columns), path, TABLE_COLUMNS)
         image_column = choose_image_column(columns)
     return Catalogue(

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 import pyarrow.parquet as pq
 
+from product_classifier.data.output_folder import describe_os_error
 from product_classifier.scoring.catalogue import Catalogue
 from product_classifier.scoring.columns import ERROR
 from product_classifier.scoring.model_reference import ModelReference
@@ -114,7 +115,8 @@ def prepare_output(job: ScoringJob) -> ScoringJob:
     """Start or continue a job in its output folder.
 
     A folder holding this job's record continues it, with the model version recorded when it
-    started (an alias that moved since does not mix two versions in one output).
+    started (an alias that moved since does not mix two versions in one output). A record
+    left by a job that wrote nothing (e.g. its model could not be loaded) is replaced.
 
     Returns:
         The job to run (its model pinned to the recorded version when continuing).
@@ -124,6 +126,8 @@ def prepare_output(job: ScoringJob) -> ScoringJob:
     """
     output = Path(job.output)
     record = output / MANIFEST_FILE
+    if record.is_file() and not any(output.glob("part-*")):  # a job that wrote nothing
+        record.unlink()
     if record.is_file():
         recorded = json.loads(record.read_text(encoding="utf-8"))
         differences = _differences(recorded, manifest(job))
@@ -144,7 +148,12 @@ def prepare_output(job: ScoringJob) -> ScoringJob:
         raise OutputConflictError(
             f"{output} exists and is not the output of a scoring job: choose another --output."
         )
-    output.mkdir(parents=True, exist_ok=True)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file on the way, no such place, no permission
+        raise OutputConflictError(
+            f"Cannot create {output}: {describe_os_error(error)}; choose another --output."
+        ) from error
     record.write_text(json.dumps(manifest(job), indent=2) + "\n", encoding="utf-8")
     return job
 

@@ -254,7 +254,12 @@ def set_alias(
     _check_alias(alias)
     client = _client(client)
     found = get_version(name, version, client)
-    client.set_registered_model_alias(found.name, alias, str(found.version))
+    try:
+        client.set_registered_model_alias(found.name, alias, str(found.version))
+    except MlflowException as error:  # e.g. "latest" and "v1" are reserved by MLflow
+        if error.error_code != "INVALID_PARAMETER_VALUE":
+            raise
+        raise RegistryError(f"Invalid alias {alias!r}: {error.message}") from None
 
 
 def list_versions(

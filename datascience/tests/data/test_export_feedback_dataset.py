@@ -22,6 +22,17 @@ def test_a_missing_database_is_named(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("database", ["notaurl", "postgresql+psycopg2://user@host:port/app"])
+def test_a_database_url_that_is_not_one_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], database: str
+) -> None:
+    assert _run(tmp_path, database) == 2
+    error = capsys.readouterr().err
+    assert "is not a SQLAlchemy URL" in error
+    assert len(error.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_database_without_the_api_tables_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

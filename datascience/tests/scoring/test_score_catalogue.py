@@ -303,12 +303,18 @@ def test_another_job_in_the_same_output_is_refused_in_one_line(
         (["--input", "{tmp}/columns.csv"], "missing column(s) designation, description"),
         (["--input-dir", "{original}", "--model-uri", "models:/fusion@nope"], "has no alias"),
         (["--input-dir", "{original}", "--output", "{original}"], "is not the output of"),
+        (["--input", "{tmp}/empty.csv"], "is not a CSV file with a header line"),
+        (["--input-dir", "{original}", "--model-uri", "models:fusion"], "Not a proper models:/"),
+        (["--input-dir", "{original}", "--model-uri", "runs:/0123abcd/model"], "not found"),
+        (["--input-dir", "{original}", "--model-uri", "{tmp}/no-model"], "No such artifact"),
+        (["--input-dir", "{original}", "--output", "{tmp}/columns.csv/out"], "Cannot create"),
     ],
 )
 def test_input_errors_are_one_line(  # noqa: PLR0917 - fixtures and parameters
     catalogues, fusion_version, tmp_path, capsys, arguments, message
 ) -> None:
     (tmp_path / "columns.csv").write_text("productid,title\n1,Lampe\n", encoding="utf-8")
+    (tmp_path / "empty.csv").write_bytes(b"")
     values = {"tmp": tmp_path, "original": catalogues.original}
     argv = [argument.format(**values) for argument in arguments]
     if "--model-uri" not in argv:
@@ -320,6 +326,19 @@ def test_input_errors_are_one_line(  # noqa: PLR0917 - fixtures and parameters
     assert message in printed
     assert len(printed.strip().splitlines()) == 1, printed
     assert "Traceback" not in printed
+
+
+def test_a_job_whose_model_did_not_load_leaves_its_output_to_the_next(
+    catalogues, fusion_version, tmp_path, capsys
+) -> None:
+    output = tmp_path / "scores"
+    argv = ["--input-dir", catalogues.original, "--output", output, "--model-uri"]
+    status, printed = _score(*argv, tmp_path / "no-model", capsys=capsys)  # a typo of a path
+    assert status == 1
+    assert len(printed.strip().splitlines()) == 1, printed
+    status, printed = _score(*argv, f"models:/fusion@{ALIAS}", capsys=capsys)
+    assert status == 0, printed
+    assert len(_read(output)) > 0
 
 
 def test_help_describes_every_argument(capsys) -> None:

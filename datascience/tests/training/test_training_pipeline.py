@@ -243,6 +243,8 @@ def test_promote_moves_aliases_and_lists_versions_with_metrics(trained, capsys) 
         ),
         (["--name", "text", "--version", "99", "--alias", "production"], "has no version 99"),
         (["--name", "text", "--version", "1", "--alias", "bad alias!"], "Invalid alias"),
+        (["--name", "text", "--version", "1", "--alias", "latest"], "Invalid alias 'latest'"),
+        (["--name", "text", "--version", "1", "--alias", "v1"], "Invalid alias 'v1'"),
         (["--list", "--name", "nope"], "Unknown registered model 'nope'"),
     ],
 )
