@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from product_classifier.paths import resolve_from_root
 from product_classifier.settings import get_platform_settings
@@ -60,16 +60,20 @@ EXIT_INTERRUPTED = 130
 """Exit status after Ctrl-C (128 + SIGINT), as a shell reports it."""
 
 
-def interrupted() -> int:
-    """Say that Ctrl-C stopped a command that writes its output folder atomically.
+ATOMIC_OUTPUT_LEFT: Final = "the output folder was left as it was (nothing half-written)"
+"""What Ctrl-C leaves of a command that writes its output folder atomically."""
+
+
+def interrupted(left: str = ATOMIC_OUTPUT_LEFT) -> int:
+    """Say in one line that Ctrl-C stopped the command, and what it left.
+
+    Args:
+        left: What the interrupted command left behind and how to go on.
 
     Returns:
         :data:`EXIT_INTERRUPTED`, the command's exit status.
     """
-    print(
-        "Interrupted: the output folder was left as it was (nothing half-written).",
-        file=sys.stderr,
-    )
+    print(f"Interrupted: {left}.", file=sys.stderr)
     return EXIT_INTERRUPTED
 
 
@@ -196,6 +200,8 @@ def run_training_cli(
     except (TrainingInputError, RegistryError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
+    except KeyboardInterrupt:
+        return interrupted("run the same command again to resume from the last checkpoint")
     metrics = result.metrics
     print(
         f"{result.kind} model registered as {result.model_uri} (run {result.run_id}): "

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from product_classifier.data.original import DatasetError
 from product_classifier.scoring.columns import MAX_TOP_K, MIN_TOP_K
 from product_classifier.scoring.images import is_uri
-from scripts.cli_support import EXIT_INTERRUPTED, configure_logging, positive_int, root_path
+from scripts.cli_support import configure_logging, interrupted, positive_int, root_path
 
 EXIT_INPUT_ERROR = 1
 DEFAULT_BATCH_SIZE = 256
@@ -201,11 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {args.model_uri}: {reason}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     except KeyboardInterrupt:
-        print(
-            "Interrupted: the parts written so far are kept; run the same command again to resume.",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
+        return interrupted("the parts written so far are kept; the same command resumes")
     version = f" version {job.model.version}" if job.model.version else ""
     kept = (
         f", {summary.parts_skipped} part(s) kept from an earlier run"

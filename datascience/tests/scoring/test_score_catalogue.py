@@ -341,6 +341,23 @@ def test_a_job_whose_model_did_not_load_leaves_its_output_to_the_next(
     assert len(_read(output)) > 0
 
 
+def test_ctrl_c_keeps_the_parts_and_says_the_command_resumes(
+    catalogues, fusion_version, tmp_path, monkeypatch, capsys
+) -> None:
+    from product_classifier.scoring import local_engine
+
+    def stopped(job: object) -> None:
+        del job
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(local_engine, "score_locally", stopped)
+    status, printed = _score_table(catalogues, tmp_path / "scores", capsys=capsys)
+    assert status == 130
+    assert printed.strip() == (
+        "Interrupted: the parts written so far are kept; the same command resumes."
+    )
+
+
 def test_help_describes_every_argument(capsys) -> None:
     with pytest.raises(SystemExit):
         score_catalogue.main(["--help"])

@@ -41,6 +41,7 @@ from product_classifier.serving.features import (
     TEXT_PRESENT,
     image_batch,
 )
+from product_classifier.training import pipeline
 from product_classifier.training.callbacks import save_atomically
 from product_classifier.training.checkpoints import (
     RunFiles,
@@ -58,6 +59,7 @@ from product_classifier.training.inputs import (
 )
 from product_classifier.training.runner import refit_phases
 from product_classifier.training.split_data import validation_positions
+from scripts import train_image_model, train_text_model
 
 
 def test_validation_split_is_stratified_seeded_and_keeps_single_rows_in_fit() -> None:
@@ -371,3 +373,20 @@ def test_balanced_class_weights_make_every_class_count_the_same() -> None:
     totals = {label: weights[label] * int((labels == label).sum()) for label in weights}
     assert totals[0] == pytest.approx(totals[3]) == pytest.approx(totals[26])
     assert weights[26] > weights[3] > weights[0]
+
+
+@pytest.mark.parametrize("kind", ["text", "image"])
+def test_ctrl_c_during_training_is_one_line_saying_how_to_resume(
+    kind, tmp_path, monkeypatch, capsys
+) -> None:
+    def stopped(*args: object) -> None:
+        del args
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "run_training", stopped)
+    cli = train_text_model if kind == "text" else train_image_model
+    status = cli.main(["--input-dir", str(tmp_path), "--output-dir", str(tmp_path / "out")])
+    assert status == 130
+    assert capsys.readouterr().err.strip() == (
+        "Interrupted: run the same command again to resume from the last checkpoint."
+    )

@@ -88,15 +88,18 @@ def _product_matches(prediction: Prediction, product_id: int) -> bool:
         return False
 
 
-def _checked_prediction(
+def _from_prediction(
     session: Session, prediction_id: int, feedback_in: FeedbackCreate
-) -> Prediction:
-    """The prediction a feedback names, when the feedback agrees with it, else 404 or 422.
+) -> tuple[str, int]:
+    """The model version and predicted category of the prediction a feedback names.
 
     The feedback's ``model_version`` and ``pred_category_id``, when given, must be the
     prediction's version and most probable category, and its ``product_id`` the prediction's
     (when it had one): the quality figures compare what the model answered with what the seller
     chose, so a feedback that contradicts its prediction would corrupt them.
+
+    Raises:
+        HTTPException: 404 for an unknown prediction, 422 for a feedback that contradicts it.
     """
     prediction = get_prediction(session, prediction_id)
     if prediction is None:
@@ -116,16 +119,16 @@ def _checked_prediction(
             "(the one given to /predict), or leave prediction_id out.",
             "product_id_mismatch",
         )
-    top = top_category(prediction.results)
+    top = top_category(prediction.results)  # never None: a prediction stores a category
     chosen = feedback_in.pred_category_id
-    if chosen is not None and top is not None and chosen != top:
+    if top is None or (chosen is not None and chosen != top):
         raise invalid_input(
             ("body", "pred_category_id"),
             f"Prediction {prediction.id}'s most probable category is {top}, not {chosen}: "
             f"leave pred_category_id out or send {top}.",
             "pred_category_id_mismatch",
         )
-    return prediction
+    return prediction.model_version, top
 
 
 def _feedback_version(server: ModelServer, settings: Settings, feedback_in: FeedbackCreate) -> str:
@@ -146,20 +149,11 @@ def _feedback_of(
 ) -> tuple[str, int]:
     """The model version and predicted category a feedback is about.
 
-    With a ``prediction_id``: the prediction's (:func:`_checked_prediction`). Without: the
+    With a ``prediction_id``: the prediction's (:func:`_from_prediction`). Without: the
     stated (or served) version and the stated ``pred_category_id``, then required.
     """
     if feedback_in.prediction_id is not None:
-        prediction = _checked_prediction(session, feedback_in.prediction_id, feedback_in)
-        top = top_category(prediction.results)
-        predicted = feedback_in.pred_category_id if top is None else top
-        if predicted is None:
-            raise invalid_input(
-                ("body", "pred_category_id"),
-                f"Prediction {prediction.id} stored no category: send pred_category_id.",
-                "missing",
-            )
-        return prediction.model_version, predicted
+        return _from_prediction(session, feedback_in.prediction_id, feedback_in)
     if feedback_in.pred_category_id is None:
         raise invalid_input(
             ("body", "pred_category_id"),
