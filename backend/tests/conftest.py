@@ -36,7 +36,7 @@ from datetime import timedelta  # noqa: E402
 
 import pytest  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, delete, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
@@ -44,6 +44,7 @@ from app.core.config import Settings  # noqa: E402
 from app.core.security import create_access_token  # noqa: E402
 from app.db.crud.users import create_user, get_user_by_email  # noqa: E402
 from app.db.init_db import migrate, seed_first_admin  # noqa: E402
+from app.db.models import User  # noqa: E402
 from app.db.session import create_db_engine, create_session_factory  # noqa: E402
 from app.main import create_app  # noqa: E402
 from tests.helpers import models as model_helpers  # noqa: E402
@@ -302,3 +303,13 @@ def user(session_factory: sessionmaker[Session], app_settings: Settings) -> Acco
 def inactive_user(session_factory: sessionmaker[Session], app_settings: Settings) -> Account:
     """A user whose account is deactivated."""
     return make_account(session_factory, app_settings, is_active=False)
+
+
+@pytest.fixture(scope="session")
+def deleted_user(session_factory: sessionmaker[Session], app_settings: Settings) -> Account:
+    """A user deleted from the database after its token was issued (an administrator's admin)."""
+    account = make_account(session_factory, app_settings, is_admin=True)
+    with session_factory() as session:
+        session.execute(delete(User).where(User.id == account.id))
+        session.commit()
+    return account

@@ -15,13 +15,12 @@ import sqlite3
 from typing import Any, Final
 
 from fastapi import FastAPI, Request, status
-from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.api.errors import unexpected_error_handler
+from app.api.openapi_operations import ERROR_SCHEMA_REF, operations_where
 from app.api.unit_of_work import uses_database
 from app.core.config import Settings
 
@@ -98,10 +97,6 @@ def install_database_error_handler(app: FastAPI) -> None:
     app.add_exception_handler(PoolTimeoutError, database_error_handler)
 
 
-def _uses_database(dependant: Dependant) -> bool:
-    return uses_database(dependant.call) or any(_uses_database(d) for d in dependant.dependencies)
-
-
 def _retry_after_header() -> dict[str, Any]:
     return {
         "description": "Seconds to wait before retrying.",
@@ -115,30 +110,15 @@ def document_database_503(app: FastAPI, document: dict[str, Any]) -> None:
     Operations that already document a 503 (no model loaded) get the database reason added to
     its description.
     """
-    paths = document.get("paths", {})
-    # The routes as FastAPI's own document generator walks them (included routers, prefixes).
-    for context in iter_route_contexts(app.routes):
-        route = context.original_route
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
-            continue
-        if not _uses_database(route.dependant):
-            continue
-        for method in context.methods or ():
-            operation = paths.get(context.path_format, {}).get(method.lower())
-            if operation is None:
-                continue
-            responses = operation.setdefault("responses", {})
-            existing = responses.get("503")
-            if existing is None:
-                responses["503"] = {
-                    "description": RESPONSE_DESCRIPTION,
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/ErrorResponse"}
-                        }
-                    },
-                    "headers": {"Retry-After": _retry_after_header()},
-                }
-            else:
-                existing["description"] = f"{existing['description']} Or: {RESPONSE_DESCRIPTION}"
-                existing.setdefault("headers", {})["Retry-After"] = _retry_after_header()
+    for operation in operations_where(app, document, uses_database):
+        responses = operation.setdefault("responses", {})
+        existing = responses.get("503")
+        if existing is None:
+            responses["503"] = {
+                "description": RESPONSE_DESCRIPTION,
+                "content": {"application/json": {"schema": ERROR_SCHEMA_REF}},
+                "headers": {"Retry-After": _retry_after_header()},
+            }
+        else:
+            existing["description"] = f"{existing['description']} Or: {RESPONSE_DESCRIPTION}"
+            existing.setdefault("headers", {})["Retry-After"] = _retry_after_header()

@@ -65,17 +65,22 @@ def token_user(token: str, settings: Settings) -> int:
         subject = decode_access_token(token, settings.SECRET_KEY)
         return token_user_id(subject, INT32_MAX)
     except InvalidTokenError:
-        raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="Could not validate credentials",
-            headers={"WWW-Authenticate": "Bearer"},
-        ) from None
+        raise _invalid_credentials() from None
+
+
+def _invalid_credentials() -> HTTPException:
+    """The 401 of a token that names nobody: forged, expired, malformed or of a deleted user."""
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail="Could not validate credentials",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 def _refuse_unless_active(is_active: bool | None) -> None:
-    """404 for a user that does not exist (``None``), 403 for an inactive one."""
+    """401 for a user that no longer exists (``None``), 403 for an inactive one."""
     if is_active is None:
-        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="User not found")
+        raise _invalid_credentials()
     if not is_active:
         raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Inactive user")
 
@@ -84,7 +89,8 @@ def active_user(session: Session, user_id: int) -> User:
     """The user ``user_id``, if it still exists and is active (blocking: one lookup).
 
     Raises:
-        HTTPException: 404 when the user no longer exists; 403 when the user is inactive.
+        HTTPException: 401 when the user no longer exists (its token names nobody); 403
+            when the user is inactive.
     """
     user = get_user(session, user_id)
     _refuse_unless_active(None if user is None else user.is_active)
@@ -99,7 +105,8 @@ def check_active_user(session: Session, user_id: int) -> None:
     whichever worker answers.
 
     Raises:
-        HTTPException: 404 when the user no longer exists; 403 when the user is inactive.
+        HTTPException: 401 when the user no longer exists (its token names nobody); 403
+            when the user is inactive.
     """
     _refuse_unless_active(user_is_active(session, user_id))
 
@@ -108,7 +115,7 @@ def get_current_user(session: SessionDep, token: TokenDep, settings: SettingsDep
     """Return the active user the bearer token belongs to.
 
     Raises:
-        HTTPException: 401 for a forged, expired or malformed token; 404 when the user no
+        HTTPException: 401 for a forged, expired or malformed token or one of a user that no
             longer exists; 403 when the user is inactive.
     """
     return active_user(session, token_user(token, settings))

@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from fastapi import FastAPI
 
+from app.api.access_refusals import document_access_refusals
 from app.api.database_unavailable import document_database_503
 from app.schemas.bounds import INT64_MAX
 
@@ -33,7 +34,8 @@ def install_exact_openapi(app: FastAPI) -> None:
     """Make ``app.openapi()`` (and ``/openapi.json``) publish integer bounds exactly.
 
     The document also gets the database's 503 on every operation that uses the database
-    (:func:`~app.api.database_unavailable.document_database_503`).
+    (:func:`~app.api.database_unavailable.document_database_503`) and the 401 and 403 of every
+    operation that needs a token (:func:`~app.api.access_refusals.document_access_refusals`).
     """
     generate = app.openapi  # FastAPI's: builds the document once, then returns it
     corrected: list[dict[str, Any]] = []
@@ -43,6 +45,7 @@ def install_exact_openapi(app: FastAPI) -> None:
         if not corrected:
             _exact_bounds(document)
             document_database_503(app, document)
+            document_access_refusals(app, document)
             corrected.append(document)
         return document
 

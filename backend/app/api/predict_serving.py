@@ -1,6 +1,6 @@
 """The blocking steps of serving ``POST /predict/`` and ``POST /predict/batch``.
 
-A request is checked (its user: 404, 403; its products: 4xx, images decoded; a model served:
+A request is checked (its user: 401, 403; its products: 4xx, images decoded; a model served:
 503), predicted, stored and committed. :func:`serve_in_one_step` runs it all in one worker
 thread for one request; :mod:`app.api.request_batching` runs the same steps for the requests
 gathered in one batch.
@@ -107,7 +107,7 @@ def check_request(
     user_id: int,
     prepare: PrepareProducts,
 ) -> list[ProductRequest]:
-    """Check the user (404, 403), then the products (4xx), decoded for ``served``."""
+    """Check the user (401, 403), then the products (4xx), decoded for ``served``."""
     check_active_user(session, user_id)
     return prepare(decode_side(served.predictor) if served else None)
 

@@ -12,7 +12,7 @@ is served at once as a batch of one, from its own task.
 
 Each request still gets its own answer, as if it had been served alone:
 
-- a request refused while checked (404 or 403 user, 4xx products, no model: 503) gets its
+- a request refused while checked (401 or 403 user, 4xx products, no model: 503) gets its
   error, and the others go on;
 - a model call that fails is made again for each request alone, so only the faulty ones fail;
 - when the database cannot be reached (:func:`~app.api.database_unavailable.is_unavailable`),

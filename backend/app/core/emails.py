@@ -1,6 +1,7 @@
 """E-mail addresses: one account per address, whatever its case.
 
-Addresses are kept as the user wrote them (``email``) and compared through a key
+Addresses are kept as email-validator normalises them (``email``: the domain in lower case, the
+local part as written) and compared through a key
 (``email_key``, unique in the database): the address normalised the way pydantic's ``EmailStr``
 does it (email-validator: Unicode NFC, domain in lower case and IDNA-checked), then lower-cased.
 ``Marie.Curie@Example.COM`` and ``marie.curie@example.com`` are the same account, and logging in

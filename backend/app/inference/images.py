@@ -13,6 +13,7 @@ large photos cannot exhaust the memory.
 
 import binascii
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -118,9 +119,19 @@ def has_jpeg_extension(filename: str | None) -> bool:
     return bool(filename) and str(filename).lower().endswith(JPEG_EXTENSIONS)
 
 
-def too_large(size: int, maximum: int, unit: str) -> ImageRejectedError:
+def too_large(size: int | str, maximum: int, unit: str) -> ImageRejectedError:
     """Return the 413 error for an image over its limit."""
     return ImageRejectedError(413, f"Image too large: {size} {unit} (maximum {maximum} {unit}).")
+
+
+def _declared_pixels(error: Image.DecompressionBombError) -> int | str:
+    """The picture size Pillow refused to open, as its message states it.
+
+    Pillow refuses, before our own limit is checked, a header declaring more than twice its
+    ``Image.MAX_IMAGE_PIXELS`` (``"Image size (N pixels) exceeds limit of ..."``).
+    """
+    found = re.search(r"\((\d+) pixels\)", str(error))
+    return int(found.group(1)) if found else "more than 2 x Image.MAX_IMAGE_PIXELS"
 
 
 @traced(SpanName.IMAGE_DECODE, image_attributes)
@@ -165,7 +176,7 @@ def decode_jpeg(
                 width, height = height, width
     except ImageDecodingError as error:
         if isinstance(error.__cause__, Image.DecompressionBombError):
-            raise ImageRejectedError(413, f"Image too large: {error.reason}") from error
+            raise too_large(_declared_pixels(error.__cause__), max_pixels, "pixels") from error
         raise ImageRejectedError(400, INVALID_FORMAT) from error
     return DecodedImage(
         image=image,

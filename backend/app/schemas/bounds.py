@@ -7,7 +7,7 @@ schema, where the OpenAPI document shows it and FastAPI answers a 422 before any
 
 from typing import Annotated, Final
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 INT32_MAX: Final = 2**31 - 1
 """Largest value of an ``Integer`` column (PostgreSQL ``integer``): row ids, category codes."""
@@ -22,3 +22,29 @@ ProductId = Annotated[
     int, Field(ge=0, le=INT64_MAX, description="The marketplace's product id (0 to 2^63 - 1).")
 ]
 """A product id as the feedback stores it (``BigInteger``)."""
+
+
+PRODUCT_ID_PATTERN: Final = r"^[0-9]{1,19}$"
+"""A product id in decimal ASCII digits (leading zeros allowed, as ``int()`` reads them)."""
+
+
+def _product_id_text(value: str) -> str:
+    if not (value.isascii() and value.isdigit()) or len(value) > 19 or int(value) > INT64_MAX:
+        raise ValueError(
+            "product_id must be the marketplace's integer product id, 0 to 2^63 - 1 in decimal "
+            "digits (the feedback names the product by the same integer)"
+        )
+    return value
+
+
+ProductIdText = Annotated[
+    str,
+    AfterValidator(_product_id_text),
+    Field(
+        description="The marketplace's product id, 0 to 2^63 - 1, as a JSON integer or a "
+        "string of decimal digits; answered and stored as sent. Feedback names the product "
+        "by the same integer.",
+        json_schema_extra={"pattern": PRODUCT_ID_PATTERN},
+    ),
+]
+"""A product id sent with a product to predict: the feedback's :data:`ProductId`, as text."""

@@ -32,7 +32,12 @@ class FeedbackCreate(BaseModel):
 
     model_config = ConfigDict(protected_namespaces=())
 
-    product_id: ProductId
+    product_id: ProductId | None = Field(
+        default=None,
+        description="The marketplace's product id. With `prediction_id`, the prediction's "
+        "(the default; another one is refused), required if the prediction was made without "
+        "one; required without `prediction_id`.",
+    )
     model_version: str | None = Field(
         default=None,
         pattern=MODEL_VERSION_PATTERN,
@@ -49,7 +54,7 @@ class FeedbackCreate(BaseModel):
     prediction_id: RowId | None = Field(
         default=None,
         description="The X-Prediction-Id header of the prediction, if known (one feedback per "
-        "prediction; `product_id` must then be the prediction's, if it had one).",
+        "prediction).",
     )
 
 

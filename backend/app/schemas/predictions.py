@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schemas.bounds import ProductIdText
+
 
 class PredictionResult(BaseModel):
     """The probability, in percent, that the product belongs to a category."""
@@ -17,7 +19,7 @@ class BatchProduct(BaseModel):
 
     model_config = ConfigDict(coerce_numbers_to_str=True)
 
-    product_id: str | None = Field(default=None, max_length=64)
+    product_id: ProductIdText | None = None
     designation: str = ""
     description: str = ""
     image: str | None = Field(

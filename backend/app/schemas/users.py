@@ -1,10 +1,33 @@
-"""Shapes of users as the API reads and returns them."""
+"""Shapes of users as the API reads and returns them.
 
-from pydantic import BaseModel, ConfigDict, Field
+What a client sends is read strictly: a field the shape does not have is a 422 (a non-admin
+sending ``is_admin`` learns that it cannot, instead of a 200 that changed nothing), booleans
+must be JSON booleans (``"no"`` is not false), and in an update only ``full_name`` may be
+``null`` (to clear it); the other fields are left out to stay as they are.
+"""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.core.emails import Email
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
+STRICT_INPUT = ConfigDict(extra="forbid")
+"""Input shapes: unknown fields are refused, not ignored."""
+
+
+def _unchanged_when_absent(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)  # absent means "unchanged", not null
+
+
+def unchanged_when_absent(**constraints: Any) -> Any:
+    """A field of an update: absent leaves the stored value, ``null`` is refused (422).
+
+    Args:
+        **constraints: pydantic ``Field`` constraints (``min_length``...).
+    """
+    return Field(default=None, json_schema_extra=_unchanged_when_absent, **constraints)
 
 
 class UserBase(BaseModel):
@@ -12,18 +35,22 @@ class UserBase(BaseModel):
 
     email: Email
     full_name: str | None = Field(default=None, max_length=255)
-    is_active: bool = True
-    is_admin: bool = False
+    is_active: StrictBool = True
+    is_admin: StrictBool = False
 
 
 class UserCreate(UserBase):
     """What an administrator sends to create a user."""
+
+    model_config = STRICT_INPUT
 
     password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
 
 
 class UserRegister(BaseModel):
     """What anybody sends to open an account (when open registration is on)."""
+
+    model_config = STRICT_INPUT
 
     email: Email
     password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
@@ -33,19 +60,27 @@ class UserRegister(BaseModel):
 class UserUpdate(BaseModel):
     """What an administrator sends to change a user (absent fields stay as they are)."""
 
-    email: Email | None = None
-    full_name: str | None = Field(default=None, max_length=255)
-    password: str | None = Field(default=None, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
-    is_active: bool | None = None
-    is_admin: bool | None = None
+    model_config = STRICT_INPUT
+
+    email: Email = unchanged_when_absent()
+    full_name: str | None = Field(
+        default=None, max_length=255, description="`null` clears the name."
+    )
+    password: str = unchanged_when_absent(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+    is_active: StrictBool = unchanged_when_absent()
+    is_admin: StrictBool = unchanged_when_absent()
 
 
 class UserUpdateMe(BaseModel):
     """What users send to change themselves (absent fields stay as they are)."""
 
-    email: Email | None = None
-    full_name: str | None = Field(default=None, max_length=255)
-    password: str | None = Field(default=None, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+    model_config = STRICT_INPUT
+
+    email: Email = unchanged_when_absent()
+    full_name: str | None = Field(
+        default=None, max_length=255, description="`null` clears the name."
+    )
+    password: str = unchanged_when_absent(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
 
 
 class User(UserBase):

@@ -3,7 +3,8 @@
 schemathesis 4 builds requests for every operation of ``/openapi.json``, valid ones (positive
 mode) and invalid ones (negative mode), from a fixed seed, and sends them to the application
 (in-process, ASGI) as an administrator. Every answer must not be a 5xx
-(``not_a_server_error``) and must match the schema the document gives for its status
+(``not_a_server_error``), must have a status the document lists for the operation
+(``status_code_conformance``) and must match the schema it gives for that status
 (``response_schema_conformance``). The administrator is checked after each operation: the API
 must never let itself be locked out (the check would restore the account and fail the test).
 
@@ -38,7 +39,11 @@ SEED: Final = 20261130
 EXAMPLES: Final = 35
 """Generated cases per operation and generation mode (fewer when an operation has fewer)."""
 MIN_REQUESTS: Final = 1000
-CHECKS: Final = [checks.not_a_server_error, checks.response_schema_conformance]
+CHECKS: Final = [
+    checks.not_a_server_error,
+    checks.response_schema_conformance,
+    checks.status_code_conformance,
+]
 
 
 @dataclass

@@ -289,3 +289,40 @@ def test_no_model_yet_is_explained(
         "modèle et lui donner l'alias « production » ; réessayez ensuite."
     )
     screenshot(page, "predict-no-model")
+
+
+def test_confirming_without_a_product_reference_asks_for_it(
+    open_page: OpenPage,
+    seller_credentials: Credentials,
+    sample_products: list[SampleProduct],
+    browser_sessions: sessionmaker[Session],
+) -> None:
+    product = sample_products[2]
+    page = open_page()
+    log_in(page, seller_credentials.email, seller_credentials.password)
+    page.fill("#designation", product.designation)
+    results = _predict(page)
+    stored = _stored_prediction(page, browser_sessions)
+    results[0].click()
+    feedback_posts: list[str] = []
+    page.on(
+        "request",
+        lambda request: feedback_posts.append(request.url) if "/feedback" in request.url else None,
+    )
+    page.click("#confirm")
+    expect(page.locator("#feedback-message")).to_have_text(
+        "Indiquez la référence du produit (ci-dessus) pour enregistrer votre choix."
+    )
+    expect(page.locator("#product-id")).to_be_focused()
+    assert feedback_posts == []  # no made-up product id is sent (it could be another product's)
+    with browser_sessions() as session:
+        filed = session.scalars(select(Feedback).where(Feedback.prediction_id == stored.id))
+        assert list(filed) == []
+
+    # With the reference, the same prediction is confirmed under it.
+    page.fill("#product-id", str(product.product_id))
+    with page.expect_response("**/api/v1/feedback/") as answer:
+        page.click("#confirm")
+    assert answer.value.status == 201, answer.value.text()
+    (feedback,) = _feedback_rows(browser_sessions, product.product_id)
+    assert feedback.prediction_id == stored.id

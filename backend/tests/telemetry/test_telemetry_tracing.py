@@ -125,8 +125,8 @@ def test_batch_spans_carry_the_batch_size_and_every_category(traced, spans, user
     client, _ = traced
     picture = base64.b64encode(image_bytes("RGB", (40, 30))).decode()
     products = [
-        {"designation": "Figurine Dragon Ball", "product_id": "a"},
-        {"designation": "Piscine tubulaire", "image": picture, "product_id": "b"},
+        {"designation": "Figurine Dragon Ball", "product_id": "101"},
+        {"designation": "Piscine tubulaire", "image": picture, "product_id": "102"},
     ]
     response = client.post("/api/v1/predict/batch", json=products, headers=user.headers)
     assert response.status_code == 200

@@ -12,6 +12,8 @@ const TOP_COUNT = 5;
 const PRODUCT_REF = /^\d{1,15}$/;
 const PRODUCT_REF_ERROR =
   "La référence du produit doit être un nombre entier positif de 15 chiffres au plus.";
+const PRODUCT_REF_NEEDED =
+  "Indiquez la référence du produit (ci-dessus) pour enregistrer votre choix.";
 
 let imageFile = null;
 let previewUrl = null;
@@ -223,11 +225,14 @@ async function confirm() {
     showAlert(message, "error", PRODUCT_REF_ERROR);
     return;
   }
-  const productId = productRef ? Number(productRef) : prediction.id;
-  if (productId === null) {
-    showAlert(message, "error", "Indiquez la référence du produit pour enregistrer votre choix.");
+  // Feedback is kept per product: without its reference there is nothing to file it under
+  // (an id made up here could be another product's).
+  if (!productRef) {
+    showAlert(message, "error", PRODUCT_REF_NEEDED);
+    byId("product-id").focus();
     return;
   }
+  const productId = Number(productRef);
   const button = byId("confirm");
   setBusy(button, true);
   try {

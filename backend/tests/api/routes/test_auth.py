@@ -116,10 +116,21 @@ def test_malformed_token_is_refused(client):
     assert response.status_code == 401
 
 
-def test_token_of_a_deleted_user_is_refused(client, app_settings):
-    response = client.get(f"{API}/users/me", headers=bearer(10**9, app_settings))
-    assert response.status_code == 404
-    assert response.json() == {"detail": "User not found"}
+@pytest.mark.parametrize("user_id", [10**9, 2**31 - 1])
+def test_token_of_a_user_who_never_existed_is_refused(client, app_settings, user_id):
+    response = client.get(f"{API}/users/me", headers=bearer(user_id, app_settings))
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Could not validate credentials"}
+
+
+@pytest.mark.parametrize(("method", "path", "body"), USER_ROUTES + ADMIN_ROUTES)
+def test_token_of_a_deleted_user_is_refused_like_a_forged_one(
+    client, deleted_user, method, path, body
+):
+    response = call(client, method, path, body, deleted_user.headers)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Could not validate credentials"}
+    assert response.headers["www-authenticate"] == "Bearer"
 
 
 @pytest.mark.parametrize(("method", "path", "body"), USER_ROUTES + ADMIN_ROUTES)

@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
+from app.db.models import Prediction
 from app.main import create_app
 from product_classifier.categories import CATEGORY_CODES
 from tests.conftest import bearer, make_settings
@@ -142,7 +144,10 @@ def test_deleted_user_is_refused_before_the_input_is_judged(client, app_settings
     headers = {**bearer(10**9, app_settings), **body.get("headers", {})}
     sent = {key: value for key, value in body.items() if key != "headers"}
     response = client.post(f"{API}/predict/", headers=headers, **sent)
-    assert (response.status_code, response.json()) == (404, {"detail": "User not found"})
+    assert (response.status_code, response.json()) == (
+        401,
+        {"detail": "Could not validate credentials"},
+    )
 
 
 def test_inactive_user_is_refused_before_the_batch_is_judged(client, inactive_user):
@@ -179,11 +184,13 @@ def test_anything_but_a_colour_jpeg_is_400(client, user, data):
     assert response.json() == {"detail": INVALID_FORMAT}
 
 
-def test_decompression_bomb_is_413(client, user):
+def test_decompression_bomb_is_413(client, user, app_settings):
     bomb = with_jpeg_dimensions(image_bytes("RGB", (64, 64)), 30000, 30000)
     response = predict(client, user.headers, BOOK, bomb)
     assert response.status_code == 413
-    assert "pixels" in response.json()["detail"]
+    assert response.json()["detail"] == (
+        f"Image too large: 900000000 pixels (maximum {app_settings.MAX_IMAGE_PIXELS} pixels)."
+    )
 
 
 def test_over_long_text_is_422(client, user, app_settings):
@@ -210,14 +217,14 @@ def batch(
 
 def test_batch_predicts_every_product_in_order_and_stores_them(client, user, db):
     products: list[dict[str, Any]] = [
-        {"product_id": "p-1", **BOOK},
+        {"product_id": "0071", **BOOK},
         {"product_id": 2, "designation": "Piscine tubulaire ronde 3 m"},
         {"description": "Manette sans fil pour console de jeux"},
     ]
     response = batch(client, user.headers, products, {"limit": 5})
     assert response.status_code == 200
     body = response.json()
-    assert [item["product_id"] for item in body] == ["p-1", "2", None]
+    assert [item["product_id"] for item in body] == ["0071", "2", None]
     ids = [item["prediction_id"] for item in body]
     assert response.headers["X-Prediction-Id"] == ",".join(map(str, ids))
     assert response.headers["X-Model-Name"] == "text"
@@ -238,6 +245,36 @@ def test_batch_predicts_every_product_in_order_and_stores_them(client, user, db)
     assert [r["category_id"] for r in body[0]["categories"]] == [r["category_id"] for r in single]
     for a, b in zip(body[0]["categories"], single, strict=True):
         assert a["probabilities"] == pytest.approx(b["probabilities"], rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    "product_id",
+    ["SKU-1", "abc", "-1", -1, 1.0, "1.0", "1e3", 2**63, str(2**63), "1" * 20, " 7", "", "١٢"],
+)
+def test_batch_product_id_must_be_the_feedbacks_integer(client, user, db, product_id):
+    before = db.scalar(select(func.count()).select_from(Prediction))
+    products = [{"designation": "Cahier"}, {"product_id": product_id, "designation": "Stylo"}]
+    response = batch(client, user.headers, products)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", 1, "product_id"]
+    assert "integer product id, 0 to 2^63 - 1" in error["msg"]
+    # The valid product is not stored either: a refused batch stores nothing.
+    assert db.scalar(select(func.count()).select_from(Prediction)) == before
+
+
+@pytest.mark.parametrize(
+    ("product_id", "answered"),
+    [(0, "0"), ("0", "0"), ("05", "05"), (2**63 - 1, str(2**63 - 1)), ("9" * 18, "9" * 18)],
+)
+def test_batch_product_ids_in_range_are_kept_as_sent(client, user, db, product_id, answered):
+    response = batch(client, user.headers, [{"product_id": product_id, "designation": "Stylo"}])
+    assert response.status_code == 200, response.text
+    (item,) = response.json()
+    assert item["product_id"] == answered
+    stored = db.get(Prediction, item["prediction_id"])
+    assert stored is not None
+    assert stored.product_id == answered
 
 
 def test_batch_with_base64_images(client, user, db):

@@ -68,8 +68,8 @@ def test_fusion_uses_text_image_or_both(fusion_client, user, db, jpeg, trained_f
 def test_fusion_batch_with_images(fusion_client, user, db, jpeg):
     encoded = base64.b64encode(jpeg).decode()
     products = [
-        {"product_id": "a", "image": encoded},
-        {"product_id": "b", **TEXT, "image": encoded},
+        {"product_id": "101", "image": encoded},
+        {"product_id": "102", **TEXT, "image": encoded},
     ]
     response = fusion_client.post(f"{API}/predict/batch", json=products, headers=user.headers)
     assert response.status_code == 200

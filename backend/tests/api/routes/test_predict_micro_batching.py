@@ -262,7 +262,7 @@ def test_refused_users_and_products_in_a_batch_are_refused_alone(
         )
         calls_after, rows_after = micro_batch_figures(client)
     assert (inactive.status_code, inactive.json()) == (403, {"detail": "Inactive user"})
-    assert (gone.status_code, gone.json()) == (404, {"detail": "User not found"})
+    assert (gone.status_code, gone.json()) == (401, {"detail": "Could not validate credentials"})
     assert too_long.status_code == 422
     assert too_long.json()["detail"][0]["type"] == "string_too_long"
     assert_answer_stored(db, good, user.id, designation=TITLES[2])

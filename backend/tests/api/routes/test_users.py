@@ -2,6 +2,8 @@
 
 import uuid
 
+import pytest
+
 from app.db.crud.users import authenticate, get_user_by_email
 
 API = "/api/v1"
@@ -97,9 +99,17 @@ def test_user_updates_self_but_cannot_become_admin(client, session_factory, app_
         headers=account.headers,
         json={"full_name": "Nouveau Nom", "is_admin": True},
     )
+    # Said, not silently ignored; and nothing of the request is applied.
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "extra_forbidden"
+    assert response.json()["detail"][0]["loc"] == ["body", "is_admin"]
+    me = client.get(f"{API}/users/me", headers=account.headers).json()
+    assert (me["full_name"], me["is_admin"]) == (None, False)
+    response = client.put(
+        f"{API}/users/me", headers=account.headers, json={"full_name": "Nouveau Nom"}
+    )
     assert response.status_code == 200
     assert response.json()["full_name"] == "Nouveau Nom"
-    assert response.json()["is_admin"] is False
     new = new_email()
     response = client.put(f"{API}/users/me", headers=account.headers, json={"email": new})
     assert response.json()["email"] == new
@@ -144,3 +154,53 @@ def test_open_registration_when_allowed(database_url, db):
     user = get_user_by_email(db, email)
     assert user is not None
     assert not user.is_admin
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("admin", {"is_superuser": True}, "is_superuser", "extra_forbidden"),
+        ("admin", {"hashed_password": "x"}, "hashed_password", "extra_forbidden"),
+        ("admin", {"is_active": "no"}, "is_active", "bool_type"),
+        ("admin", {"is_admin": 1}, "is_admin", "bool_type"),
+        ("admin", {"email": None}, "email", "string_type"),
+        ("admin", {"password": None}, "password", "string_type"),
+        ("admin", {"is_active": None}, "is_active", "bool_type"),
+        ("me", {"is_active": False}, "is_active", "extra_forbidden"),
+        ("me", {"email": None}, "email", "string_type"),
+        ("create", {"is_admin": "true"}, "is_admin", "bool_type"),
+        ("create", {"role": "admin"}, "role", "extra_forbidden"),
+    ],
+)
+def test_user_changes_are_read_strictly(client, admin, session_factory, app_settings, case):
+    from tests.conftest import make_account
+
+    route, payload, field, error_type = case
+    account = make_account(session_factory, app_settings)
+    before = client.get(f"{API}/users/{account.id}", headers=admin.headers).json()
+    if route == "admin":
+        response = client.put(f"{API}/users/{account.id}", headers=admin.headers, json=payload)
+    elif route == "me":
+        response = client.put(f"{API}/users/me", headers=account.headers, json=payload)
+    else:
+        body = {"email": new_email(), "password": "password-1", **payload}
+        response = client.post(f"{API}/users/", headers=admin.headers, json=body)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert (error["loc"], error["type"]) == (["body", field], error_type)
+    assert client.get(f"{API}/users/{account.id}", headers=admin.headers).json() == before
+
+
+@pytest.mark.parametrize("route", ["admin", "me"])
+def test_a_null_full_name_clears_it(client, admin, session_factory, app_settings, route):
+    from tests.conftest import make_account
+
+    account = make_account(session_factory, app_settings)
+    url = f"{API}/users/{account.id}" if route == "admin" else f"{API}/users/me"
+    headers = admin.headers if route == "admin" else account.headers
+    named = client.put(url, headers=headers, json={"full_name": "Jeanne"})
+    assert named.json()["full_name"] == "Jeanne"
+    cleared = client.put(url, headers=headers, json={"full_name": None})
+    assert cleared.status_code == 200
+    assert cleared.json()["full_name"] is None
+    assert client.get(f"{API}/users/me", headers=account.headers).json()["full_name"] is None

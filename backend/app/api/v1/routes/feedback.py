@@ -1,8 +1,9 @@
 """Receive the category sellers finally chose, and measure the models with it."""
 
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
 from app.api.deps import CurrentUser, ModelServerDep, SessionDep, SettingsDep, require_admin
@@ -77,29 +78,59 @@ def _registered_version(server: ModelServer, settings: Settings, version: str) -
     return version
 
 
-def _product_matches(prediction: Prediction, product_id: int) -> bool:
-    """Whether a feedback's product is the prediction's (always, if the prediction had none)."""
+class FeedbackSubject(NamedTuple):
+    """What a feedback is about: the product, the model version and what it predicted."""
+
+    product_id: int
+    model_version: str
+    pred_category_id: int
+
+
+def _required(field: str, why: str) -> RequestValidationError:
+    return invalid_input(("body", field), f"{field} is required {why}.", "missing")
+
+
+def _stored_product_id(prediction: Prediction) -> int | None:
+    """The prediction's product id as the feedback's integer (``None``: none, or not one)."""
     stored = prediction.product_id
     if stored is None:
-        return True
+        return None
     try:
-        return int(stored.strip()) == product_id
-    except ValueError:  # a prediction of a product id that is not an integer
-        return False
+        return int(stored.strip())
+    except ValueError:  # stored before batch product ids had to be integers
+        return None
+
+
+def _prediction_product(prediction: Prediction, stated: int | None) -> int:
+    """The product of a feedback on ``prediction``: the stated one, which must be its own."""
+    own = _stored_product_id(prediction)
+    if stated is None:
+        if own is None:
+            raise _required("product_id", f"(prediction {prediction.id} was made without one)")
+        return own
+    if prediction.product_id is not None and stated != own:
+        raise invalid_input(
+            ("body", "product_id"),
+            f"Prediction {prediction.id} was made for another product: send its product_id "
+            "(the one given to /predict), leave product_id out, or leave prediction_id out.",
+            "product_id_mismatch",
+        )
+    return stated
 
 
 def _from_prediction(
     session: Session, prediction_id: int, feedback_in: FeedbackCreate
-) -> tuple[str, int]:
-    """The model version and predicted category of the prediction a feedback names.
+) -> FeedbackSubject:
+    """The product, model version and predicted category of the prediction a feedback names.
 
     The feedback's ``model_version`` and ``pred_category_id``, when given, must be the
     prediction's version and most probable category, and its ``product_id`` the prediction's
-    (when it had one): the quality figures compare what the model answered with what the seller
-    chose, so a feedback that contradicts its prediction would corrupt them.
+    (when it had one; the default): the quality figures compare what the model answered with
+    what the seller chose, so a feedback that contradicts its prediction would corrupt them.
 
     Raises:
-        HTTPException: 404 for an unknown prediction, 422 for a feedback that contradicts it.
+        HTTPException: 404 for an unknown prediction, 422 for a feedback that contradicts it
+            (or names no product when the prediction had none).
     """
     prediction = get_prediction(session, prediction_id)
     if prediction is None:
@@ -112,13 +143,7 @@ def _from_prediction(
             f"not {stated}: leave model_version out or send {prediction.model_version}.",
             "model_version_mismatch",
         )
-    if not _product_matches(prediction, feedback_in.product_id):
-        raise invalid_input(
-            ("body", "product_id"),
-            f"Prediction {prediction.id} was made for another product: send its product_id "
-            "(the one given to /predict), or leave prediction_id out.",
-            "product_id_mismatch",
-        )
+    product_id = _prediction_product(prediction, feedback_in.product_id)
     top = top_category(prediction.results)  # never None: a prediction stores a category
     chosen = feedback_in.pred_category_id
     if top is None or (chosen is not None and chosen != top):
@@ -128,7 +153,7 @@ def _from_prediction(
             f"leave pred_category_id out or send {top}.",
             "pred_category_id_mismatch",
         )
-    return prediction.model_version, top
+    return FeedbackSubject(product_id, prediction.model_version, top)
 
 
 def _feedback_version(server: ModelServer, settings: Settings, feedback_in: FeedbackCreate) -> str:
@@ -146,21 +171,23 @@ def _feedback_version(server: ModelServer, settings: Settings, feedback_in: Feed
 
 def _feedback_of(
     session: Session, server: ModelServer, settings: Settings, feedback_in: FeedbackCreate
-) -> tuple[str, int]:
-    """The model version and predicted category a feedback is about.
+) -> FeedbackSubject:
+    """The product, model version and predicted category a feedback is about.
 
     With a ``prediction_id``: the prediction's (:func:`_from_prediction`). Without: the
-    stated (or served) version and the stated ``pred_category_id``, then required.
+    stated product, the stated (or served) version and the stated ``pred_category_id``, the
+    product and the category then required.
     """
     if feedback_in.prediction_id is not None:
         return _from_prediction(session, feedback_in.prediction_id, feedback_in)
-    if feedback_in.pred_category_id is None:
-        raise invalid_input(
-            ("body", "pred_category_id"),
-            "pred_category_id is required without a prediction_id.",
-            "missing",
-        )
-    return _feedback_version(server, settings, feedback_in), feedback_in.pred_category_id
+    product_id, pred_category_id = feedback_in.product_id, feedback_in.pred_category_id
+    if product_id is None:
+        raise _required("product_id", "without a prediction_id")
+    if pred_category_id is None:
+        raise _required("pred_category_id", "without a prediction_id")
+    return FeedbackSubject(
+        product_id, _feedback_version(server, settings, feedback_in), pred_category_id
+    )
 
 
 @router.post(
@@ -179,17 +206,17 @@ def create_feedback_route(
     """Record the category the seller chose (one per prediction, and per product and version).
 
     With a `prediction_id`, the model version and the predicted category are the prediction's
-    (a different `model_version` or `pred_category_id` is refused, as a `product_id` other than
-    the one the prediction was made for). Without one, `model_version` must be a registered
-    version of the served model (default: the version being served) and `pred_category_id` is
-    required.
+    (a different `model_version` or `pred_category_id` is refused), and so is its product when it
+    was made for one (the default; another `product_id` is refused). Without one,
+    `model_version` must be a registered version of the served model (default: the version
+    being served), and `product_id` and `pred_category_id` are required.
     """
-    model_version, pred_category_id = _feedback_of(session, server, settings, feedback_in)
+    subject = _feedback_of(session, server, settings, feedback_in)
     feedback = Feedback(
-        product_id=feedback_in.product_id,
-        model_version=model_version,
+        product_id=subject.product_id,
+        model_version=subject.model_version,
         real_category_id=feedback_in.real_category_id,
-        pred_category_id=pred_category_id,
+        pred_category_id=subject.pred_category_id,
         prediction_id=feedback_in.prediction_id,
         user_id=current_user.id,
     )

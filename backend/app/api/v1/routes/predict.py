@@ -49,8 +49,6 @@ ERROR_RESPONSES: Final[dict[int | str, dict[str, object]]] = {
         "model": ErrorResponse,
         "description": "Invalid input (nothing to predict from, not a JPEG, broken upload).",
     },
-    status.HTTP_401_UNAUTHORIZED: {"model": ErrorResponse, "description": "Not logged in."},
-    status.HTTP_403_FORBIDDEN: {"model": ErrorResponse, "description": "Inactive user."},
     status.HTTP_413_CONTENT_TOO_LARGE: {
         "model": ErrorResponse,
         "description": "Body, image or decoded pixels over the configured limits.",
@@ -149,7 +147,7 @@ async def predict_category(
                 submitted_product(request, designation, description)
             )
         except (HTTPException, RequestValidationError):
-            # A missing or inactive user is answered first (404, 403), as for valid input.
+            # A missing or inactive user is answered first (401, 403), as for valid input.
             await anyio.to_thread.run_sync(_check_user, serving, user_id)
             raise
         settings = serving.settings

@@ -13,6 +13,8 @@ from app.schemas.predictions import StoredPrediction
 
 logger = logging.getLogger(__name__)
 
+PREDICTION_NOT_FOUND: Final = "Prediction not found"
+
 router = APIRouter(
     prefix="/predictions", tags=["predictions"], dependencies=[Depends(require_admin)]
 )
@@ -29,12 +31,18 @@ def read_predictions(
     return list_predictions(session, model_version=model_version, skip=skip, limit=limit)
 
 
-@router.get("/{prediction_id}", response_model=StoredPrediction)
+@router.get(
+    "/{prediction_id}",
+    response_model=StoredPrediction,
+    responses={
+        status.HTTP_404_NOT_FOUND: {"model": ErrorResponse, "description": PREDICTION_NOT_FOUND}
+    },
+)
 def read_prediction(prediction_id: IdPath, session: SessionDep) -> Any:
     """Return one stored prediction."""
     prediction = get_prediction(session, prediction_id)
     if prediction is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Prediction not found")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=PREDICTION_NOT_FOUND)
     return prediction
 
 
@@ -42,11 +50,6 @@ IMAGE_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     status.HTTP_200_OK: {
         "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
         "description": "The JPEG file exactly as it was uploaded.",
-    },
-    status.HTTP_401_UNAUTHORIZED: {"model": ErrorResponse, "description": "Not logged in."},
-    status.HTTP_403_FORBIDDEN: {
-        "model": ErrorResponse,
-        "description": "Not an administrator, or inactive.",
     },
     status.HTTP_404_NOT_FOUND: {
         "model": ErrorResponse,
@@ -71,7 +74,7 @@ def read_prediction_image(
     """Return the image sent with a prediction, as kept by the image store."""
     prediction = get_prediction(session, prediction_id)
     if prediction is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Prediction not found")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=PREDICTION_NOT_FOUND)
     digest = prediction.image_sha256
     if digest is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="This prediction had no image.")

@@ -22,6 +22,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 USER_NOT_FOUND: Final = "The user with this username does not exist in the system"
 NOT_ENOUGH_PRIVILEGES: Final = "The user doesn't have enough privileges"
+REGISTRATION_CLOSED: Final = "Open user registration is forbidden on this server"
 NO_SELF_DEMOTION: Final = (
     "Administrators cannot deactivate themselves or give up their own administrator rights: "
     "ask another administrator."
@@ -75,13 +76,23 @@ def create_user(session: SessionDep, user_in: UserCreate) -> Any:
     return crud.create_user(session, **user_in.model_dump())
 
 
-@router.post("/open", response_model=UserOut, responses=EMAIL_TAKEN_RESPONSE)
+@router.post(
+    "/open",
+    response_model=UserOut,
+    responses={
+        **EMAIL_TAKEN_RESPONSE,
+        status.HTTP_403_FORBIDDEN: {
+            "model": ErrorResponse,
+            "description": f"{REGISTRATION_CLOSED} (`USERS_OPEN_REGISTRATION` is false).",
+        },
+    },
+)
 def create_user_open(session: SessionDep, settings: SettingsDep, user_in: UserRegister) -> Any:
     """Open an account without logging in, when `USERS_OPEN_REGISTRATION` allows it."""
     if not settings.USERS_OPEN_REGISTRATION:
         raise HTTPException(
             status_code=status.HTTP_403_FORBIDDEN,
-            detail="Open user registration is forbidden on this server",
+            detail=REGISTRATION_CLOSED,
         )
     _check_email_free(session, user_in.email)
     return crud.create_user(session, **user_in.model_dump())
@@ -96,12 +107,16 @@ async def read_user_me(current_user: CurrentUser) -> Any:
 @router.put("/me", response_model=UserOut, responses=EMAIL_TAKEN_RESPONSE)
 def update_user_me(session: SessionDep, current_user: CurrentUser, user_in: UserUpdateMe) -> Any:
     """Change your own e-mail, name or password."""
-    changes = user_in.model_dump(exclude_unset=True, exclude_none=True)
+    changes = user_in.model_dump(exclude_unset=True)
     _check_email_free(session, changes.get("email"), owner=current_user)
     return crud.update_user(session, current_user, changes)
 
 
-@router.get("/{user_id}", response_model=UserOut)
+@router.get(
+    "/{user_id}",
+    response_model=UserOut,
+    responses={status.HTTP_404_NOT_FOUND: {"model": ErrorResponse, "description": USER_NOT_FOUND}},
+)
 def read_user_by_id(user_id: IdPath, session: SessionDep, current_user: CurrentUser) -> Any:
     """Return a user: yourself, or anybody for administrators."""
     if user_id == current_user.id:
@@ -136,7 +151,7 @@ def update_user(
     user = crud.get_user(session, user_id)
     if user is None:
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=USER_NOT_FOUND)
-    changes = user_in.model_dump(exclude_unset=True, exclude_none=True)
+    changes = user_in.model_dump(exclude_unset=True)
     _check_email_free(session, changes.get("email"), owner=user)
     removes_admin = _removes_admin(user, changes)
     if removes_admin and user.id == current_user.id:
