@@ -2,7 +2,8 @@
 # Start the platform from a fresh clone, in the foreground, until Ctrl-C:
 #   1. install the workspace environment (.venv from uv.lock, its bytecode compiled; uv itself,
 #      when missing, into ~/.local/bin as uv's installer puts it, on the PATH of new shells),
-#   2. check the settings, the ports and the application database (one error line each),
+#   2. check the settings, the ports and the application database (one error line each;
+#      backend/scripts/start_checks.py validates every setting, this script's own included),
 #   3. migrate the database and create the first administrator (python -m scripts.prestart),
 #   4. make sure MLflow serves models:/$MODEL_NAME@$MODEL_ALIAS: when the registry has none,
 #      train a small demo model (python -m scripts.bootstrap_demo; minutes on 2 CPU cores),
@@ -16,9 +17,10 @@
 # TARGET_ENV, MODEL_NAME, MODEL_ALIAS, STATE_DIR. Also read by this script:
 #   DEMO_PRODUCTS, DEMO_EPOCHS, DEMO_IMAGE_SIZE, DEMO_IMAGE_WEIGHTS  the demo bootstrap's size
 #   DEMO_BOOTSTRAP   auto (default: only with TARGET_ENV=development), always or never
-#   SKIP_SYNC=1      use the existing environment as it is (no `uv sync`)
+#   SKIP_SYNC=1      use the existing environment as it is (no `uv sync`; 0 or unset: sync)
 #   DB_WAIT_SECONDS  how long to wait for the database to answer (default 10)
 #   READY_TIMEOUT_SECONDS  how long to wait for the servers to answer (default 300)
+#   API_WORKERS      worker processes of the API: a number, or auto (the default)
 
 set -euo pipefail
 started_at=$SECONDS
@@ -26,9 +28,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 restart_with_default_signals "${BASH_SOURCE[0]}" "$@"
 cd "$REPOSITORY_ROOT"
 
-DEMO_BOOTSTRAP="${DEMO_BOOTSTRAP:-auto}"
-DB_WAIT_SECONDS="${DB_WAIT_SECONDS:-10}"
-READY_TIMEOUT_SECONDS="${READY_TIMEOUT_SECONDS:-300}"
 STOP_TIMEOUT_SECONDS=15
 
 # --- process groups ------------------------------------------------------------------------
@@ -119,6 +118,11 @@ has_python311() {
 }
 
 python_bin="$UV_PROJECT_ENVIRONMENT/bin/python"
+# Read before there is a Python to check it (the other settings: step 2).
+case "${SKIP_SYNC:-0}" in
+0 | 1) ;;
+*) die "invalid settings: SKIP_SYNC is \"$SKIP_SYNC\": expected 1 (no uv sync) or 0." ;;
+esac
 if [ "${SKIP_SYNC:-0}" = 1 ]; then
     [ -x "$python_bin" ] ||
         die "SKIP_SYNC=1 but there is no environment at $UV_PROJECT_ENVIRONMENT: run without it."
@@ -140,7 +144,9 @@ datascience() {
     (cd "$REPOSITORY_ROOT/datascience" && exec "$python_bin" "$@")
 }
 step "Checking the settings, the ports and the database"
-settings="$(backend -m scripts.start_checks preflight --wait "$DB_WAIT_SECONDS")" || exit 1
+# Also validates and sets DEMO_BOOTSTRAP, READY_TIMEOUT_SECONDS and API_WORKERS (defaults
+# included), and waits DB_WAIT_SECONDS for the database.
+settings="$(backend -m scripts.start_checks preflight)" || exit 1
 eval "$settings"
 echo "Database: $DATABASE_DISPLAY_URL; MLflow: $TRACKING_URI"
 
@@ -149,7 +155,6 @@ case "$DEMO_BOOTSTRAP" in
 always) bootstrap=1 ;;
 never) bootstrap=0 ;;
 auto) [ "$TARGET_ENV" = development ] && bootstrap=1 || bootstrap=0 ;;
-*) die "DEMO_BOOTSTRAP must be auto, always or never, not '$DEMO_BOOTSTRAP'." ;;
 esac
 
 # What does not depend on each other runs side by side: the application database (prestart)
@@ -160,21 +165,28 @@ esac
 # before a demo training, whose runs can be watched in it.
 ui_pid=
 api_pid=
+# The preflight's port check again, just before a server binds its port: a demo training takes
+# minutes, during which something else may have taken it.
+check_port() {
+    backend -m scripts.start_checks ports "$1=$2" || exit 1
+}
 start_ui() {
     if [ "$TRACKING_IS_SERVER" = 1 ]; then
         echo "MLflow UI: not started here; the tracking server $TRACKING_URI serves it."
         return
     fi
+    check_port MLFLOW_PORT "$MLFLOW_PORT"
     step "Serving the MLflow UI on http://127.0.0.1:$MLFLOW_PORT"
     start_group "$REPOSITORY_ROOT/scripts/mlflow-ui.sh"
     ui_pid=$last_child
 }
 start_api() {
+    check_port BACKEND_PORT "$BACKEND_PORT"
     step "Serving the API on http://127.0.0.1:$BACKEND_PORT"
     # API_WORKERS: a number, or auto (the default: one per two cores, within half the
     # available memory at API_WORKER_MEMORY_MB per worker; one on a 2-core machine).
     start_group backend -m app.serve --host 127.0.0.1 --port "$BACKEND_PORT" \
-        --workers "${API_WORKERS:-auto}" --timeout-graceful-shutdown 5
+        --workers "$API_WORKERS" --timeout-graceful-shutdown 5
     api_pid=$last_child
 }
 early="$TRACKING_STORE_EXISTS"
@@ -223,14 +235,29 @@ http_status() {
     ) 2>/dev/null || true
 }
 
-# The first server that exits: report it, stop the other, exit non-zero.
-server_died() {
-    local pid=$1 name=$2 status=0
-    wait "$pid" 2>/dev/null || status=$?
-    forget_child "$pid"
-    echo "error: the $name stopped (exit status $status); stopping the rest." >&2
+# A server exited before Ctrl-C (pid, exit status): report it, stop the rest, exit non-zero.
+# Any exit is a failure here: `mlflow ui`, for one, exits 0 when it cannot bind its port.
+server_stopped() {
+    local name="MLflow UI" how
+    [ "$1" != "$api_pid" ] || name="API"
+    forget_child "$1"
+    if [ "$2" = 0 ]; then
+        how="without an error status"
+    elif [ "$2" -gt 128 ]; then
+        how="killed by signal $(kill -l "$2" 2>/dev/null || echo $(($2 - 128)))"
+    else
+        how="exit status $2"
+    fi
+    echo "error: the $name stopped early ($how; see its messages above); stopping the rest." >&2
     stop_children
     exit 1
+}
+
+# The first server found gone while waiting for readiness.
+server_died() {
+    local status=0
+    wait "$1" 2>/dev/null || status=$?
+    server_stopped "$1" "$status"
 }
 
 ready_path="$API_V1_STR/health/ready"
@@ -240,8 +267,8 @@ ui_ready=0
 [ -n "$ui_pid" ] || ui_ready=1
 deadline=$((SECONDS + READY_TIMEOUT_SECONDS))
 while [ "$api_ready" = 0 ] || [ "$ui_ready" = 0 ]; do
-    kill -0 "$api_pid" 2>/dev/null || server_died "$api_pid" "API"
-    [ -z "$ui_pid" ] || kill -0 "$ui_pid" 2>/dev/null || server_died "$ui_pid" "MLflow UI"
+    kill -0 "$api_pid" 2>/dev/null || server_died "$api_pid"
+    [ -z "$ui_pid" ] || kill -0 "$ui_pid" 2>/dev/null || server_died "$ui_pid"
     [ "$api_ready" = 1 ] || [ "$(http_status "$BACKEND_PORT" "$ready_path")" != 200 ] || api_ready=1
     [ "$ui_ready" = 1 ] || [ "$(http_status "$MLFLOW_PORT" /health)" != 200 ] || ui_ready=1
     if [ "$SECONDS" -ge "$deadline" ]; then
@@ -275,12 +302,5 @@ while true; do
     finished=
     status=0
     wait -n -p finished "${children[@]}" || status=$?
-    if [ -n "$finished" ]; then
-        forget_child "$finished"
-        name="MLflow UI"
-        [ "$finished" != "$api_pid" ] || name="API"
-        echo "error: the $name stopped (exit status $status); stopping the rest." >&2
-        stop_children
-        exit 1
-    fi
+    [ -z "$finished" ] || server_stopped "$finished" "$status"
 done

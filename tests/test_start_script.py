@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -181,6 +182,196 @@ def test_invalid_settings_are_a_one_line_error(tmp_path: Path) -> None:
         'error: invalid settings: SECRET_KEY is "changethis": set a secret value for '
         "TARGET_ENV=production."
     ), output
+
+
+PORT_RANGE = "expected a port number from 1 to 65535."
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BACKEND_PORT", "70000"),
+        ("BACKEND_PORT", "65536"),
+        ("BACKEND_PORT", "-1"),
+        ("BACKEND_PORT", "0"),
+        ("BACKEND_PORT", ""),
+        ("BACKEND_PORT", "80x"),
+        ("MLFLOW_PORT", "0"),
+        ("MLFLOW_PORT", "65536"),
+        ("MLFLOW_PORT", "80x"),
+        ("MLFLOW_PORT", ""),
+        ("MLFLOW_PORT", "-5000"),
+        ("MLFLOW_PORT", "5000.5"),
+    ],
+)
+def test_port_out_of_range_is_a_one_line_error(tmp_path: Path, name: str, value: str) -> None:
+    environment = base_environment(tmp_path / "state")
+    environment.update(
+        BACKEND_PORT=str(free_port()), MLFLOW_PORT=str(free_port()), DEMO_BOOTSTRAP="never"
+    )
+    environment[name] = value
+    status, output = run_start(environment)
+    assert status != 0
+    assert last_line(output) == f'error: invalid settings: {name} is "{value}": {PORT_RANGE}', (
+        output
+    )
+    assert "Traceback" not in output
+    assert not (tmp_path / "state").exists(), "nothing may be written before the checks pass"
+
+
+def test_one_port_for_both_servers_is_a_one_line_error(tmp_path: Path) -> None:
+    environment = base_environment(tmp_path / "state")
+    port = free_port()
+    environment.update(BACKEND_PORT=str(port), MLFLOW_PORT=str(port), DEMO_BOOTSTRAP="never")
+    status, output = run_start(environment)
+    assert status != 0
+    assert last_line(output) == (
+        f"error: invalid settings: BACKEND_PORT and MLFLOW_PORT are both {port}: each server "
+        "needs a port of its own."
+    ), output
+    assert not (tmp_path / "state").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("API_WORKERS", "abc", "a whole number of worker processes, 1 or more, or auto"),
+        ("API_WORKERS", "0", "a whole number of worker processes, 1 or more, or auto"),
+        ("API_WORKERS", "-2", "a whole number of worker processes, 1 or more, or auto"),
+        ("API_WORKERS", "1.5", "a whole number of worker processes, 1 or more, or auto"),
+        ("API_WORKERS", "AUTO", "a whole number of worker processes, 1 or more, or auto"),
+        ("DB_WAIT_SECONDS", "abc", "a number of seconds, 0 or more"),
+        ("DB_WAIT_SECONDS", "-1", "a number of seconds, 0 or more"),
+        ("DB_WAIT_SECONDS", "nan", "a number of seconds, 0 or more"),
+        ("DB_WAIT_SECONDS", "inf", "a number of seconds, 0 or more"),
+        ("READY_TIMEOUT_SECONDS", "abc", "a whole number of seconds, 1 or more"),
+        ("READY_TIMEOUT_SECONDS", "0", "a whole number of seconds, 1 or more"),
+        ("READY_TIMEOUT_SECONDS", "1.5", "a whole number of seconds, 1 or more"),
+        ("READY_TIMEOUT_SECONDS", "-10", "a whole number of seconds, 1 or more"),
+        ("DEMO_BOOTSTRAP", "sometimes", "auto, always or never"),
+        ("DEMO_BOOTSTRAP", "1", "auto, always or never"),
+        ("SKIP_SYNC", "yes", "1 (no uv sync) or 0"),
+        ("SKIP_SYNC", "true", "1 (no uv sync) or 0"),
+    ],
+)
+def test_invalid_script_setting_is_a_one_line_error(
+    tmp_path: Path, name: str, value: str, expected: str
+) -> None:
+    environment = base_environment(tmp_path / "state")
+    environment.update(BACKEND_PORT=str(free_port()), MLFLOW_PORT=str(free_port()))
+    environment[name] = value
+    status, output = run_start(environment)
+    assert status != 0
+    assert (
+        last_line(output) == f'error: invalid settings: {name} is "{value}": expected {expected}.'
+    ), output
+    assert "Traceback" not in output
+    assert not (tmp_path / "state").exists()
+
+
+@pytest.mark.parametrize(
+    ("relative", "expected"),
+    [
+        ("file", "a folder, not a file"),
+        ("file/state", "a folder that can be created ({root}/file is not a folder)"),
+        ("file/deeper/state", "a folder that can be created ({root}/file is not a folder)"),
+        ("dangling", "a folder, not a broken link"),
+    ],
+)
+def test_state_dir_that_is_not_a_folder_is_a_one_line_error(
+    tmp_path: Path, relative: str, expected: str
+) -> None:
+    (tmp_path / "file").write_text("not a folder\n")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    state_dir = tmp_path / relative
+    environment = base_environment(state_dir)
+    environment.update(
+        BACKEND_PORT=str(free_port()), MLFLOW_PORT=str(free_port()), DEMO_BOOTSTRAP="never"
+    )
+    status, output = run_start(environment)
+    assert status != 0
+    assert last_line(output) == (
+        f'error: invalid settings: STATE_DIR is "{state_dir}": '
+        f"expected {expected.format(root=tmp_path)}."
+    ), output
+    assert "Traceback" not in output
+    assert not (tmp_path / "nowhere").exists()
+
+
+def run_start_and_take_a_port(
+    environment: dict[str, str], marker: str, port: int
+) -> tuple[int, str]:
+    """Run start.sh to its end; when it prints ``marker``, listen on ``port`` (127.0.0.1)."""
+    process = subprocess.Popen(
+        ["bash", str(START_SCRIPT)],
+        cwd=REPOSITORY_ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    watchdog = threading.Timer(240, kill_session, [process.pid])
+    watchdog.start()
+    lines = []
+    try:
+        with socket.socket() as taken:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.append(line)
+                if marker in line and not any(marker in seen for seen in lines[:-1]):
+                    taken.bind(("127.0.0.1", port))
+                    taken.listen()
+            status = process.wait(timeout=60)
+    finally:
+        watchdog.cancel()
+        kill_session(process.pid)
+    return status, "".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("name", "marker"),
+    [
+        # Taken while the database is migrated: before the UI and the API start.
+        ("MLFLOW_PORT", "Migrating the database"),
+        ("BACKEND_PORT", "Migrating the database"),
+    ],
+)
+def test_port_taken_after_the_first_check_is_the_same_one_line_error(
+    tmp_path: Path, name: str, marker: str
+) -> None:
+    environment = base_environment(tmp_path / "state")
+    ports = {"BACKEND_PORT": free_port(), "MLFLOW_PORT": free_port()}
+    environment.update({key: str(value) for key, value in ports.items()}, DEMO_BOOTSTRAP="never")
+    status, output = run_start_and_take_a_port(environment, marker, ports[name])
+    assert status != 0
+    assert (
+        f"error: port {ports[name]} ({name}) on 127.0.0.1 is already in use: stop what uses it "
+        f"or choose another port ({name}=...)."
+    ) in output.splitlines(), output
+    assert "Errno 98" not in output
+    assert "Traceback" not in output
+    assert "Ready in" not in output
+
+
+def test_server_that_exits_early_with_status_0_is_reported_as_stopped_early(
+    tmp_path: Path,
+) -> None:
+    # `mlflow ui` exits 0 when its port is taken: taken here after start.sh's last check.
+    environment = base_environment(tmp_path / "state")
+    mlflow_port = free_port()
+    environment.update(
+        BACKEND_PORT=str(free_port()), MLFLOW_PORT=str(mlflow_port), DEMO_BOOTSTRAP="never"
+    )
+    status, output = run_start_and_take_a_port(
+        environment, f"Serving the MLflow UI on http://127.0.0.1:{mlflow_port}", mlflow_port
+    )
+    assert status != 0
+    assert (
+        "error: the MLflow UI stopped early (without an error status; see its messages above); "
+        "stopping the rest."
+    ) in output.splitlines(), output
+    assert "exit status 0" not in output
 
 
 # --- smoke test from a clean copy ----------------------------------------------------------

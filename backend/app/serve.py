@@ -82,6 +82,29 @@ def automatic_workers(cores: int, memory_mb: float | None, worker_memory_mb: int
     return max(1, workers)
 
 
+def worker_setting(value: str) -> str:
+    """Validate a ``--workers`` value (``API_WORKERS``): ``auto`` or a whole number, 1 or more.
+
+    Returns:
+        ``auto``, or the number written without sign or leading zeros.
+
+    Raises:
+        ValueError: neither; its message says what is expected.
+    """
+    if value == AUTO:
+        return value
+    if value.isascii() and value.isdigit() and int(value) >= 1:
+        return str(int(value))
+    raise ValueError(f"a whole number of worker processes, 1 or more, or {AUTO}")
+
+
+def _workers_argument(value: str) -> str:
+    try:
+        return worker_setting(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected {error}") from None
+
+
 def worker_count(requested: str | None) -> int | None:
     """The ``--workers`` value: a number, ``auto`` (see :func:`automatic_workers`) or ``None``."""
     if requested is None or requested != AUTO:
@@ -107,6 +130,7 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=None, help="Port (default BACKEND_PORT).")
     parser.add_argument(
         "--workers",
+        type=_workers_argument,
         default=None,
         help=f"Worker processes: a number, or auto (one per {CORES_PER_WORKER} cores, within "
         "half the available memory at API_WORKER_MEMORY_MB each). Default: one.",
