@@ -181,14 +181,15 @@ def test_drop_a_photo_and_pick_another_category_on_a_phone(
     )
     page.select_option("#other-category", str(other))
     expect(page.locator("#results .result[aria-pressed='true']")).to_have_count(0)
+    # The reference may be typed after the prediction, before the choice is filed.
+    page.fill("#product-id", str(product.product_id))
     with page.expect_response("**/api/v1/feedback/") as answer:
         page.click("#confirm")
     assert answer.value.status == 201
     expect(page.locator("#feedback-message")).to_contain_text(category_name(other))
     screenshot(page, "predict-other-category-mobile")
 
-    # No reference typed: the product is identified by the prediction's id.
-    (feedback,) = _feedback_rows(browser_sessions, stored.id)
+    (feedback,) = _feedback_rows(browser_sessions, product.product_id)
     assert feedback.prediction_id == stored.id
     assert (feedback.real_category_id, feedback.pred_category_id) == (other, codes[0])
 
