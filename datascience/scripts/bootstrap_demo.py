@@ -181,7 +181,10 @@ def bootstrap(args: argparse.Namespace, progress: Progress) -> int:
         BootstrapError: A step failed.
     """
     from product_classifier.settings import get_platform_settings  # noqa: PLC0415
-    from product_classifier.tracking.setup import configure_tracking  # noqa: PLC0415
+    from product_classifier.tracking.setup import (  # noqa: PLC0415
+        TrackingServerUnreachableError,
+        configure_tracking,
+    )
     from scripts.demo_bookkeeping import (  # noqa: PLC0415 - imports MLflow
         DEMO_MODEL,
         DemoLayout,
@@ -191,7 +194,10 @@ def bootstrap(args: argparse.Namespace, progress: Progress) -> int:
     )
 
     settings = get_platform_settings()
-    tracking_uri = configure_tracking(settings)
+    try:
+        tracking_uri = configure_tracking(settings)
+    except TrackingServerUnreachableError as error:
+        raise BootstrapError(str(error)) from None
     served = f"models:/{settings.MODEL_NAME}@{settings.MODEL_ALIAS}"
     version = served_version(settings.MODEL_NAME, settings.MODEL_ALIAS)
     if version is None and args.check_only:
@@ -249,9 +255,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return bootstrap(args, progress)
     except BootstrapError as error:
+        if not progress.number:  # before the first step (the tracking store): nothing to resume
+            print(f"error: {error}", file=sys.stderr)
+            return 1
         print(
-            f"error: step {progress.number}/{progress.total} ({progress.title}) failed: {error}. "
-            "Run it again to resume: finished steps are kept.",
+            f"error: step {progress.number}/{progress.total} ({progress.title}) failed: "
+            f"{str(error).rstrip('.')}. Run it again to resume: finished steps are kept.",
             file=sys.stderr,
         )
         return 1

@@ -77,6 +77,11 @@ def interrupted(left: str = ATOMIC_OUTPUT_LEFT) -> int:
     return EXIT_INTERRUPTED
 
 
+def first_line(message: object) -> str:
+    """The first line of an error message (MLflow's carry a server's whole answer)."""
+    return next(iter(str(message).strip().splitlines()), "")
+
+
 def default_output_dir(kind: str) -> Path:
     """Return the default ``--output-dir`` of a kind: ``$STATE_DIR/training/<kind>``."""
     return get_platform_settings().STATE_DIR / "training" / kind

@@ -96,8 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from product_classifier.tracking.registry import RegistryError  # noqa: PLC0415
     from product_classifier.tracking.setup import configure_tracking  # noqa: PLC0415
 
-    configure_tracking()
     try:
+        configure_tracking()
         with tempfile.TemporaryDirectory(prefix="feedback-replay-") as folder:
             if args.from_feedback:
                 database_url, store_url = feedback_source(args)

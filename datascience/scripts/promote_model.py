@@ -21,7 +21,7 @@ import sys
 from datetime import UTC, datetime
 
 from product_classifier.text_table import aligned_lines
-from scripts.cli_support import positive_int
+from scripts.cli_support import first_line, positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.list and (args.name is None or args.version is None or args.alias is None):
         parser.error("give --name, --version and --alias to promote, or --list")
 
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415 - keeps --help fast
+
     from product_classifier.tracking.registry import (  # noqa: PLC0415 - keeps --help fast
         RegistryError,
         get_version_by_alias,
@@ -110,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     from product_classifier.tracking.setup import configure_tracking  # noqa: PLC0415
 
-    configure_tracking()
     try:
+        configure_tracking()
         if args.list:
             versions = list_versions(args.name)
             if not versions:
@@ -156,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         set_alias(args.name, args.alias, args.version)
     except RegistryError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except MlflowException as error:  # the store failed (a server erroring, a database down)
+        print(f"error: {first_line(error.message)}", file=sys.stderr)
         return 1
     moved = f" (was version {previous})" if previous is not None else ""
     print(f"{args.name}@{args.alias} now points to version {args.version}{moved}.")

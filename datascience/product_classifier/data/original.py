@@ -5,6 +5,7 @@ offending rows or files, so a person can fix the data without reading a stack tr
 """
 
 import logging
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -78,7 +79,10 @@ def format_items(items: Iterable[object], limit: int = MAX_LISTED) -> str:
 def _csv_options(text_columns: Sequence[str], *, indexed: bool) -> dict[str, Any]:
     """Options of ``pandas.read_csv`` for challenge files: listed columns as text, no NaN."""
     return {
-        "index_col": 0 if indexed else None,
+        # False, not None: pandas would silently take the leading fields of a first data line
+        # longer than the header as a row index (shifting every column); False reads the
+        # columns as named, and the longer line is refused (see _readable_csv).
+        "index_col": 0 if indexed else False,
         "dtype": dict.fromkeys(text_columns, str),
         "keep_default_na": False,
     }
@@ -88,7 +92,15 @@ def _csv_options(text_columns: Sequence[str], *, indexed: bool) -> dict[str, Any
 def _readable_csv(path: Path) -> Iterator[None]:
     """Turn the errors of reading ``path`` as CSV into a :class:`DatasetError` naming it."""
     try:
-        yield
+        with warnings.catch_warnings():
+            # pandas only warns, and drops the extra fields, of a line longer than the header
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            yield
+    except pd.errors.ParserWarning:
+        raise DatasetError(
+            f"Unreadable {path.name}: {path} is not a valid CSV file (a line has more fields "
+            "than the header line)."
+        ) from None
     except pd.errors.EmptyDataError:
         raise DatasetError(f"Unreadable {path.name}: {path} is empty.") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:

@@ -38,6 +38,7 @@ from product_classifier.scoring.columns import (
     PRODUCT_ID,
 )
 from product_classifier.scoring.images import is_uri
+from product_classifier.serving.contract import cell_text
 
 IMAGE_COLUMNS: Final = ("image_path", "image_uri")
 """Accepted names of the image column of a table, in order of preference."""
@@ -167,7 +168,12 @@ def describe_table(location: str, *, text_only: bool = False) -> Catalogue:
         if not path.is_file():
             raise DatasetError(f"Input file {path} does not exist.")
         if kind is CatalogueFormat.PARQUET:
-            columns = list(pq.read_schema(path).names)
+            try:
+                columns = list(pq.read_schema(path).names)
+            except (pa.ArrowException, OSError) as error:
+                raise DatasetError(
+                    f"Unreadable {path.name}: {path} is not a Parquet file ({error})."
+                ) from None
         else:
             columns = _csv_header(path)
         require_columns(pd.DataFrame(columns=columns), path, TABLE_COLUMNS)
@@ -249,16 +255,20 @@ def read_chunks(catalogue: Catalogue, rows: int) -> Iterator[pd.DataFrame]:
 # --- the row rules (both engines) ----------------------------------------------------------
 
 
-def _texts(frame: pd.DataFrame, column: str) -> list[str]:
-    """A column as text: missing values become ``""``, numbers their decimal writing."""
-    if column not in frame.columns:
+def _texts(frame: pd.DataFrame, column: str | None, unreadable: dict[int, str]) -> list[str]:
+    """A column as text (:func:`~product_classifier.serving.contract.cell_text`).
+
+    A cell that is not text in UTF-8 becomes ``""`` and its row is noted in ``unreadable``.
+    """
+    if column is None or column not in frame.columns:
         return [""] * len(frame)
     values = []
-    for value in frame[column].tolist():
-        if value is None or (isinstance(value, float) and value != value):  # noqa: PLR0124 NaN
+    for row, value in enumerate(frame[column].tolist()):
+        try:
+            values.append(cell_text(value))
+        except UnicodeDecodeError:
+            unreadable.setdefault(row, f"{column} is not text in UTF-8")
             values.append("")
-        else:
-            values.append(str(value).strip() if not isinstance(value, str) else value)
     return values
 
 
@@ -279,13 +289,14 @@ def model_rows(raw: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
         Columns ``productid``, ``designation``, ``description``, ``image`` (path or URI, ``""``
         when none) and ``error`` (``None``, or why the row cannot be scored), in row order.
     """
-    product_ids = [value.strip() for value in _texts(raw, PRODUCT_ID)]
-    designations = _texts(raw, DESIGNATION)
-    descriptions = _texts(raw, DESCRIPTION)
+    unreadable: dict[int, str] = {}
+    product_ids = [value.strip() for value in _texts(raw, PRODUCT_ID, unreadable)]
+    designations = _texts(raw, DESIGNATION, unreadable)
+    descriptions = _texts(raw, DESCRIPTION, unreadable)
     images: list[str] = []
     errors: list[str | None] = []
     if catalogue.format is CatalogueFormat.ORIGINAL:
-        image_ids = [value.strip() for value in _texts(raw, "imageid")]
+        image_ids = [value.strip() for value in _texts(raw, "imageid", unreadable)]
         for product_id, image_id in zip(product_ids, image_ids, strict=True):
             if catalogue.text_only:
                 images.append("")
@@ -300,14 +311,16 @@ def model_rows(raw: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
             errors.append(None)
     else:
         column = None if catalogue.text_only else catalogue.image_column
-        for value in _texts(raw, column) if column else [""] * len(raw):
+        for value in _texts(raw, column, unreadable):
             images.append(_image_location(catalogue.image_base, value.strip()))
             errors.append(None)
     for row, product_id in enumerate(product_ids):
         has_text = bool(designations[row].strip() or descriptions[row].strip())
         if errors[row] is not None:
             continue
-        if not product_id:
+        if row in unreadable:
+            errors[row] = unreadable[row]
+        elif not product_id:
             errors[row] = "missing productid"
         elif not has_text and not images[row]:
             errors[row] = NO_INPUT

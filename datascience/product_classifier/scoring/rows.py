@@ -10,7 +10,7 @@ a few extra calls per bad row, and nothing when the batch is clean.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import pandas as pd
 from mlflow.exceptions import MlflowException
@@ -52,6 +52,24 @@ class ScoringSettings:
     top_k: int
     model_name: str
     model_version: str | None
+
+
+NO_TEXT: Final = "no text (the model reads only the title and description)"
+NO_IMAGE: Final = "no image (the model reads only the image)"
+
+
+def model_reads(model: BatchModel) -> tuple[bool, bool]:
+    """Whether the model reads text and whether it reads images (both for a foreign model).
+
+    Read from the configuration of this project's pyfunc
+    (:class:`~product_classifier.serving.pyfunc.ServingConfig`); a model logged otherwise is
+    assumed to read both.
+    """
+    try:
+        config = model.unwrap_python_model().config  # type: ignore[attr-defined]
+    except (AttributeError, MlflowException):
+        return True, True
+    return bool(getattr(config, "reads_text", True)), bool(getattr(config, "reads_image", True))
 
 
 def predict_isolating_bad_rows(model: BatchModel, frame: pd.DataFrame) -> list[Prediction | str]:
@@ -120,9 +138,11 @@ def score_rows(
 ) -> pd.DataFrame:
     """Score model rows (from :func:`product_classifier.scoring.catalogue.model_rows`).
 
-    Rows that already carry an error, whose image cannot be found or fetched, or that the
-    model refuses are written with their error and no categories; the others are predicted in
-    one model call.
+    Rows that already carry an error, that lack what the model reads (no text for a text
+    model: :data:`NO_TEXT`; no image for an image model: :data:`NO_IMAGE`), whose image cannot
+    be found or fetched, or that the model refuses are written with their error and no
+    categories; the others are predicted in one model call. A model that reads no image
+    ignores the image column (nothing is fetched).
 
     Args:
         model: A loaded pyfunc model.
@@ -137,7 +157,20 @@ def score_rows(
     results: list[Prediction | str | None] = [
         value if isinstance(value, str) else None for value in rows[ERROR].tolist()
     ]
-    with located_images(rows[IMAGE].tolist()) as lookups:
+    reads_text, reads_image = model_reads(model)
+    # A model that reads no image neither fetches nor checks them; a row without what the
+    # model reads gets no made-up answer (it would be the uniform 100/27 % each).
+    images = rows[IMAGE].tolist() if reads_image else [""] * len(rows)
+    for row, (designation, description) in enumerate(
+        zip(rows[DESIGNATION].tolist(), rows[DESCRIPTION].tolist(), strict=True)
+    ):
+        if results[row] is not None:
+            continue
+        if not reads_image and not (designation.strip() or description.strip()):
+            results[row] = NO_TEXT
+        elif not reads_text and not images[row]:
+            results[row] = NO_IMAGE
+    with located_images(images) as lookups:
         for row, lookup in enumerate(lookups):
             if results[row] is None and lookup.error is not None:
                 results[row] = lookup.error

@@ -12,6 +12,7 @@ from typing import Final, Protocol, TypedDict
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from PIL import Image
 
 from product_classifier.categories import CATEGORY_CODES
@@ -20,6 +21,28 @@ INPUT_COLUMNS: Final = ("product_id", "designation", "description", "image_path"
 
 
 _CODES: Final = np.asarray(CATEGORY_CODES, dtype=np.int64)
+
+
+def cell_text(value: object) -> str:
+    """A table cell as the models read it: the same rule in serving and catalogue scoring.
+
+    Missing values (``None``, NaN, ``pd.NA``) are ``""``; text is kept as it is; numbers are
+    their decimal writing, an integral float without its ``.0`` (``1.0`` → ``"1"``: a whole
+    column turned float by one missing value keeps its integers); anything else is its
+    ``str()``, stripped. Bytes (a Parquet ``binary`` column) are decoded as UTF-8.
+
+    Raises:
+        UnicodeDecodeError: Bytes that are not UTF-8 (never guessed: the text would change).
+    """
+    if isinstance(value, str):
+        return value
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):  # noqa: PLR0124 NaN
+        return ""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return str(value).strip()
 
 
 class CategoryProbability(TypedDict):

@@ -36,8 +36,10 @@ from product_classifier.categories import CATEGORY_CODES, NUM_CATEGORIES
 from product_classifier.preprocessing.image import ImageDecodingError, load_rgb_image
 from product_classifier.serving.batch import ModelBatch
 from product_classifier.serving.contract import (
+    INPUT_COLUMNS,
     Prediction,
     ProductInput,
+    cell_text,
     probabilities_to_predictions,
 )
 from product_classifier.serving.fast_tfidf import FastTfidf
@@ -115,11 +117,6 @@ class InvalidInputError(MlflowException):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, error_code=INVALID_PARAMETER_VALUE)
-
-
-def _cell_text(value: object) -> str:
-    """Return a DataFrame cell as text: missing values (None, NaN, NA) become ``""``."""
-    return value if isinstance(value, str) else ""
 
 
 class ProductClassifier(PythonModel):
@@ -254,10 +251,17 @@ class ProductClassifier(PythonModel):
             For each row, the 27 categories with their probability in percent, highest first.
 
         Raises:
-            InvalidInputError: An image path does not point to a readable image.
+            InvalidInputError: The input has none of the contract's columns (MLflow drops the
+                columns the signature does not list, so such a request reaches the model as
+                an empty table), a text cell is bytes that are not UTF-8, or an image path
+                does not point to a readable image (only for a model that reads images; the
+                text model ignores ``image_path``).
         """
         del context, params
-        return self.predict_products(dataframe_products(model_input))
+        config = self._loaded_config()
+        return self.predict_products(
+            dataframe_products(model_input, read_images=config.reads_image)
+        )
 
     def predict_products(self, products: Sequence[ProductInput]) -> list[Prediction]:
         """Predict decoded products in one model call (the API's interface)."""
@@ -318,21 +322,40 @@ class ProductClassifier(PythonModel):
         return self.config
 
 
-def dataframe_products(frame: pd.DataFrame) -> list[ProductInput]:
+def dataframe_products(frame: pd.DataFrame, *, read_images: bool = True) -> list[ProductInput]:
     """Read request rows into products, loading each non-empty ``image_path``.
 
+    Cells are read as the catalogue scoring reads them
+    (:func:`~product_classifier.serving.contract.cell_text`: a number is its decimal writing).
+
+    Args:
+        frame: Rows with some of the columns ``product_id``, ``designation``, ``description``
+            and ``image_path``.
+        read_images: Load the images (``False`` for a model that reads only text: its
+            ``image_path`` cells are ignored, not even checked).
+
     Raises:
-        InvalidInputError: An image path does not point to a readable image.
+        InvalidInputError: ``frame`` has none of the contract's columns, a text cell is bytes
+            that are not UTF-8, or an image path does not point to a readable image.
     """
+    if len(frame.columns) == 0 or not set(frame.columns) & set(INPUT_COLUMNS):
+        raise InvalidInputError(
+            f"The input has none of the columns {', '.join(INPUT_COLUMNS)}: nothing to predict "
+            "from (columns the model's signature does not list are dropped)."
+        )
 
     def column(name: str) -> list[str]:
         if name not in frame.columns:
             return [""] * len(frame)
-        return [_cell_text(value) for value in frame[name].tolist()]
+        try:
+            return [cell_text(value) for value in frame[name].tolist()]
+        except UnicodeDecodeError:
+            raise InvalidInputError(f"A {name} cell is bytes that are not UTF-8 text.") from None
 
+    paths = column("image_path") if read_images else [""] * len(frame)
     products = []
     for designation, description, image_path in zip(
-        column("designation"), column("description"), column("image_path"), strict=True
+        column("designation"), column("description"), paths, strict=True
     ):
         image = None
         if image_path.strip():

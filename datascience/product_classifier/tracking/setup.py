@@ -5,9 +5,11 @@ from typing import Final
 from urllib.parse import urlparse
 
 import mlflow
+import requests
 from mlflow.tracking import MlflowClient
 
 from product_classifier.settings import PlatformSettings, get_platform_settings
+from product_classifier.tracking.registry import RegistryError
 
 logger = logging.getLogger(__name__)
 
@@ -15,9 +17,47 @@ REMOTE_SCHEMES: Final = frozenset({"http", "https", "databricks"})
 """Tracking URIs whose server chooses where artifacts go."""
 
 
+PROBE_TIMEOUT_SECONDS: Final = 10.0
+"""How long a tracking server has to answer its health check before a command gives up."""
+
+
+class TrackingServerUnreachableError(RegistryError):
+    """The configured tracking server does not answer (a message for a person, one line)."""
+
+
+def check_tracking_server(tracking_uri: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> None:
+    """Fail fast when an ``http(s)://`` tracking server does not answer at all.
+
+    MLflow retries a refused or silent connection for minutes (``MLFLOW_HTTP_REQUEST_MAX_RETRIES``
+    with backoff) before its first call fails; one ``GET /health`` (MLflow's health endpoint)
+    within ``timeout`` seconds tells a server that is down at once. Any HTTP answer, even an
+    error status (a proxy asking for credentials), counts as reachable: only MLflow's own calls
+    judge it further. Other URIs (databases, Databricks) are not probed.
+
+    Raises:
+        TrackingServerUnreachableError: No connection, or no answer within ``timeout``.
+    """
+    if urlparse(tracking_uri).scheme not in {"http", "https"}:
+        return
+    try:
+        requests.get(f"{tracking_uri.rstrip('/')}/health", timeout=timeout)
+    except requests.RequestException as error:
+        reason = type(error).__name__
+        raise TrackingServerUnreachableError(
+            f"The MLflow tracking server {tracking_uri} does not answer ({reason} within "
+            f"{timeout:g} s): start it, or point MLFLOW_TRACKING_URI at a running one."
+        ) from None
+
+
 def configure_tracking(settings: PlatformSettings | None = None) -> str:
-    """Point MLflow (tracking and registry) at the configured store and return its URI."""
-    return (settings or get_platform_settings()).configure_mlflow()
+    """Point MLflow (tracking and registry) at the configured store and return its URI.
+
+    Raises:
+        TrackingServerUnreachableError: The store is a tracking server that does not answer.
+    """
+    tracking_uri = (settings or get_platform_settings()).configure_mlflow()
+    check_tracking_server(tracking_uri)
+    return tracking_uri
 
 
 def uses_local_artifacts(settings: PlatformSettings) -> bool:
