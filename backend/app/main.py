@@ -13,7 +13,6 @@ from pathlib import Path
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.formparsers import MultiPartParser
 
@@ -21,6 +20,7 @@ from app.api.body_limit import BodySizeLimitMiddleware
 from app.api.database_unavailable import install_database_error_handler
 from app.api.docs_policy import DocsContentPolicy
 from app.api.errors import install_error_handlers
+from app.api.frontend_files import FrontendFiles
 from app.api.input_boundary import InputBoundaryMiddleware
 from app.api.metrics import router as metrics_router
 from app.api.openapi import install_exact_openapi
@@ -164,7 +164,7 @@ def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_D
     setup_telemetry(app, settings)
     if (frontend_dir / "index.html").is_file():
         # Mounted last: every API route and /docs take precedence over the page's files.
-        app.mount("/", StaticFiles(directory=frontend_dir, html=True), name="frontend")
+        app.mount("/", FrontendFiles(directory=frontend_dir, html=True), name="frontend")
     return app
 
 

@@ -1,0 +1,38 @@
+"""A wrong method on an API path is a 405 naming the path's methods, not the web page's files.
+
+The web page is mounted at ``/`` behind the API (:mod:`app.api.frontend_files`), so it sees
+every request no API route takes in full, wrong methods on API paths included.
+"""
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("OPTIONS", "/api/v1/login/access-token", "POST"),
+        ("GET", "/api/v1/login/access-token", "POST"),
+        ("DELETE", "/api/v1/users/5", "GET, PUT"),
+        ("PATCH", "/api/v1/users/me", "GET, PUT"),
+        ("PUT", "/api/v1/predict/", "POST"),
+        ("DELETE", "/api/v1/predictions/1/image", "GET"),
+        ("HEAD", "/api/v1/categories/", "GET"),
+        ("HEAD", "/metrics", "GET"),
+        ("POST", "/api/v1/feedback/stats", "GET"),
+    ],
+)
+def test_a_wrong_method_is_a_405_with_the_paths_methods(client, method, path, allowed):
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+    if method != "HEAD":
+        assert response.json() == {"detail": "Method Not Allowed"}
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [("GET", "/", 200), ("HEAD", "/", 200)])
+def test_the_web_page_is_still_served(client, method, path, status):
+    assert client.request(method, path).status_code == status
+
+
+def test_an_unknown_path_is_still_a_404(client):
+    assert client.get("/api/v1/nope").status_code == 404
