@@ -15,7 +15,13 @@ from collections.abc import Sequence
 from product_classifier.data.original import DatasetError
 from product_classifier.scoring.columns import MAX_TOP_K, MIN_TOP_K
 from product_classifier.scoring.images import is_uri
-from scripts.cli_support import configure_logging, interrupted, positive_int, root_path
+from scripts.cli_support import (
+    configure_logging,
+    first_line,
+    interrupted,
+    positive_int,
+    root_path,
+)
 
 EXIT_INPUT_ERROR = 1
 DEFAULT_BATCH_SIZE = 256
@@ -159,12 +165,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         prepare_output,
     )
     from product_classifier.scoring.model_reference import resolve_model  # noqa: PLC0415
-    from product_classifier.scoring.spark_engine import SparkUnavailableError  # noqa: PLC0415
+    from product_classifier.scoring.spark_engine import (  # noqa: PLC0415
+        SparkJobError,
+        SparkUnavailableError,
+        interrupted_spark_output,
+    )
+    from product_classifier.serving.runtime import requested_runtime  # noqa: PLC0415
     from product_classifier.tracking.registry import RegistryError  # noqa: PLC0415
     from product_classifier.tracking.setup import configure_tracking  # noqa: PLC0415
 
-    configure_tracking()
+    try:  # before anything is written: the model loads (in each worker) with it
+        requested_runtime()
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
     try:
+        configure_tracking()
         catalogue = (
             describe_original(args.input_dir, text_only=args.text_only)
             if args.input_dir is not None
@@ -193,14 +209,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 master=args.master, partitions=args.partitions, conf=dict(args.spark_conf)
             )
             summary = score_on_spark(job, options)
-    except (DatasetError, RegistryError, OutputConflictError, SparkUnavailableError) as error:
+    except (
+        DatasetError,
+        RegistryError,
+        OutputConflictError,
+        SparkUnavailableError,
+        SparkJobError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     except MlflowException as error:  # a model that cannot be found or loaded, a store down
-        reason = next(iter(str(error.message).splitlines()), "")
-        print(f"error: {args.model_uri}: {reason}", file=sys.stderr)
+        print(f"error: {args.model_uri}: {first_line(error.message)}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     except KeyboardInterrupt:
+        if args.engine == "spark":
+            return interrupted(interrupted_spark_output(args.output))
         return interrupted("the parts written so far are kept; the same command resumes")
     version = f" version {job.model.version}" if job.model.version else ""
     kept = (

@@ -8,6 +8,17 @@ its partitions with :func:`product_classifier.scoring.rows.score_rows`, in Arrow
 what ``mlflow.pyfunc.spark_udf`` does, except that ``spark_udf`` can return neither our ranked
 categories (an array of structs) nor an error per row: a bad row would fail its whole task.
 
+Spark reads CSV files with the local engine's rules: a local CSV file is first read through
+once by the local engine's reader (:func:`product_classifier.data.original.read_csv_chunks`), so
+a file that engine refuses (not UTF-8, a row with too many fields...) is refused here with the
+same one-line message, instead of being read with its text altered or a field dropped; remote CSV
+files are read in ``FAILFAST`` mode. Binary Parquet columns reach :func:`model_rows` as bytes,
+as the local engine gives them, so both engines turn them into the same text.
+
+The output is written into a hidden temporary folder next to ``--output`` and renamed to it
+once complete (local outputs): a failed or interrupted job leaves nothing that blocks the same
+command run again.
+
 Images are read on the executors from the paths or URIs of the rows, so they must be
 reachable there (local paths in ``local[*]`` mode, ``s3a://`` or ``hdfs://`` URIs on a cluster,
 with the matching fsspec implementation installed on the executors).
@@ -15,19 +26,24 @@ with the matching fsspec implementation installed on the executors).
 
 import logging
 import os
+import re
+import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import warnings
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
-from product_classifier.data.original import DatasetError
+from product_classifier.data.original import DatasetError, read_csv_chunks
 from product_classifier.scoring.catalogue import (
     Catalogue,
     CatalogueFormat,
@@ -50,12 +66,35 @@ PARTITIONS_PER_CORE: Final = 2
 """Input partitions per core when ``--partitions`` is not given (keeps every core busy)."""
 PANDAS_WARNING: Final = "PySpark does not yet fully support pandas"
 """pyspark warns on every batch under pandas 3; the engines' equality test watches the results."""
-CSV_OPTIONS: Final = {"header": "true", "multiLine": "true", "escape": '"', "mode": "PERMISSIVE"}
-"""Spark's CSV reader set to read what pandas writes and reads (quoted multi-line fields)."""
+CSV_OPTIONS: Final = {"header": "true", "multiLine": "true", "escape": '"', "mode": "FAILFAST"}
+"""Spark's CSV reader set to read what pandas writes and reads (quoted multi-line fields), and to
+fail on a malformed row rather than drop or pad its fields."""
+QUIET_LOG_LEVEL: Final = "FATAL"
+"""Spark's log level while a session started here scores (failures are raised in one line)."""
+CANCEL_WAIT_SECONDS: Final = 30.0
+"""How long a job cancelled in a session left running may take to end before its files go."""
+CSV_CHECK_ROWS: Final = 50_000
+"""Rows per chunk when a local CSV file is checked with the local engine's reader."""
+_EXCEPTION_LINE: Final = re.compile(
+    r"^(?::\s*|Caused by:\s*)?(?:[\w$]+\.)*(\w*(?:Error|Exception)\b.*)$"
+)
+"""A line naming an exception (Java's ``Caused by: a.b.CException: ...`` or Python's)."""
 
 
 class SparkUnavailableError(RuntimeError):
     """Spark could not start (no Java, no pyspark...): a message for a person."""
+
+
+class SparkJobError(RuntimeError):
+    """The Spark job failed (a message for a person: one line, not the JVM's stack)."""
+
+
+def _first_cause(error: BaseException) -> str:
+    """The most telling line of a Spark or Python worker error (its last ``...Error: ...``)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    causes = [match.group(1) for line in lines if (match := _EXCEPTION_LINE.match(line))]
+    text = causes[-1] if causes else (lines[0] if lines else repr(error))
+    return text if len(text) <= 300 else f"{text[:297]}..."
 
 
 @dataclass(frozen=True)
@@ -94,6 +133,7 @@ def build_session(options: SparkOptions, batch_size: int) -> "SparkSession":
             f"pyspark is not installed ({error}): install the datascience[spark] extra."
         ) from None
     warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # its INFO lines: every connection
     master = _master(options)
     builder = SparkSession.builder.appName("score_catalogue")
     if master is not None:
@@ -126,6 +166,7 @@ def read_catalogue(spark: "SparkSession", catalogue: Catalogue) -> tuple["DataFr
         DatasetError: A needed column is missing.
     """
     from pyspark.sql import functions as F  # noqa: N812, PLC0415 - Spark's own convention
+    from pyspark.sql.types import BinaryType  # noqa: PLC0415
 
     location = catalogue.table_location
     if catalogue.format is CatalogueFormat.PARQUET:
@@ -139,9 +180,37 @@ def read_catalogue(spark: "SparkSession", catalogue: Catalogue) -> tuple["DataFr
             f"Invalid {location}: missing column(s) {', '.join(missing)}; found "
             f"{', '.join(frame.columns) or 'no columns'}."
         )
+    binary = {item.name for item in frame.schema.fields if isinstance(item.dataType, BinaryType)}
+    # Binary columns go to model_rows as bytes (as the local engine reads them): a cast to
+    # string would hand Arrow invalid UTF-8 and fail the whole job on one bad value.
     return frame.select(
-        *[F.col(name).cast("string").alias(name) for name in catalogue.text_columns]
+        *[
+            F.col(name) if name in binary else F.col(name).cast("string").alias(name)
+            for name in catalogue.text_columns
+        ]
     ), catalogue
+
+
+def check_csv(catalogue: Catalogue) -> None:
+    """Read a local CSV catalogue once with the local engine's reader (a remote one: skipped).
+
+    Spark's reader replaces bytes that are not UTF-8 with U+FFFD and has no mode refusing them;
+    the local engine refuses such files. Reading the file with that engine's reader gives both
+    engines the same answer: the same message for the same file.
+
+    Raises:
+        DatasetError: The local engine would refuse the file.
+    """
+    location = catalogue.table_location
+    if is_uri(location):
+        return
+    for _ in read_csv_chunks(
+        Path(location),
+        catalogue.text_columns,
+        CSV_CHECK_ROWS,
+        indexed=catalogue.format is CatalogueFormat.ORIGINAL,
+    ):
+        pass
 
 
 _WORKER_MODELS: dict[str, Any] = {}
@@ -200,6 +269,135 @@ def _check_output_is_free(output: str) -> None:
         )
 
 
+def interrupted_spark_output(output: str) -> str:
+    """What an interrupted Spark job left at ``output``, and how to go on (for a person)."""
+    if is_uri(output):
+        return (
+            f"the Spark engine does not resume: delete {output} if it exists, then run the "
+            "command again"
+        )
+    return (
+        f"nothing was written to {output} (the Spark engine does not resume); run the command "
+        "again to start over"
+    )
+
+
+def _staging_folder(output: str) -> str:
+    """Where Spark writes before the rename: a hidden folder next to a local output."""
+    if is_uri(output):
+        return output
+    target = Path(output)
+    return str(target.parent / f".{target.name}.spark-{uuid.uuid4().hex[:12]}")
+
+
+def _remove_staging(staging: str, output: str) -> None:
+    """Delete what a failed or interrupted job wrote (killed tasks may still be finishing)."""
+    if staging == output:
+        return
+    for _ in range(20):
+        shutil.rmtree(staging, ignore_errors=True)
+        if not Path(staging).exists():
+            return
+        time.sleep(0.5)
+    logger.warning("Could not delete the temporary folder %s: delete it.", staging)
+
+
+_PY4J_INTERRUPT_LOGS: Final = (
+    "KeyboardInterrupt while sending command",
+    "Exception while sending command",
+)
+"""What py4j logs (with a traceback, on the root logger) when Ctrl-C stops a call to the JVM."""
+
+
+def _not_py4j_interrupt_log(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith(_PY4J_INTERRUPT_LOGS)
+
+
+@contextmanager
+def _plain_ctrl_c() -> Iterator[list[bool]]:
+    """While a job runs, make Ctrl-C raise :class:`KeyboardInterrupt` and nothing else.
+
+    pyspark's own SIGINT handler calls the JVM (``cancelAllJobs``) from inside the handler while
+    the main thread waits for the JVM on the same py4j connection: py4j then logs tracebacks of
+    that reentrant call. Here the job is cancelled after the interrupt, by the caller.
+
+    Yields:
+        A list that holds ``True`` once Ctrl-C was pressed (py4j may turn the interrupt into
+        one of its own errors).
+    """
+    pressed: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed
+        return
+
+    def interrupt(number: int, frame: object) -> None:
+        del number, frame
+        pressed.append(True)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    root = logging.getLogger()
+    root.addFilter(_not_py4j_interrupt_log)
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        root.removeFilter(_not_py4j_interrupt_log)
+
+
+def _write(scored: "DataFrame", staging: str, output: str, interrupted: list[bool]) -> None:
+    """Write the scores into ``staging``, then rename it to ``output``.
+
+    Args:
+        scored: The scores.
+        staging: Where Spark writes them.
+        output: Where they end up.
+        interrupted: Holds ``True`` once Ctrl-C was pressed (see :func:`_plain_ctrl_c`).
+
+    Raises:
+        SparkJobError: The job failed.
+        OutputConflictError: ``output`` appeared while the job ran.
+    """
+    from py4j.protocol import Py4JError  # type: ignore[import-untyped]  # noqa: PLC0415
+    from pyspark.errors import PySparkException  # noqa: PLC0415
+
+    if staging != output:
+        Path(staging).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        scored.write.mode("errorifexists").parquet(staging)
+    except (Py4JError, PySparkException) as error:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise SparkJobError(f"the Spark job failed: {_first_cause(error)}") from error
+    if staging != output:
+        _check_output_is_free(output)
+        Path(staging).rename(output)
+
+
+def _stop_quietly(session: "SparkSession") -> None:
+    """Stop a session (again: a no-op), without the JVM logging the tasks it kills."""
+    try:
+        session.sparkContext.setLogLevel("OFF")
+        session.stop()
+    except Exception:
+        logger.debug("Spark session already stopped", exc_info=True)
+
+
+def _cancel_jobs(session: "SparkSession") -> None:
+    """Cancel the jobs of a session left running (a session given by the caller).
+
+    Waits (up to :data:`CANCEL_WAIT_SECONDS`) for them to end: their tasks write no more files.
+    """
+    try:
+        context = session.sparkContext
+        context.cancelAllJobs()
+        deadline = time.monotonic() + CANCEL_WAIT_SECONDS
+        while context.statusTracker().getActiveJobsIds() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    except Exception:
+        logger.debug("Could not cancel the Spark jobs", exc_info=True)
+
+
 def score_on_spark(
     job: ScoringJob, options: SparkOptions, spark: "SparkSession | None" = None
 ) -> ScoringSummary:
@@ -215,18 +413,25 @@ def score_on_spark(
 
     Raises:
         SparkUnavailableError: Spark did not start.
-        DatasetError: The input lacks a column.
+        SparkJobError: The Spark job failed (nothing is left at ``job.output``, when local).
+        DatasetError: The input lacks a column, or is a CSV file the local engine refuses.
         OutputConflictError: The output exists.
     """
     from pyspark.sql import functions as F  # noqa: N812, PLC0415
 
     _check_output_is_free(job.output)
     started = time.perf_counter()
+    if job.catalogue.format is not CatalogueFormat.PARQUET:
+        check_csv(job.catalogue)  # before Spark starts: the local engine's answer, in one line
     from pyspark.sql import SparkSession  # noqa: PLC0415
 
     # A session given, or already running in this process, is left running for its owner.
     own_session = spark is None and SparkSession.getActiveSession() is None
     session = spark or build_session(options, job.batch_size)
+    if own_session:
+        # A failed task is logged by the driver with its JVM stack (hundreds of lines): the
+        # error raised here names its cause in one line instead.
+        session.sparkContext.setLogLevel(QUIET_LOG_LEVEL)
     try:
         raw, catalogue = read_catalogue(session, job.catalogue)
         partitions = (
@@ -249,14 +454,25 @@ def score_on_spark(
                 partitions,
             )
             scored = raw.repartition(partitions).mapInPandas(scorer, schema=spark_ddl(job.top_k))
-            scored.write.mode("errorifexists").parquet(job.output)
+            staging = _staging_folder(job.output)
+            with _plain_ctrl_c() as interrupted:
+                try:
+                    _write(scored, staging, job.output, interrupted)
+                except BaseException:  # Ctrl-C included: leave nothing behind
+                    # Stop the tasks still writing before deleting their files.
+                    if own_session:
+                        _stop_quietly(session)
+                    else:
+                        _cancel_jobs(session)
+                    _remove_staging(staging, job.output)
+                    raise
         totals = session.read.parquet(job.output).agg(
             F.count(F.lit(1)).alias("rows"), F.count(ERROR).alias("errors")
         )
         counted = totals.collect()[0]
     finally:
         if own_session:
-            session.stop()
+            _stop_quietly(session)
     return ScoringSummary(
         rows=int(counted["rows"]),
         errors=int(counted["errors"]),
