@@ -6,9 +6,7 @@ tests share one local Spark session (``local[2]``, no UI); they skip with the re
 cannot start, except with ``CI=true``, where that fails them.
 """
 
-import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -380,29 +378,6 @@ def test_help_describes_every_argument(capsys) -> None:
 
 
 # --- Spark -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[object]:
-    """One local Spark session for the module (two cores, no UI, few shuffle partitions)."""
-    from product_classifier.scoring.spark_engine import (
-        SparkOptions,
-        SparkUnavailableError,
-        build_session,
-    )
-
-    options = SparkOptions(
-        master="local[2]",
-        conf={"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2"},
-    )
-    try:
-        session = build_session(options, batch_size=64)
-    except SparkUnavailableError as error:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{error} (CI=true: Spark is required)")
-        pytest.skip(str(error))
-    yield session
-    session.stop()
 
 
 def _assert_same_scores(spark_output: Path, local_output: Path) -> None:
