@@ -164,7 +164,11 @@ def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_D
     setup_telemetry(app, settings)
     if (frontend_dir / "index.html").is_file():
         # Mounted last: every API route and /docs take precedence over the page's files.
-        app.mount("/", FrontendFiles(directory=frontend_dir, html=True), name="frontend")
+        app.mount(
+            "/",
+            FrontendFiles(api_prefix=settings.API_V1_STR, directory=frontend_dir, html=True),
+            name="frontend",
+        )
     return app
 
 

@@ -7,6 +7,8 @@ answers it as Starlette answers a route's wrong method: ``405`` with the methods
 take, and a JSON ``detail`` like every other error of the API.
 """
 
+from typing import Any
+
 from fastapi.routing import iter_route_contexts
 from starlette.responses import JSONResponse
 from starlette.routing import compile_path
@@ -18,25 +20,53 @@ def allowed_methods(scope: Scope) -> set[str]:
     """The methods of the application's routes whose path matches the request's path."""
     methods: set[str] = set()
     for context in iter_route_contexts(scope["app"].routes):  # included routers too
+        if not context.methods or context.path_format is None:
+            continue
         pattern, _, _ = compile_path(context.path_format)
-        if context.methods and pattern.match(scope["path"]):
+        if pattern.match(scope["path"]):
             methods.update(context.methods)
     return methods
 
 
+def _other_slash(path: str) -> str:
+    return path.removesuffix("/") if path.endswith("/") else f"{path}/"
+
+
 class FrontendFiles(StaticFiles):
-    """:class:`~starlette.staticfiles.StaticFiles` that leaves the API's paths to the API."""
+    """:class:`~starlette.staticfiles.StaticFiles` that leaves the API's paths to the API.
+
+    Args:
+        api_prefix: Where the API lives (``/api/v1``): a path under it that no route takes is
+            the API's JSON 404 (naming the path with or without its final slash when that one
+            exists), never the page's files.
+        **kwargs: :class:`~starlette.staticfiles.StaticFiles`'s.
+    """
+
+    def __init__(self, *, api_prefix: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.api_prefix = api_prefix.rstrip("/")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer 405 for an API path asked with another method; serve the files otherwise."""
+        """Answer an API path the API does not take; serve the page's files otherwise."""
         if scope["type"] == "http":
-            methods = allowed_methods(scope)
-            if methods:
-                response = JSONResponse(
-                    {"detail": "Method Not Allowed"},
-                    status_code=405,
-                    headers={"Allow": ", ".join(sorted(methods))},
-                )
+            response = self._api_answer(scope)
+            if response is not None:
                 await response(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
+
+    def _api_answer(self, scope: Scope) -> JSONResponse | None:
+        path = scope["path"]
+        methods = allowed_methods(scope)
+        if methods:
+            return JSONResponse(
+                {"detail": "Method Not Allowed"},
+                status_code=405,
+                headers={"Allow": ", ".join(sorted(methods))},
+            )
+        if path != self.api_prefix and not path.startswith(f"{self.api_prefix}/"):
+            return None
+        other = _other_slash(path)
+        if allowed_methods({**scope, "path": other}):
+            return JSONResponse({"detail": f"Not Found: the API's path is {other}"}, 404)
+        return JSONResponse({"detail": "Not Found"}, status_code=404)

@@ -7,7 +7,7 @@ schema, where the OpenAPI document shows it and FastAPI answers a 422 before any
 
 from typing import Annotated, Final
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 INT32_MAX: Final = 2**31 - 1
 """Largest value of an ``Integer`` column (PostgreSQL ``integer``): row ids, category codes."""
@@ -28,17 +28,30 @@ PRODUCT_ID_PATTERN: Final = r"^[0-9]{1,19}$"
 """A product id in decimal ASCII digits (leading zeros allowed, as ``int()`` reads them)."""
 
 
+PRODUCT_ID_TEXT_ERROR: Final = (
+    "product_id must be the marketplace's integer product id, 0 to 2^63 - 1, in at most 19 "
+    "decimal digits (the feedback names the product by the same integer)"
+)
+
+
+def _integer_as_text(value: object) -> str:
+    """A JSON integer as its decimal text; text as it is; anything else refused."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    raise ValueError(PRODUCT_ID_TEXT_ERROR)  # true, 1.0, a list...
+
+
 def _product_id_text(value: str) -> str:
     if not (value.isascii() and value.isdigit()) or len(value) > 19 or int(value) > INT64_MAX:
-        raise ValueError(
-            "product_id must be the marketplace's integer product id, 0 to 2^63 - 1 in decimal "
-            "digits (the feedback names the product by the same integer)"
-        )
+        raise ValueError(PRODUCT_ID_TEXT_ERROR)
     return value
 
 
 ProductIdText = Annotated[
     str,
+    BeforeValidator(_integer_as_text),
     AfterValidator(_product_id_text),
     Field(
         description="The marketplace's product id, 0 to 2^63 - 1, as a JSON integer or a "

@@ -28,9 +28,14 @@ CategoryCode = Annotated[
 
 
 class FeedbackCreate(BaseModel):
-    """The category the seller chose (``real``) beside the one we predicted (``pred``)."""
+    """The category the seller chose (``real``) beside the one we predicted (``pred``).
 
-    model_config = ConfigDict(protected_namespaces=())
+    Read strictly: integers must be JSON integers (``true``, ``1.0`` or ``"42"`` are a 422, not
+    quietly read as 1 or 42) and a field this shape does not have is a 422 (a misspelt
+    ``prediction_id`` would otherwise drop the link to the prediction and its checks).
+    """
+
+    model_config = ConfigDict(protected_namespaces=(), strict=True, extra="forbid")
 
     product_id: ProductId | None = Field(
         default=None,

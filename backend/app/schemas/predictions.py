@@ -17,7 +17,7 @@ class PredictionResult(BaseModel):
 class BatchProduct(BaseModel):
     """One product of a batch: its texts and an optional base64-encoded colour JPEG."""
 
-    model_config = ConfigDict(coerce_numbers_to_str=True)
+    model_config = ConfigDict(extra="forbid")
 
     product_id: ProductIdText | None = None
     designation: str = ""

@@ -34,5 +34,26 @@ def test_the_web_page_is_still_served(client, method, path, status):
     assert client.request(method, path).status_code == status
 
 
-def test_an_unknown_path_is_still_a_404(client):
-    assert client.get("/api/v1/nope").status_code == 404
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_an_unknown_api_path_is_the_apis_json_404_for_every_method(client, method):
+    response = client.request(method, "/api/v1/nope")
+    assert (response.status_code, response.json()) == (404, {"detail": "Not Found"})
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "right"),
+    [
+        ("POST", "/api/v1/predict", "/api/v1/predict/"),
+        ("POST", "/api/v1/feedback", "/api/v1/feedback/"),
+        ("GET", "/api/v1/categories", "/api/v1/categories/"),
+        ("POST", "/api/v1/predict/batch/", "/api/v1/predict/batch"),
+    ],
+)
+def test_a_path_missing_or_adding_its_final_slash_is_named(client, method, path, right):
+    response = client.request(method, path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": f"Not Found: the API's path is {right}"}
+
+
+def test_a_missing_page_file_is_still_a_404(client):
+    assert client.get("/nope.html").status_code == 404

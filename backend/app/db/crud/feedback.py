@@ -22,6 +22,12 @@ def add_feedback(session: Session, feedback: Feedback) -> Feedback:
     return feedback
 
 
+def has_feedback_for_prediction(session: Session, prediction_id: int) -> bool:
+    """Whether the prediction already received its (one) feedback."""
+    query = select(Feedback.id).where(Feedback.prediction_id == prediction_id).limit(1)
+    return session.scalar(query) is not None
+
+
 def list_feedback(
     session: Session, *, model_version: str | None = None, skip: int = 0, limit: int = 100
 ) -> Sequence[Feedback]:

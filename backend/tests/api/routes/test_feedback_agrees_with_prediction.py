@@ -179,3 +179,54 @@ def test_a_prediction_without_product_takes_any_product(client, user):
     )
     assert response.status_code == 201, response.text
     assert response.json()["product_id"] == product_id
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("product_id", True, "int_type"),
+        ("product_id", 1.0, "int_type"),
+        ("product_id", "0042", "int_type"),
+        ("real_category_id", "2522", "int_type"),
+        ("real_category_id", 2522.0, "int_type"),
+        ("pred_category_id", False, "int_type"),
+        ("prediction_id", True, "int_type"),
+        ("predictionid", 3, "extra_forbidden"),
+        ("product", 42, "extra_forbidden"),
+    ],
+)
+def test_feedback_fields_are_read_strictly(client, user, db, case):
+    field, value, error_type = case
+    body: dict[str, Any] = {
+        "product_id": new_product_id(),
+        "real_category_id": 2522,
+        "pred_category_id": 10,
+        field: value,
+    }
+    before = feedback_count(db)
+    refused(send(client, user.headers, **body), field, error_type)
+    assert feedback_count(db) == before
+
+
+def test_a_second_feedback_on_a_prediction_gets_the_same_answer_on_both_databases(client, user):
+    prediction_id, _ = predicted(client, user.headers, "Classeur à levier")
+    first = send(
+        client,
+        user.headers,
+        product_id=new_product_id(),
+        real_category_id=2522,
+        prediction_id=prediction_id,
+    )
+    assert first.status_code == 201, first.text
+    # The same product and version too: both unique rules are broken, one answer is given.
+    again = send(
+        client,
+        user.headers,
+        product_id=first.json()["product_id"],
+        real_category_id=10,
+        prediction_id=prediction_id,
+    )
+    assert (again.status_code, again.json()) == (
+        400,
+        {"detail": "A feedback already exists for this prediction."},
+    )

@@ -249,7 +249,24 @@ def test_batch_predicts_every_product_in_order_and_stores_them(client, user, db)
 
 @pytest.mark.parametrize(
     "product_id",
-    ["SKU-1", "abc", "-1", -1, 1.0, "1.0", "1e3", 2**63, str(2**63), "1" * 20, " 7", "", "١٢"],
+    [
+        "SKU-1",
+        "abc",
+        "-1",
+        -1,
+        1.0,
+        "1.0",
+        "1e3",
+        2**63,
+        str(2**63),
+        "1" * 20,
+        "0" * 20,
+        " 7",
+        "",
+        "١٢",
+        True,
+        False,
+    ],
 )
 def test_batch_product_id_must_be_the_feedbacks_integer(client, user, db, product_id):
     before = db.scalar(select(func.count()).select_from(Prediction))
@@ -260,6 +277,25 @@ def test_batch_product_id_must_be_the_feedbacks_integer(client, user, db, produc
     assert error["loc"] == ["body", 1, "product_id"]
     assert "integer product id, 0 to 2^63 - 1" in error["msg"]
     # The valid product is not stored either: a refused batch stores nothing.
+    assert db.scalar(select(func.count()).select_from(Prediction)) == before
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ({"designation": 12.5}, "designation", "string_type"),
+        ({"designation": "Lampe", "description": 1000}, "description", "string_type"),
+        ({"designation": "Lampe", "descripton": "de chevet"}, "descripton", "extra_forbidden"),
+        ({"designation": "Lampe", "product_id": True}, "product_id", "value_error"),
+    ],
+)
+def test_batch_products_are_read_as_published(client, user, db, case):
+    product, field, error_type = case
+    before = db.scalar(select(func.count()).select_from(Prediction))
+    response = batch(client, user.headers, [product])
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert (error["loc"], error["type"]) == (["body", 0, field], error_type)
     assert db.scalar(select(func.count()).select_from(Prediction)) == before
 
 

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 from app.api.deps import CurrentUser, ModelServerDep, SessionDep, SettingsDep, require_admin
 from app.api.errors import invalid_input
 from app.api.params import PageSizeQuery, SkipQuery, VersionQuery
+from app.api.unit_of_work import DUPLICATE_PREDICTION_FEEDBACK
 from app.core.config import Settings
-from app.db.crud.feedback import add_feedback, list_feedback
+from app.db.crud.feedback import add_feedback, has_feedback_for_prediction, list_feedback
 from app.db.crud.predictions import get_prediction, top_category
 from app.db.models import Feedback, Prediction
 from app.inference.model_server import ModelServer
@@ -212,6 +213,12 @@ def create_feedback_route(
     being served), and `product_id` and `pred_category_id` are required.
     """
     subject = _feedback_of(session, server, settings, feedback_in)
+    # The usual answer, the same on both databases (a row breaking both unique constraints is
+    # reported by the one each database checks first); under a race the constraints decide.
+    if feedback_in.prediction_id is not None and has_feedback_for_prediction(
+        session, feedback_in.prediction_id
+    ):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=DUPLICATE_PREDICTION_FEEDBACK)
     feedback = Feedback(
         product_id=subject.product_id,
         model_version=subject.model_version,
