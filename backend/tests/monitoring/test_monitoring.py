@@ -243,6 +243,15 @@ def test_quality_and_errors_routes(api, admin_headers):
     assert [(p["predicted_category_id"], p["count"]) for p in body["pairs"]] == [(1281, 2)]
 
 
+@pytest.mark.parametrize("days", ["nan", "inf", "-inf", "NaN"])
+@pytest.mark.parametrize("route", ["quality", "quality/timeline", "errors", "drift", "report"])
+def test_a_window_that_is_not_a_finite_number_is_said_so(api, admin_headers, route, days):
+    response = api.get(f"/api/v1/monitoring/{route}", params={"days": days}, headers=admin_headers)
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert (error["loc"], error["type"]) == (["query", "days"], "finite_number")
+
+
 def test_drift_and_report_routes(api, admin_headers, seeded):
     params = {"model_version": "1", "min_predictions": 10}
     drift = api.get("/api/v1/monitoring/drift", params=params, headers=admin_headers)

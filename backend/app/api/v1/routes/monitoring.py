@@ -31,7 +31,13 @@ DEFAULT_DAYS: Final = 7.0
 router = APIRouter(prefix="/monitoring", tags=["monitoring"], dependencies=[Depends(require_admin)])
 
 DaysQuery = Annotated[
-    float, Query(gt=0, le=3660, description="Window: the last `days` days (fractions allowed).")
+    float,
+    Query(
+        gt=0,
+        le=3660,
+        allow_inf_nan=False,
+        description="Window: the last `days` days (fractions allowed).",
+    ),
 ]
 VersionQuery = Annotated[
     str | None, Query(max_length=64, description="A model version (default: see the route).")
