@@ -21,7 +21,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from scripts.cli_support import configure_logging, positive_int, seed
+from scripts.cli_support import (
+    backbone_weights,
+    configure_logging,
+    image_side,
+    positive_int,
+    seed,
+)
 
 if TYPE_CHECKING:
     from scripts.demo_bookkeeping import DemoLayout, DemoRecipe
@@ -89,12 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--image-size",
-        type=positive_int,
+        type=image_side,
         default=demo.DEMO_IMAGE_SIZE,
-        help="side in pixels of the images (DEMO_IMAGE_SIZE, default: %(default)s)",
+        help="side in pixels of the images, 32 to 1024 (DEMO_IMAGE_SIZE, default: %(default)s)",
     )
     parser.add_argument(
         "--image-weights",
+        type=backbone_weights,
         default=demo.DEMO_IMAGE_WEIGHTS,
         help="image backbone weights: none, imagenet or a file (DEMO_IMAGE_WEIGHTS, "
         "default: %(default)s)",

@@ -8,12 +8,14 @@ one line on stderr with a non-zero exit status, without a traceback.
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from product_classifier.models.image import IMAGENET, MIN_IMAGE_SIZE
 from product_classifier.paths import resolve_from_root
 from product_classifier.settings import get_platform_settings
 from product_classifier.training.defaults import REFIT_BY_DEFAULT
@@ -29,7 +31,8 @@ MAX_SEED = 2**32 - 1
 """Largest seed NumPy, scikit-learn and Keras accept."""
 
 
-def _int_at_least(text: str, minimum: int, maximum: int | None = None) -> int:
+def bounded_int(text: str, minimum: int, maximum: int | None = None) -> int:
+    """Parse an integer from ``minimum`` to ``maximum`` (no upper bound when ``None``)."""
     try:
         value = int(text)
     except ValueError:
@@ -43,17 +46,17 @@ def _int_at_least(text: str, minimum: int, maximum: int | None = None) -> int:
 
 def positive_int(text: str) -> int:
     """Argparse type: an integer of at least 1."""
-    return _int_at_least(text, 1)
+    return bounded_int(text, 1)
 
 
 def non_negative_int(text: str) -> int:
     """Argparse type: an integer of at least 0."""
-    return _int_at_least(text, 0)
+    return bounded_int(text, 0)
 
 
 def seed(text: str) -> int:
     """Argparse type: a random seed, 0 to 2^32 - 1 (what NumPy's generators accept)."""
-    return _int_at_least(text, 0, MAX_SEED)
+    return bounded_int(text, 0, MAX_SEED)
 
 
 EXIT_INTERRUPTED = 130
@@ -219,6 +222,43 @@ def run_training_cli(
             print(f"  {key}: {metrics[key]:.4f}")
     print(f"Reports, checkpoints and logs: {result.output_dir}")
     return 0
+
+
+MAX_DEMO_IMAGE_SIDE: Final = 1024
+"""Largest image side the demo bootstrap takes (a 100,000-pixel side would need ~30 GB/image)."""
+
+
+def image_side(text: str) -> int:
+    """Argparse type: an image side the image model can read (MobileNetV2: at least 32)."""
+    return bounded_int(text, MIN_IMAGE_SIZE, MAX_DEMO_IMAGE_SIDE)
+
+
+def backbone_weights(text: str) -> str:
+    """Argparse type: ``imagenet``, ``none`` or an existing weights file (from the root).
+
+    Checked when the command starts, not when the image model is reached after minutes of
+    other work.
+    """
+    choice = text.strip()
+    if choice.lower() in {IMAGENET, "none"}:
+        return choice.lower()
+    path = resolve_from_root(choice)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither 'imagenet', 'none' nor a weights file"
+        )
+    return str(path)
+
+
+def finite_float(text: str) -> float:
+    """Parse a finite number (``nan`` and ``inf`` would switch every comparison off)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
+    return value
 
 
 def share(text: str) -> float:

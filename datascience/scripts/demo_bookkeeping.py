@@ -60,7 +60,7 @@ class DemoSettings(BaseSettings):
     DEMO_EPOCHS: int = Field(default=3, ge=1)
     """Epochs of the image model; the cheap text and fusion models train up to
     :data:`DENSE_EPOCHS_FACTOR` times as many, with early stopping."""
-    DEMO_IMAGE_SIZE: int = Field(default=64, ge=32)
+    DEMO_IMAGE_SIZE: int = Field(default=64, ge=32, le=1024)
     """Side in pixels of the dataset's images and of the image model's input."""
     DEMO_IMAGE_WEIGHTS: str = "none"
     """Image backbone weights: ``none`` (random, no download), ``imagenet`` or a weights file."""

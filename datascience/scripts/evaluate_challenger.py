@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from scripts.cli_support import configure_logging, positive_int, root_path
+from scripts.cli_support import configure_logging, interrupted, positive_int, root_path
 from scripts.export_feedback_dataset import (
     add_feedback_source_arguments,
     feedback_source,
@@ -118,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DatasetError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return interrupted("no evaluation was recorded; run the command again")
     print(result.text, end="")
     print(
         f"\nLogged to MLflow run {result.run_id} and as evaluation.* tags of "

@@ -16,7 +16,22 @@ from product_classifier.synthetic.generator import (
     DEFAULT_SEED,
     write_sample_dataset,
 )
-from scripts.cli_support import configure_logging, interrupted, positive_int, root_path, seed
+from scripts.cli_support import (
+    bounded_int,
+    configure_logging,
+    interrupted,
+    positive_int,
+    root_path,
+    seed,
+)
+
+MAX_SAMPLE_PRODUCTS = 1_000_000
+"""Most products of a synthetic sample (each is a 500x500 JPEG; a trillion would not fit)."""
+
+
+def sample_size(text: str) -> int:
+    """Argparse type: a number of products from 1 to :data:`MAX_SAMPLE_PRODUCTS`."""
+    return bounded_int(text, 1, MAX_SAMPLE_PRODUCTS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,9 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--n-products",
         metavar="N",
-        type=positive_int,
+        type=sample_size,
         default=DEFAULT_N_PRODUCTS,
-        help=f"number of products (default: {DEFAULT_N_PRODUCTS})",
+        help=f"number of products, 1 to {MAX_SAMPLE_PRODUCTS:,} (default: {DEFAULT_N_PRODUCTS})",
     )
     parser.add_argument(
         "--seed",

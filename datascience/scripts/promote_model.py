@@ -21,7 +21,7 @@ import sys
 from datetime import UTC, datetime
 
 from product_classifier.text_table import aligned_lines
-from scripts.cli_support import first_line, positive_int
+from scripts.cli_support import finite_float, first_line, positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--min-gain",
-        type=float,
+        type=finite_float,
         default=0.0,
         metavar="F1",
         help="with --gate: least weighted-F1 gain over the holder (default: 0.0)",

@@ -9,9 +9,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from product_classifier.paths import resolve_from_root
 from product_classifier.preprocessing.image import DEFAULT_IMAGE_SIZE
-from scripts.cli_support import positive_int, run_training_cli, training_parser
+from scripts.cli_support import backbone_weights, positive_int, run_training_cli, training_parser
 
 if TYPE_CHECKING:
     from product_classifier.training.image_task import ImageTask
@@ -39,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--weights",
+        type=backbone_weights,
         default="imagenet",
         help="backbone weights: 'imagenet' (random weights, with a warning, when they cannot be "
         "downloaded), 'none' (random weights) or the path of a MobileNetV2 backbone weights "
@@ -54,11 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         # Imported once the arguments are parsed: --help answers without loading TensorFlow.
         from product_classifier.training.image_task import ImageTask  # noqa: PLC0415
 
-        weights = args.weights
-        if weights.strip().lower() not in {"imagenet", "none"}:
-            weights = str(resolve_from_root(weights))
         return ImageTask(
-            image_size=args.image_size, augmentation=args.data_augmentation, weights=weights
+            image_size=args.image_size, augmentation=args.data_augmentation, weights=args.weights
         )
 
     return run_training_cli(build_parser(), argv, make_task)

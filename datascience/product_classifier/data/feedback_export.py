@@ -220,6 +220,45 @@ def read_feedback_rows(
     return feedback[linked].reset_index(drop=True), int((~linked).sum())
 
 
+def _open_store(url: str) -> ImageStore | None:
+    """The image store at ``url``; ``None`` (said) when it does not exist.
+
+    Raises:
+        DatasetError: ``url`` is a file, not a store folder.
+    """
+    store = ImageStore(url)
+    if not store.fs.exists(store.root):
+        logger.warning(
+            "The image store %s does not exist: every row keeps its text only (check "
+            "--image-store-url or IMAGE_STORE_URL).",
+            url,
+        )
+        return None
+    if not store.fs.isdir(store.root):
+        raise DatasetError(f"The image store {url} is a file, not the API's image store folder.")
+    return store
+
+
+def _stored_images(url: str | None, digests: list[object]) -> dict[int, bytes]:
+    """The stored image of each row (by position) that has one in the store at ``url``.
+
+    Raises:
+        DatasetError: The store is a file or cannot be read.
+    """
+    store = _open_store(url) if url else None
+    images: dict[int, bytes] = {}
+    if store is None:
+        return images
+    for position, digest in enumerate(digests):
+        try:
+            data = store.get(digest) if isinstance(digest, str) else None
+        except OSError as error:
+            raise DatasetError(f"Cannot read the image store {url}: {error}") from None
+        if data is not None:
+            images[position] = data
+    return images
+
+
 def export_feedback_dataset(options: ExportOptions) -> ExportSummary:
     """Write the products that received feedback as an original data folder, atomically.
 
@@ -230,18 +269,13 @@ def export_feedback_dataset(options: ExportOptions) -> ExportSummary:
         How many rows, classes and images were written, and what was left out.
 
     Raises:
-        DatasetError: The database cannot be read, or no feedback matches.
+        DatasetError: The database or the image store cannot be read, or no feedback matches.
         OutputExistsError: The output folder exists and ``overwrite`` is false.
     """
     rows, without_prediction = read_feedback_rows(
         options.database_url, since=options.since, model_version=options.model_version
     )
-    store = ImageStore(options.image_store_url) if options.image_store_url else None
-    images: dict[int, bytes] = {}
-    for position, digest in enumerate(rows["image_sha256"].tolist()):
-        data = store.get(digest) if store is not None and isinstance(digest, str) else None
-        if data is not None:
-            images[position] = data
+    images = _stored_images(options.image_store_url, rows["image_sha256"].tolist())
     has_text = (rows["designation"].fillna("").str.strip() != "") | (
         rows["description"].fillna("").str.strip() != ""
     )

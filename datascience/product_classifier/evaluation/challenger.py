@@ -64,9 +64,15 @@ class ChallengerEvaluation:
 
 
 def _registered(uri: str, role: str) -> ModelReference:
+    """The registered version ``uri`` names.
+
+    Raises:
+        RegistryError: The model, version or alias does not exist.
+        ValueError: ``uri`` does not name a registered version (an input error).
+    """
     reference = resolve_model(uri)
     if reference.version is None:
-        raise RegistryError(
+        raise ValueError(
             f"The {role} must be a registered version (models:/NAME/VERSION or "
             f"models:/NAME@ALIAS), got {uri!r}."
         )
@@ -79,7 +85,8 @@ def resolve_pair(
     """Pin both versions; the champion defaults to ``models:/NAME@production``.
 
     Raises:
-        RegistryError: Either does not exist, is not registered, or both are the same version.
+        RegistryError: Either does not exist, or both are the same version.
+        ValueError: Either is not a registered version's URI.
     """
     challenger = _registered(challenger_uri, "challenger")
     champion = _registered(champion_uri or f"models:/{challenger.name}@production", "champion")

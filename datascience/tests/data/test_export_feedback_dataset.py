@@ -45,3 +45,33 @@ def test_an_invalid_date_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exit_info:
         _run(tmp_path, "sqlite://", "--since", "yesterday")
     assert exit_info.value.code == 2
+
+
+def test_an_image_store_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    from product_classifier.data.feedback_export import _stored_images
+    from product_classifier.data.original import DatasetError
+
+    not_a_folder = tmp_path / "store"
+    not_a_folder.write_text("not a folder")
+    with pytest.raises(DatasetError, match="is a file, not the API's image store folder"):
+        _stored_images(str(not_a_folder), ["ab" * 32])
+
+
+def test_a_missing_image_store_is_said_and_rows_keep_their_text(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from product_classifier.data.feedback_export import _stored_images
+
+    assert _stored_images(str(tmp_path / "typo"), ["ab" * 32]) == {}
+    assert "does not exist: every row keeps its text only" in caplog.text
+
+
+def test_stored_images_are_read_by_position(tmp_path: Path) -> None:
+    from product_classifier.data.feedback_export import _stored_images
+    from product_classifier.image_store import ImageStore, sha256_hex
+
+    store = ImageStore(str(tmp_path / "store"))
+    picture = b"\xff\xd8 a picture"
+    store.put(picture)
+    found = _stored_images(str(tmp_path / "store"), [None, sha256_hex(picture), "cd" * 32])
+    assert found == {1: picture}
