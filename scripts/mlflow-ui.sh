@@ -11,12 +11,23 @@ cd "$REPOSITORY_ROOT"
 [ -x "$UV_PROJECT_ENVIRONMENT/bin/mlflow" ] ||
     die "no environment at $UV_PROJECT_ENVIRONMENT: run ./scripts/environment-setup.sh (or ./scripts/start.sh) first."
 
-# One value per line so that paths with spaces survive.
+# One value per line so that paths with spaces survive; invalid settings: one line, status 2.
 mapfile -t settings < <(
-    "$UV_PROJECT_ENVIRONMENT/bin/python" - <<'PYTHON'
+    # The last line is the status (set -e would end this subshell before a separate echo).
+    "$UV_PROJECT_ENVIRONMENT/bin/python" - <<'PYTHON' && echo "status=0" || echo "status=$?"
+import sys
+
+from pydantic import ValidationError
+
 from product_classifier.settings import get_platform_settings
 
-settings = get_platform_settings()
+try:
+    settings = get_platform_settings()
+except ValidationError as error:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    print(f"error: invalid settings: {where}: {first['msg']}", file=sys.stderr)
+    sys.exit(2)
 if not settings.MLFLOW_TRACKING_URI:
     settings.mlflow_dir.mkdir(parents=True, exist_ok=True)
 root = settings.mlflow_artifact_root
@@ -27,6 +38,13 @@ print(root)
 print(settings.MLFLOW_PORT)
 PYTHON
 )
+read_status="${settings[${#settings[@]} - 1]:-}"
+settings=("${settings[@]:0:${#settings[@]}-1}")
+case "$read_status" in
+status=0) ;;
+status=2) exit 1 ;; # the settings' one-line error is above
+*) die "could not read the settings (is the environment installed? run ./scripts/environment-setup.sh)." ;;
+esac
 [ "${#settings[@]}" -eq 3 ] || die "could not read the settings (is the environment installed? run ./scripts/environment-setup.sh)."
 tracking_uri="${settings[0]}"
 artifact_root="${settings[1]}"
@@ -37,6 +55,10 @@ http://* | https://* | databricks*)
     die "MLFLOW_TRACKING_URI points at a running server ($tracking_uri): open it in a browser instead."
     ;;
 esac
+
+# The same one-line check as start.sh: a port number, free on 127.0.0.1.
+(cd "$REPOSITORY_ROOT/backend" && exec "$UV_PROJECT_ENVIRONMENT/bin/python" -m scripts.start_checks ports "MLFLOW_PORT=$port") ||
+    exit 1
 
 # The UI only browses and edits the registry: no background job runner.
 export MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false
@@ -56,7 +78,9 @@ set -m
     "$@" &
 server=$!
 set +m
+stopping=0
 stop_server() {
+    stopping=1
     kill -TERM "$server" 2>/dev/null || true
 }
 trap stop_server INT TERM HUP
@@ -64,5 +88,11 @@ trap stop_server INT TERM HUP
 while true; do
     status=0
     wait "$server" || status=$?
-    kill -0 "$server" 2>/dev/null || exit "$status"
+    kill -0 "$server" 2>/dev/null && continue
+    # Stopped without being asked (a port taken meanwhile, a bind error): `mlflow ui` may
+    # still exit with status 0.
+    if [ "$stopping" = 0 ] && [ "$status" = 0 ]; then
+        die "the MLflow UI stopped on its own (see its messages above)."
+    fi
+    exit "$status"
 done

@@ -14,26 +14,75 @@ else the one that made the latest stored prediction.
 
 import argparse
 import logging
+import math
+import os
 import sys
+import tempfile
 from pathlib import Path
 
-from app.core.config import get_settings
-from app.db.session import create_db_engine, create_session_factory
+from app.core.config import Settings, get_settings
+from app.db.session import create_session_factory
 from app.monitoring.drift import MIN_PREDICTIONS
 from app.monitoring.html_report import render_html
 from app.monitoring.quality import last_days
 from app.monitoring.reference import find_reference
 from app.monitoring.service import monitoring_report, resolve_version
+from scripts.prestart import UnreadableDatabaseError, migrated_database
 
 logger = logging.getLogger("app.monitoring_report")
+
+MOST_DAYS = 3660
+"""The longest window, as the API's ``/monitoring`` routes allow (``days`` in (0, 3660])."""
+
+
+def _days(value: str) -> float:
+    try:
+        days = float(value)
+    except ValueError:
+        days = math.nan
+    if math.isfinite(days) and 0 < days <= MOST_DAYS:
+        return days
+    raise argparse.ArgumentTypeError(
+        f"expected a number of days above 0 and at most {MOST_DAYS}, got {value!r}"
+    )
+
+
+def _output_file(value: str) -> Path:
+    """The HTML file to write, checked writable now: before the database and MLflow are read.
+
+    Its folder may not exist yet (it is created): the nearest existing one must be writable.
+    """
+    path = Path(value)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is a folder: expected a file to write")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot write {value}: {folder} is not a folder")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write {value}: permission denied")
+    try:  # os.access cannot tell (root, read-only or virtual file systems such as /proc)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise argparse.ArgumentTypeError(
+            f"cannot write {value}: cannot create a file in {folder} ({error.strerror})"
+        ) from None
+    return path
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--output", type=Path, required=True, help="HTML file to write")
+    parser.add_argument("--output", type=_output_file, required=True, help="HTML file to write")
     parser.add_argument("--model-name", help="registered model (default: MODEL_NAME)")
     parser.add_argument("--model-version", help="version (default: MODEL_NAME@MODEL_ALIAS)")
-    parser.add_argument("--days", type=float, default=7.0, help="window: the last N days (7)")
+    parser.add_argument(
+        "--days",
+        type=_days,
+        default=7.0,
+        help=f"window: the last N days, at most {MOST_DAYS} (7)",
+    )
     parser.add_argument(
         "--min-predictions",
         type=int,
@@ -47,15 +96,22 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Build the report and write it; return the process exit code."""
     args = _parser().parse_args(argv)
-    if args.days <= 0 or args.min_predictions < 1 or args.errors < 1:
-        print("error: --days, --min-predictions and --errors must be positive.", file=sys.stderr)
+    if args.min_predictions < 1 or args.errors < 1:
+        print("error: --min-predictions and --errors must be positive.", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s [%(name)s] %(message)s")
     settings = get_settings()
-    tracking_uri = settings.configure_mlflow()
-    model_name = args.model_name or settings.MODEL_NAME
-    engine = create_db_engine(settings.database_url)
     try:
+        return _report(args, settings)
+    except UnreadableDatabaseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    model_name = args.model_name or settings.MODEL_NAME
+    with migrated_database(settings.database_url) as engine:
+        tracking_uri = settings.configure_mlflow()
         with create_session_factory(engine)() as session:
             version = args.model_version or resolve_version(
                 session, tracking_uri, model_name, settings.MODEL_ALIAS
@@ -77,10 +133,12 @@ def main(argv: list[str] | None = None) -> int:
                 min_predictions=args.min_predictions,
                 errors_limit=args.errors,
             )
-    finally:
-        engine.dispose()
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(render_html(report), encoding="utf-8")
+    try:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(render_html(report), encoding="utf-8")
+    except OSError as error:  # changed since the check at the start
+        print(f"error: cannot write {args.output}: {error.strerror}", file=sys.stderr)
+        return 2
     drift = report.drift
     print(f"Wrote {args.output} ({model_name} version {version}, last {args.days:g} days).")
     print(f"Drift: {drift.status} - {drift.message}")

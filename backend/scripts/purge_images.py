@@ -13,9 +13,25 @@ import logging
 import sys
 
 from app.core.config import get_settings
-from app.db.session import create_db_engine, create_session_factory
+from app.db.session import create_session_factory
 from app.inference.image_keeping import open_image_store
 from app.inference.image_retention import purge_expired_images
+from scripts.prestart import UnreadableDatabaseError, migrated_database
+
+MOST_RETENTION_DAYS = 36500
+"""A century: the longest retention (longer ones overflow the date arithmetic)."""
+
+
+def _retention_days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        days = 0
+    if 1 <= days <= MOST_RETENTION_DAYS:
+        return days
+    raise argparse.ArgumentTypeError(
+        f"expected a whole number of days from 1 to {MOST_RETENTION_DAYS}, got {value!r}"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,9 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--retention-days",
-        type=int,
-        help="keep images a prediction of the last N days refers to "
-        "(default: IMAGE_STORE_RETENTION_DAYS)",
+        type=_retention_days,
+        help="keep images a prediction of the last N days refers to, N at most "
+        f"{MOST_RETENTION_DAYS} (default: IMAGE_STORE_RETENTION_DAYS)",
     )
     return parser
 
@@ -50,11 +66,19 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    engine = create_db_engine(settings.database_url)
+    if days > MOST_RETENTION_DAYS:
+        print(
+            f"error: IMAGE_STORE_RETENTION_DAYS is {days}: expected at most "
+            f"{MOST_RETENTION_DAYS} days.",
+            file=sys.stderr,
+        )
+        return 2
     try:
-        summary = purge_expired_images(store, create_session_factory(engine), days)
-    finally:
-        engine.dispose()
+        with migrated_database(settings.database_url) as engine:
+            summary = purge_expired_images(store, create_session_factory(engine), days)
+    except UnreadableDatabaseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(
         f"Image store {store.url}: {summary.deleted} images deleted, {summary.kept} kept, "
         f"{summary.leftovers} leftover temporary files removed (retention {days} days)."

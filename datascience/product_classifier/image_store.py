@@ -155,9 +155,11 @@ class ImageStore:
         if not self.fs.exists(self.root):
             return
         for path, info in self.fs.find(self.root, detail=True).items():
-            name = path.rsplit("/", 1)[-1]
+            folder, name = ["", *path.rsplit("/", 2)][-2:]
             stem = name.removesuffix(SUFFIX)
             digest = stem if name.endswith(SUFFIX) and DIGEST_PATTERN.fullmatch(stem) else None
+            if digest is not None and folder != digest[:2]:
+                digest = None  # an image-like name outside its shard folder: not written here
             if digest is None and not name.endswith(TEMPORARY_SUFFIX):
                 continue  # not ours: never touched
             yield StoredObject(path=path, digest=digest, modified=_modified(info))

@@ -59,3 +59,17 @@ def test_the_default_store_is_under_the_state_folder(tmp_path: Path) -> None:
     assert PlatformSettings(STATE_DIR=tmp_path).image_store_url == str(tmp_path / "images")
     url = PlatformSettings(IMAGE_STORE_URL="s3://bucket/prefix").image_store_url
     assert url == "s3://bucket/prefix"
+
+
+@pytest.mark.parametrize("folder", ["notes", "", "zz"])
+def test_an_image_like_name_outside_its_shard_folder_is_not_the_stores(
+    store: ImageStore, folder: str
+) -> None:
+    data = b"\xff\xd8 a stray file"
+    digest = hashlib.sha256(data).hexdigest()
+    stray = "/".join(part for part in (store.root, folder, f"{digest}.jpg") if part)
+    store.fs.makedirs(stray.rsplit("/", 1)[0], exist_ok=True)
+    store.fs.pipe_file(stray, data)
+    assert list(store.objects()) == []  # so the retention purge never deletes it
+    store.put(data)
+    assert [stored.digest for stored in store.objects()] == [digest]

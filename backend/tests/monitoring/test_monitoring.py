@@ -398,7 +398,9 @@ def test_report_command_writes_the_page(seeded, tmp_path):
 def test_report_command_refuses_an_empty_window(tmp_path):
     from scripts import monitoring_report
 
-    assert monitoring_report.main(["--output", str(tmp_path / "r.html"), "--days", "0"]) == 2
+    with pytest.raises(SystemExit) as exited:
+        monitoring_report.main(["--output", str(tmp_path / "r.html"), "--days", "0"])
+    assert exited.value.code == 2
 
 
 def test_html_escapes_what_it_shows(seeded):
