@@ -290,16 +290,32 @@ def _staging_folder(output: str) -> str:
     return str(target.parent / f".{target.name}.spark-{uuid.uuid4().hex[:12]}")
 
 
+STAGING_QUIET_SECONDS: Final = 3.0
+"""How long the deleted temporary folder must stay absent: a task of a cancelled job that was
+still finishing writes its file (and so the folder) again when it ends."""
+
+
 def _remove_staging(staging: str, output: str) -> None:
-    """Delete what a failed or interrupted job wrote (killed tasks may still be finishing)."""
+    """Delete what a failed or interrupted job wrote (killed tasks may still be finishing).
+
+    The folder is deleted again whenever it reappears, until it stays absent for
+    :data:`STAGING_QUIET_SECONDS` (at most :data:`CANCEL_WAIT_SECONDS` in all).
+    """
     if staging == output:
         return
-    for _ in range(20):
-        shutil.rmtree(staging, ignore_errors=True)
-        if not Path(staging).exists():
+    deadline = time.monotonic() + CANCEL_WAIT_SECONDS
+    absent_since: float | None = None
+    while time.monotonic() < deadline:
+        if Path(staging).exists():
+            shutil.rmtree(staging, ignore_errors=True)
+            absent_since = None
+        elif absent_since is None:
+            absent_since = time.monotonic()
+        elif time.monotonic() - absent_since >= STAGING_QUIET_SECONDS:
             return
-        time.sleep(0.5)
-    logger.warning("Could not delete the temporary folder %s: delete it.", staging)
+        time.sleep(0.2)
+    if Path(staging).exists():
+        logger.warning("Could not delete the temporary folder %s: delete it.", staging)
 
 
 _PY4J_INTERRUPT_LOGS: Final = (
