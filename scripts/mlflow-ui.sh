@@ -56,9 +56,12 @@ http://* | https://* | databricks*)
     ;;
 esac
 
-# The same one-line check as start.sh: a port number, free on 127.0.0.1.
-(cd "$REPOSITORY_ROOT/backend" && exec "$UV_PROJECT_ENVIRONMENT/bin/python" -m scripts.start_checks ports "MLFLOW_PORT=$port") ||
-    exit 1
+# The same one-line check as start.sh: a port number, free on 127.0.0.1 (start.sh has just
+# made it, and stops this script with the rest when another server fails meanwhile).
+if [ "${MLFLOW_UI_PORT_CHECKED:-0}" != 1 ]; then
+    (cd "$REPOSITORY_ROOT/backend" && exec "$UV_PROJECT_ENVIRONMENT/bin/python" -m scripts.start_checks ports "MLFLOW_PORT=$port") ||
+        exit 1
+fi
 
 # The UI only browses and edits the registry: no background job runner.
 export MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false

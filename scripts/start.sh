@@ -177,6 +177,7 @@ start_ui() {
     fi
     check_port MLFLOW_PORT "$MLFLOW_PORT"
     step "Serving the MLflow UI on http://127.0.0.1:$MLFLOW_PORT"
+    export MLFLOW_UI_PORT_CHECKED=1 # checked just now: mlflow-ui.sh need not check it again
     start_group "$REPOSITORY_ROOT/scripts/mlflow-ui.sh"
     ui_pid=$last_child
 }
