@@ -7,6 +7,7 @@ answers it as Starlette answers a route's wrong method: ``405`` with the methods
 take, and a JSON ``detail`` like every other error of the API.
 """
 
+import re
 from typing import Any
 
 from fastapi.routing import iter_route_contexts
@@ -15,16 +16,25 @@ from starlette.routing import compile_path
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+RoutePatterns = list[tuple[re.Pattern[str], frozenset[str]]]
 
-def allowed_methods(scope: Scope) -> set[str]:
-    """The methods of the application's routes whose path matches the request's path."""
+
+def route_patterns(app: Any) -> RoutePatterns:
+    """Each route's compiled path and its methods (included routers too)."""
+    patterns: RoutePatterns = []
+    for context in iter_route_contexts(app.routes):
+        if context.methods and context.path_format is not None:
+            pattern, _, _ = compile_path(context.path_format)
+            patterns.append((pattern, frozenset(context.methods)))
+    return patterns
+
+
+def allowed_methods(patterns: RoutePatterns, path: str) -> set[str]:
+    """The methods of the routes whose path matches ``path``."""
     methods: set[str] = set()
-    for context in iter_route_contexts(scope["app"].routes):  # included routers too
-        if not context.methods or context.path_format is None:
-            continue
-        pattern, _, _ = compile_path(context.path_format)
-        if pattern.match(scope["path"]):
-            methods.update(context.methods)
+    for pattern, route_methods in patterns:
+        if pattern.match(path):
+            methods.update(route_methods)
     return methods
 
 
@@ -45,6 +55,7 @@ class FrontendFiles(StaticFiles):
     def __init__(self, *, api_prefix: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.api_prefix = api_prefix.rstrip("/")
+        self._patterns: RoutePatterns | None = None  # the app's routes, compiled at first use
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer an API path the API does not take; serve the page's files otherwise."""
@@ -56,8 +67,10 @@ class FrontendFiles(StaticFiles):
         await super().__call__(scope, receive, send)
 
     def _api_answer(self, scope: Scope) -> JSONResponse | None:
+        if self._patterns is None:
+            self._patterns = route_patterns(scope["app"])
         path = scope["path"]
-        methods = allowed_methods(scope)
+        methods = allowed_methods(self._patterns, path)
         if methods:
             return JSONResponse(
                 {"detail": "Method Not Allowed"},
@@ -67,6 +80,6 @@ class FrontendFiles(StaticFiles):
         if path != self.api_prefix and not path.startswith(f"{self.api_prefix}/"):
             return None
         other = _other_slash(path)
-        if allowed_methods({**scope, "path": other}):
+        if allowed_methods(self._patterns, other):
             return JSONResponse({"detail": f"Not Found: the API's path is {other}"}, 404)
         return JSONResponse({"detail": "Not Found"}, status_code=404)
