@@ -5,6 +5,7 @@ file read as text, a whole request body, or a lone surrogate that then cannot be
 the handler itself fails with a 500). :func:`validation_error_handler` answers the same
 ``{"detail": [{"loc", "msg", "type"}]}`` shape (the published ``HTTPValidationError``) with only
 where the problem is and what it is: no ``input``, no ``ctx``, messages made printable and cut.
+A JSON body sent as another media type is a 415 (:mod:`app.api.json_media_type`).
 """
 
 import logging
@@ -14,6 +15,8 @@ from typing import Any, Final
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+
+from app.api.json_media_type import body_not_sent_as_json, not_json_detail
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +70,15 @@ def invalid_input(loc: Sequence[str | int], msg: str, error_type: str) -> Reques
 
 
 async def validation_error_handler(request: Request, error: Exception) -> JSONResponse:
-    """Answer a 422 that says where and what, never with the caller's data."""
-    del request
+    """Answer a 422 that says where and what, never with the caller's data.
+
+    A JSON body sent without a JSON ``Content-Type`` is a 415 instead.
+    """
+    if isinstance(error, RequestValidationError) and body_not_sent_as_json(error):
+        return JSONResponse(
+            status_code=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            content={"detail": not_json_detail(request.headers.get("content-type"))},
+        )
     errors = error.errors() if isinstance(error, RequestValidationError) else []
     return JSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": safe_errors(errors)}

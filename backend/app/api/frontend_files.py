@@ -20,11 +20,11 @@ RoutePatterns = list[tuple[re.Pattern[str], frozenset[str]]]
 
 
 def route_patterns(app: Any) -> RoutePatterns:
-    """Each route's compiled path and its methods (included routers too)."""
+    """Each route's compiled path (with its convertors: ``{user_id:int}``) and its methods."""
     patterns: RoutePatterns = []
     for context in iter_route_contexts(app.routes):
-        if context.methods and context.path_format is not None:
-            pattern, _, _ = compile_path(context.path_format)
+        if context.methods and context.path is not None:
+            pattern, _, _ = compile_path(context.path)
             patterns.append((pattern, frozenset(context.methods)))
     return patterns
 

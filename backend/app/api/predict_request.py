@@ -195,11 +195,7 @@ async def submitted_product(
         form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
         body_texts = _form_texts(form)
         image = _form_image(form)
-    elif (  # FastAPI's rule: a body without Content-Type is JSON
-        media_type == "application/json"
-        or media_type.endswith("+json")
-        or (not media_type and await request.body())
-    ):
+    elif _is_json(media_type):  # a body without Content-Type is a 415, as on FastAPI's routes
         body_texts = await _json_texts(request)
     elif await request.body():
         raise HTTPException(

@@ -14,6 +14,8 @@ import pytest
         ("GET", "/api/v1/login/access-token", "POST"),
         ("DELETE", "/api/v1/users/5", "GET, PUT"),
         ("PATCH", "/api/v1/users/me", "GET, PUT"),
+        ("GET", "/api/v1/users/open", "POST"),
+        ("DELETE", "/api/v1/users/open", "POST"),
         ("PUT", "/api/v1/predict/", "POST"),
         ("DELETE", "/api/v1/predictions/1/image", "GET"),
         ("HEAD", "/api/v1/categories/", "GET"),
@@ -38,6 +40,26 @@ def test_the_web_page_is_still_served(client, method, path, status):
 def test_an_unknown_api_path_is_the_apis_json_404_for_every_method(client, method):
     response = client.request(method, "/api/v1/nope")
     assert (response.status_code, response.json()) == (404, {"detail": "Not Found"})
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/users/abc",
+        "/api/v1/users/-1",
+        "/api/v1/predictions/1.0",
+        "/api/v1/predictions/x/image",
+    ],
+)
+def test_an_id_that_is_not_a_whole_number_is_no_path_of_the_api(client, path):
+    response = client.get(path)
+    assert (response.status_code, response.json()) == (404, {"detail": "Not Found"})
+
+
+def test_the_published_paths_name_their_ids_without_convertors(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/v1/users/{user_id}", "/api/v1/predictions/{prediction_id}/image"} <= set(paths)
+    assert not [path for path in paths if ":" in path]
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ def read_predictions(
 
 
 @router.get(
-    "/{prediction_id}",
+    "/{prediction_id:int}",
     response_model=StoredPrediction,
     responses={
         status.HTTP_404_NOT_FOUND: {"model": ErrorResponse, "description": PREDICTION_NOT_FOUND}
@@ -64,7 +64,7 @@ IMAGE_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 
 
 @router.get(
-    "/{prediction_id}/image",
+    "/{prediction_id:int}/image",
     response_class=Response,
     responses=IMAGE_RESPONSES,
 )

@@ -113,7 +113,7 @@ def update_user_me(session: SessionDep, current_user: CurrentUser, user_in: User
 
 
 @router.get(
-    "/{user_id}",
+    "/{user_id:int}",
     response_model=UserOut,
     responses={status.HTTP_404_NOT_FOUND: {"model": ErrorResponse, "description": USER_NOT_FOUND}},
 )
@@ -130,7 +130,7 @@ def read_user_by_id(user_id: IdPath, session: SessionDep, current_user: CurrentU
 
 
 @router.put(
-    "/{user_id}",
+    "/{user_id:int}",
     response_model=UserOut,
     responses={
         status.HTTP_400_BAD_REQUEST: {
