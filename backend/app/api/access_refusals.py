@@ -10,7 +10,7 @@ from typing import Any, Final
 from fastapi import FastAPI
 
 from app.api.deps import oauth2_scheme, require_admin
-from app.api.openapi_operations import ERROR_SCHEMA_REF, operations_where
+from app.api.openapi_operations import add_error_response, operations_where
 
 NOT_AUTHENTICATED: Final = (
     "No bearer token, or one that is forged, expired, malformed or of a user who no longer exists."
@@ -19,27 +19,10 @@ INACTIVE: Final = "The user is inactive."
 NOT_ADMIN: Final = "The user is not an administrator."
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": ERROR_SCHEMA_REF}},
-    }
-
-
-def _add(operation: dict[str, Any], status: str, description: str) -> None:
-    """Document ``status`` on ``operation``, adding ``description`` to a documented one."""
-    responses = operation.setdefault("responses", {})
-    existing = responses.get(status)
-    if existing is None:
-        responses[status] = _error(description)
-    elif description not in existing.get("description", ""):
-        existing["description"] = f"{existing['description']} Or: {description}"
-
-
 def document_access_refusals(app: FastAPI, document: dict[str, Any]) -> None:
     """Add 401 and 403 to every operation needing a token, and the admin 403 to admin ones."""
     for operation in operations_where(app, document, lambda call: call is oauth2_scheme):
-        _add(operation, "401", NOT_AUTHENTICATED)
-        _add(operation, "403", INACTIVE)
+        add_error_response(operation, "401", NOT_AUTHENTICATED)
+        add_error_response(operation, "403", INACTIVE)
     for operation in operations_where(app, document, lambda call: call is require_admin):
-        _add(operation, "403", NOT_ADMIN)
+        add_error_response(operation, "403", NOT_ADMIN)

@@ -11,6 +11,25 @@ ERROR_SCHEMA_REF: dict[str, Any] = {"$ref": "#/components/schemas/ErrorResponse"
 """The schema of every ``{"detail": ...}`` error answer."""
 
 
+def add_error_response(operation: dict[str, Any], status: str, description: str) -> None:
+    """Document the error ``status`` on ``operation``, or add ``description`` to a documented one.
+
+    Args:
+        operation: An OpenAPI operation object, edited in place.
+        status: The status code, as the document's keys are (``"401"``).
+        description: When the API answers it; appended (``Or: ...``) to an existing one.
+    """
+    responses = operation.setdefault("responses", {})
+    existing = responses.get(status)
+    if existing is None:
+        responses[status] = {
+            "description": description,
+            "content": {"application/json": {"schema": ERROR_SCHEMA_REF}},
+        }
+    elif description not in existing.get("description", ""):
+        existing["description"] = f"{existing['description']} Or: {description}"
+
+
 def depends_on(dependant: Dependant, wanted: Callable[[Any], bool]) -> bool:
     """Whether ``dependant`` or any of its sub-dependencies calls something ``wanted`` accepts."""
     return wanted(dependant.call) or any(depends_on(d, wanted) for d in dependant.dependencies)

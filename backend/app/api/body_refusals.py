@@ -1,0 +1,31 @@
+"""Publish the answers to a request body the API cannot take, on every operation with a body.
+
+They come from outside the routes (the body-size middleware, FastAPI's body parsing, the
+validation handler), so FastAPI does not document them: a body over its size limit (413), one
+that cannot be parsed at all (400: a multipart body cut short, a JSON number of more than
+4,300 digits) and, for a JSON body, one not sent as JSON (415).
+"""
+
+from typing import Any, Final
+
+from app.api.openapi_operations import add_error_response
+
+TOO_LARGE: Final = "The body is over the API's size limit for this path."
+UNPARSABLE: Final = (
+    "The body cannot be parsed: a multipart body cut short, a JSON number of more than "
+    "4,300 digits."
+)
+NOT_JSON: Final = "The body was not sent as JSON (Content-Type: application/json)."
+
+
+def document_body_refusals(document: dict[str, Any]) -> None:
+    """Add 400 and 413 to every operation of ``document`` taking a body, 415 to JSON ones."""
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            if not content:
+                continue
+            add_error_response(operation, "400", UNPARSABLE)
+            add_error_response(operation, "413", TOO_LARGE)
+            if "application/json" in content:
+                add_error_response(operation, "415", NOT_JSON)
