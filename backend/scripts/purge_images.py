@@ -16,10 +16,11 @@ from app.core.config import get_settings
 from app.db.session import create_session_factory
 from app.inference.image_keeping import open_image_store
 from app.inference.image_retention import purge_expired_images
+from product_classifier.settings import MAX_IMAGE_RETENTION_DAYS
 from scripts.prestart import UnreadableDatabaseError, migrated_database
 
-MOST_RETENTION_DAYS = 36500
-"""A century: the longest retention (longer ones overflow the date arithmetic)."""
+MOST_RETENTION_DAYS = MAX_IMAGE_RETENTION_DAYS
+"""The longest retention, as for the ``IMAGE_STORE_RETENTION_DAYS`` setting."""
 
 
 def _retention_days(value: str) -> int:
@@ -63,13 +64,6 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "error: no retention: set IMAGE_STORE_RETENTION_DAYS or pass --retention-days N "
             "(a positive number of days).",
-            file=sys.stderr,
-        )
-        return 2
-    if days > MOST_RETENTION_DAYS:
-        print(
-            f"error: IMAGE_STORE_RETENTION_DAYS is {days}: expected at most "
-            f"{MOST_RETENTION_DAYS} days.",
             file=sys.stderr,
         )
         return 2

@@ -42,8 +42,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.core.config import DEFAULT_SECRET, Settings
 from app.db.session import create_db_engine
 from app.serve import AUTO, worker_setting
+from product_classifier.settings import EXIT_INVALID_SETTINGS, settings_error_line
 
-EXIT_INVALID_SETTINGS = 2
 EXIT_UNAVAILABLE = 3
 REMOTE_TRACKING_SCHEMES = frozenset({"http", "https", "databricks"})
 
@@ -193,10 +193,7 @@ def read_settings() -> Settings:
         where = ".".join(str(part) for part in first["loc"])
         if where in PORT_SETTINGS:
             port_number(where, first["input"])  # raises the error naming the range
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise CheckError(
-            f"invalid settings: {where + ': ' if where else ''}{message}", EXIT_INVALID_SETTINGS
-        ) from None
+        raise CheckError(settings_error_line(error), EXIT_INVALID_SETTINGS) from None
     for name in PORT_SETTINGS:
         port_number(name, getattr(settings, name))
     check_state_dir(settings.STATE_DIR)

@@ -6,16 +6,22 @@ image-store settings are defined once (the feedback export reads the API's datab
 """
 
 import os
+import sys
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Final, TypeVar
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL
 
 from product_classifier.paths import DEFAULT_STATE_DIR, REPOSITORY_ROOT, resolve_from_root
+
+MAX_IMAGE_RETENTION_DAYS: Final = 36_500
+"""A century: the longest image retention (longer ones overflow the date arithmetic)."""
 
 
 class PlatformSettings(BaseSettings):
@@ -50,9 +56,9 @@ class PlatformSettings(BaseSettings):
     IMAGE_STORE_URL: str = ""
     """Where uploaded images are kept: a folder (relative paths from the repository root) or
     any fsspec URL (``s3://bucket/prefix``, ``memory://name``); empty: ``STATE_DIR/images``."""
-    IMAGE_STORE_RETENTION_DAYS: int = Field(default=0, ge=0)
+    IMAGE_STORE_RETENTION_DAYS: int = Field(default=0, ge=0, le=MAX_IMAGE_RETENTION_DAYS)
     """Keep a stored image while a prediction younger than this many days refers to it;
-    0 keeps every image."""
+    0 keeps every image; at most 36,500 (a century: longer overflows the date arithmetic)."""
 
     @field_validator("STATE_DIR")
     @classmethod
@@ -162,7 +168,44 @@ def sqlite_file(tracking_uri: str) -> Path | None:
     return Path(path).absolute() if path and path != ":memory:" else None
 
 
+EXIT_INVALID_SETTINGS: Final = 2
+"""Exit status of a command whose settings do not validate."""
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+def settings_error_line(error: ValidationError) -> str:
+    """One line naming the first invalid setting and what is wrong with it.
+
+    Args:
+        error: What pydantic-settings raised while reading the environment and ``.env``.
+
+    Returns:
+        ``invalid settings: NAME: message`` (no input echo, no pydantic link).
+    """
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"invalid settings: {where + ': ' if where else ''}{message}"
+
+
+def read_settings_or_exit(settings_class: Callable[[], SettingsT]) -> SettingsT:
+    """Read the settings, or end the process with one error line when they do not validate.
+
+    For the commands and servers reading the environment (a traceback would bury the name of
+    the setting to fix).
+
+    Raises:
+        SystemExit: status :data:`EXIT_INVALID_SETTINGS`, after the line on stderr.
+    """
+    try:
+        return settings_class()
+    except ValidationError as error:
+        print(f"error: {settings_error_line(error)}", file=sys.stderr, flush=True)
+        raise SystemExit(EXIT_INVALID_SETTINGS) from None
+
+
 @lru_cache(maxsize=1)
 def get_platform_settings() -> PlatformSettings:
-    """Return the settings, read once per process."""
-    return PlatformSettings()
+    """Return the settings, read once per process (invalid ones end it: one error line)."""
+    return read_settings_or_exit(PlatformSettings)

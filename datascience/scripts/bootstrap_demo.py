@@ -67,9 +67,10 @@ class Progress:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser (defaults from the ``DEMO_*`` settings)."""
+    from product_classifier.settings import read_settings_or_exit  # noqa: PLC0415
     from scripts.demo_bookkeeping import DemoSettings  # noqa: PLC0415
 
-    demo = DemoSettings()
+    demo = read_settings_or_exit(DemoSettings)
     parser = argparse.ArgumentParser(
         prog="python -m scripts.bootstrap_demo",
         description=(

@@ -13,7 +13,7 @@ from pydantic import EmailStr, Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from app.core.secret_key import development_secret_key
-from product_classifier.settings import PlatformSettings
+from product_classifier.settings import PlatformSettings, read_settings_or_exit
 
 DEFAULT_SECRET = "changethis"  # noqa: S105 - the placeholder that must never reach production
 """The placeholder secret of ``.env``: accepted in development only."""
@@ -169,5 +169,9 @@ class Settings(PlatformSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Return the process settings, read and validated once."""
-    return Settings()
+    """Return the process settings, read and validated once.
+
+    Invalid ones end the process with one error line
+    (:func:`~product_classifier.settings.read_settings_or_exit`).
+    """
+    return read_settings_or_exit(Settings)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from scripts.start_checks import (
-    EXIT_INVALID_SETTINGS,
     EXIT_UNAVAILABLE,
     CheckError,
     check_ports,
@@ -20,6 +19,7 @@ from scripts.start_checks import (
 )
 
 from app.serve import parse_arguments
+from product_classifier.settings import EXIT_INVALID_SETTINGS
 
 BACKEND = Path(__file__).resolve().parents[2]
 
