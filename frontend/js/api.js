@@ -32,6 +32,22 @@ async function readBody(response) {
   return await response.text();
 }
 
+// Marks a BigInt in JSON.stringify's output, to be written back as the integer it is.
+const BIGINT_MARK = "\u0000bigint:";
+
+/**
+ * JSON text of `value`, a BigInt written as an exact JSON integer (a product reference above
+ * 2^53, which a JavaScript number would round).
+ */
+export function toJson(value) {
+  const text = JSON.stringify(value, (_key, item) =>
+    typeof item === "bigint" ? `${BIGINT_MARK}${item}` : item,
+  );
+  // The mark starts with a NUL, which the API refuses in any text: no text it would accept can
+  // be taken for a marked BigInt.
+  return text.replace(/"\\u0000bigint:(-?\d+)"/g, "$1");
+}
+
 /**
  * Call the API and return { data, headers, status }.
  *
@@ -53,7 +69,7 @@ export async function apiRequest(
   let payload = body;
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";
-    payload = JSON.stringify(json);
+    payload = toJson(json);
   }
 
   let response;

@@ -1,6 +1,7 @@
 """Predict a real product, confirm its category, and the errors sellers can meet."""
 
 import base64
+import uuid
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -238,14 +239,23 @@ def test_refused_images_and_empty_form_are_explained(
     expect(message).to_be_hidden()
 
 
-@pytest.mark.parametrize(("reference", "accepted"), [("9" * 15, True), ("1" * 20, False)])
+REFERENCE_ERROR = (
+    "La référence du produit doit être un nombre entier positif d'au plus 19 chiffres "
+    "(9223372036854775807 au plus)."
+)
+
+
+@pytest.mark.parametrize(
+    ("reference", "accepted"),
+    [("9" * 15, True), (str(2**63 - 1), True), (str(2**63), False), ("1" * 20, False)],
+)
 def test_product_reference_limit_is_said(
     open_page: OpenPage, seller_credentials: Credentials, reference: str, accepted: bool
 ) -> None:
     page = open_page()
     log_in(page, seller_credentials.email, seller_credentials.password)
     expect(page.locator("label", has_text="Référence du produit")).to_contain_text(
-        "15 chiffres au plus"
+        "19 chiffres au plus"
     )
     page.fill("#designation", "Cahier grand format 96 pages")
     page.fill("#product-id", reference)
@@ -255,10 +265,27 @@ def test_product_reference_limit_is_said(
         expect(page.locator("#results-card")).to_be_visible()
         expect(message).to_be_hidden()
     else:
-        expect(message).to_have_text(
-            "La référence du produit doit être un nombre entier positif de 15 chiffres au plus."
-        )
+        expect(message).to_have_text(REFERENCE_ERROR)
         expect(page.locator("#results-card")).to_be_hidden()
+
+
+def test_a_19_digit_reference_is_filed_exactly(
+    open_page: OpenPage, seller_credentials: Credentials, browser_sessions: sessionmaker[Session]
+) -> None:
+    # 2^63 - 1 and its neighbours are not JavaScript numbers: a Number() would file 2^63.
+    reference = 2**63 - 1 - uuid.uuid4().int % 10**6
+    page = open_page()
+    log_in(page, seller_credentials.email, seller_credentials.password)
+    page.fill("#designation", "Cahier grand format 96 pages")
+    page.fill("#product-id", str(reference))
+    results = _predict(page)
+    results[0].click()
+    with page.expect_response("**/api/v1/feedback/") as answer:
+        page.click("#confirm")
+    assert answer.value.status == 201, answer.value.text()
+    expect(page.locator("#feedback-message")).to_contain_text(f"n° {reference}.")
+    (feedback,) = _feedback_rows(browser_sessions, reference)
+    assert feedback.product_id == reference
 
 
 def test_every_category_has_a_name_of_its_own(

@@ -8,10 +8,17 @@ import { describeError } from "../errors.js";
 export const title = "Prédire une catégorie";
 
 const TOP_COUNT = 5;
-// What the API accepts as a product reference (product_id: up to 15 digits).
-const PRODUCT_REF = /^\d{1,15}$/;
+// What the API accepts as a product reference: product_id, a whole number from 0 to 2^63 - 1
+// (beyond 2^53 a JavaScript number is not exact: it travels as a BigInt).
+const PRODUCT_REF = /^\d{1,19}$/;
+const PRODUCT_REF_MAX = 9223372036854775807n;
 const PRODUCT_REF_ERROR =
-  "La référence du produit doit être un nombre entier positif de 15 chiffres au plus.";
+  "La référence du produit doit être un nombre entier positif d'au plus 19 chiffres " +
+  "(9223372036854775807 au plus).";
+
+function validProductRef(text) {
+  return PRODUCT_REF.test(text) && BigInt(text) <= PRODUCT_REF_MAX;
+}
 const PRODUCT_REF_NEEDED =
   "Indiquez la référence du produit (ci-dessus) pour enregistrer votre choix.";
 
@@ -176,7 +183,7 @@ async function predict(event) {
     showAlert(message, "error", "Renseignez au moins la désignation, la description ou une photo.");
     return;
   }
-  if (productRef && !PRODUCT_REF.test(productRef)) {
+  if (productRef && !validProductRef(productRef)) {
     showAlert(message, "error", PRODUCT_REF_ERROR);
     return;
   }
@@ -221,7 +228,7 @@ async function confirm() {
   const message = byId("feedback-message");
   if (!prediction || selectedCode === null) return;
   const productRef = byId("product-id").value.trim();
-  if (productRef && !PRODUCT_REF.test(productRef)) {
+  if (productRef && !validProductRef(productRef)) {
     showAlert(message, "error", PRODUCT_REF_ERROR);
     return;
   }
@@ -232,7 +239,7 @@ async function confirm() {
     byId("product-id").focus();
     return;
   }
-  const productId = Number(productRef);
+  const productId = BigInt(productRef);
   const button = byId("confirm");
   setBusy(button, true);
   try {
