@@ -12,8 +12,9 @@ Spark reads CSV files with the local engine's rules: a local CSV file is first r
 once by the local engine's reader (:func:`product_classifier.data.original.read_csv_chunks`), so
 a file that engine refuses (not UTF-8, a row with too many fields...) is refused here with the
 same one-line message, instead of being read with its text altered or a field dropped; remote CSV
-files are read in ``FAILFAST`` mode. Binary Parquet columns reach :func:`model_rows` as bytes,
-as the local engine gives them, so both engines turn them into the same text.
+files are read in ``FAILFAST`` mode, and a row of theirs holding U+FFFD (Spark's stand-in for
+bytes that are not UTF-8) is that row's error. Binary Parquet columns reach :func:`model_rows`
+as bytes, as the local engine gives them, so both engines turn them into the same text.
 
 The output is written into a hidden temporary folder next to ``--output`` and renamed to it
 once complete (local outputs): a failed or interrupted job leaves nothing that blocks the same
@@ -213,6 +214,32 @@ def check_csv(catalogue: Catalogue) -> None:
         pass
 
 
+REPLACEMENT_CHARACTER: Final = "\ufffd"
+"""What Spark's CSV reader puts in place of bytes that are not UTF-8."""
+
+
+def refuse_replaced_text(raw: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Make each row whose text holds U+FFFD an error, as the local engine refuses such bytes.
+
+    Spark reads a remote CSV file's bytes that are not UTF-8 as U+FFFD and has no mode refusing
+    them; the file cannot be read through on the driver first, as a local one is
+    (:func:`check_csv`). A row holding U+FFFD is answered with an error instead of a category
+    predicted from altered text (real catalogue text holds it only where it was already lost).
+
+    Args:
+        raw: The rows as Spark read them, in order.
+        rows: Their :func:`~product_classifier.scoring.catalogue.model_rows`, edited in place.
+
+    Returns:
+        ``rows``.
+    """
+    for column in raw.columns:
+        replaced = raw[column].astype("string").str.contains(REPLACEMENT_CHARACTER, regex=False)
+        hit = replaced.fillna(False).to_numpy(dtype=bool) & rows[ERROR].isna().to_numpy()
+        rows.loc[hit, ERROR] = f"{column} is not text in UTF-8 (U+FFFD as Spark read it)"
+    return rows
+
+
 _WORKER_MODELS: dict[str, Any] = {}
 """Models loaded by this Python worker, by local path (workers are reused across tasks)."""
 
@@ -228,6 +255,8 @@ class PartitionScorer:
     model_subpath: str
     """Path of the model folder inside it."""
     batch_size: int
+    refuse_replaced_text: bool = False
+    """Whether a row holding U+FFFD is an error (remote CSV: :func:`refuse_replaced_text`)."""
 
     def model(self) -> Any:
         """Load the model on first use in this worker, then reuse it."""
@@ -245,6 +274,8 @@ class PartitionScorer:
         model = self.model()
         for raw in batches:
             rows = model_rows(raw, self.catalogue)
+            if self.refuse_replaced_text:
+                refuse_replaced_text(raw, rows)
             for start in range(0, len(rows), self.batch_size):
                 yield score_rows(model, rows.iloc[start : start + self.batch_size], self.settings)
 
@@ -461,6 +492,8 @@ def score_on_spark(
                 model_file=model_file,
                 model_subpath=model_subpath,
                 batch_size=job.batch_size,
+                refuse_replaced_text=catalogue.format is not CatalogueFormat.PARQUET
+                and is_uri(catalogue.table_location),
             )
             logger.info(
                 "Scoring %s with %s on Spark (%s, %d partitions)...",
