@@ -196,7 +196,9 @@ def test_a_body_of_the_wrong_type_is_not_echoed(client, user):
         content=sent,
         headers={**user.headers, "Content-Type": "text/plain"},
     )
-    assert_no_echo(response, sent, marker)
+    assert response.status_code == 415, response.text
+    assert marker not in response.content
+    assert len(response.content) < 2000
 
 
 def test_a_long_invalid_value_is_not_echoed(client, user):

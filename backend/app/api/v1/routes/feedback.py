@@ -10,10 +10,11 @@ from app.api.deps import CurrentUser, ModelServerDep, SessionDep, SettingsDep, r
 from app.api.errors import invalid_input
 from app.api.params import PageSizeQuery, SkipQuery, VersionQuery
 from app.api.unit_of_work import DUPLICATE_PREDICTION_FEEDBACK
+from app.api.v1.routes.predictions import PREDICTION_NOT_FOUND
 from app.core.config import Settings
 from app.db.crud.feedback import add_feedback, has_feedback_for_prediction, list_feedback
 from app.db.crud.predictions import get_prediction, top_category
-from app.db.models import Feedback, Prediction
+from app.db.models import Feedback, Prediction, User
 from app.inference.model_server import ModelServer
 from app.inference.registered_versions import RegistryUnavailableError, registered_versions
 from app.monitoring.quality import feedback_stats
@@ -47,7 +48,10 @@ FEEDBACK_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
         "description": "A feedback already exists for this product and model version, or for "
         "this prediction; or no model_version was given while no model is served.",
     },
-    status.HTTP_404_NOT_FOUND: {"model": ErrorResponse, "description": "Unknown prediction."},
+    status.HTTP_404_NOT_FOUND: {
+        "model": ErrorResponse,
+        "description": "No such prediction among the user's own (administrators: among all).",
+    },
     status.HTTP_503_SERVICE_UNAVAILABLE: {
         "model": ErrorResponse,
         "description": "The model registry cannot be asked whether model_version exists.",
@@ -120,7 +124,7 @@ def _prediction_product(prediction: Prediction, stated: int | None) -> int:
 
 
 def _from_prediction(
-    session: Session, prediction_id: int, feedback_in: FeedbackCreate
+    session: Session, user: User, prediction_id: int, feedback_in: FeedbackCreate
 ) -> FeedbackSubject:
     """The product, model version and predicted category of the prediction a feedback names.
 
@@ -129,13 +133,16 @@ def _from_prediction(
     (when it had one; the default): the quality figures compare what the model answered with
     what the seller chose, so a feedback that contradicts its prediction would corrupt them.
 
+    Only the user who asked for the prediction (or an administrator) may answer it: another
+    user's prediction is answered as an unknown one, which tells nothing about it.
+
     Raises:
-        HTTPException: 404 for an unknown prediction, 422 for a feedback that contradicts it
-            (or names no product when the prediction had none).
+        HTTPException: 404 for an unknown prediction or another user's, 422 for a feedback
+            that contradicts it (or names no product when the prediction had none).
     """
     prediction = get_prediction(session, prediction_id)
-    if prediction is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Prediction not found")
+    if prediction is None or (prediction.user_id != user.id and not user.is_admin):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=PREDICTION_NOT_FOUND)
     stated = feedback_in.model_version
     if stated is not None and stated != prediction.model_version:
         raise invalid_input(
@@ -171,7 +178,11 @@ def _feedback_version(server: ModelServer, settings: Settings, feedback_in: Feed
 
 
 def _feedback_of(
-    session: Session, server: ModelServer, settings: Settings, feedback_in: FeedbackCreate
+    session: Session,
+    user: User,
+    server: ModelServer,
+    settings: Settings,
+    feedback_in: FeedbackCreate,
 ) -> FeedbackSubject:
     """The product, model version and predicted category a feedback is about.
 
@@ -180,7 +191,7 @@ def _feedback_of(
     product and the category then required.
     """
     if feedback_in.prediction_id is not None:
-        return _from_prediction(session, feedback_in.prediction_id, feedback_in)
+        return _from_prediction(session, user, feedback_in.prediction_id, feedback_in)
     product_id, pred_category_id = feedback_in.product_id, feedback_in.pred_category_id
     if product_id is None:
         raise _required("product_id", "without a prediction_id")
@@ -206,13 +217,15 @@ def create_feedback_route(
 ) -> Any:
     """Record the category the seller chose (one per prediction, and per product and version).
 
+    A `prediction_id` must be one of the user's own predictions (administrators: any).
+
     With a `prediction_id`, the model version and the predicted category are the prediction's
     (a different `model_version` or `pred_category_id` is refused), and so is its product when it
     was made for one (the default; another `product_id` is refused). Without one,
     `model_version` must be a registered version of the served model (default: the version
     being served), and `product_id` and `pred_category_id` are required.
     """
-    subject = _feedback_of(session, server, settings, feedback_in)
+    subject = _feedback_of(session, current_user, server, settings, feedback_in)
     # The usual answer, the same on both databases (a row breaking both unique constraints is
     # reported by the one each database checks first); under a race the constraints decide.
     if feedback_in.prediction_id is not None and has_feedback_for_prediction(
