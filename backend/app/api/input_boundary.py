@@ -21,7 +21,7 @@ for a body over its limit), so the route never runs.
 from typing import Final, Protocol
 
 from fastapi import HTTPException, status
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError, MultipartParseError
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
@@ -236,7 +236,14 @@ class InputBoundaryMiddleware:
             )
             await response(scope, receive, send)
             return
-        inspector = _inspector_for(Headers(scope=scope))
+        try:
+            inspector = _inspector_for(Headers(scope=scope))
+        except FormParserError as error:  # a boundary the parser refuses (over 256 bytes)
+            response = JSONResponse(
+                {"detail": _malformed(str(error)).detail}, status.HTTP_400_BAD_REQUEST
+            )
+            await response(scope, receive, send)
+            return
         if inspector is None:
             await self.app(scope, receive, send)
             return

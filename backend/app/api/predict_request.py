@@ -137,6 +137,10 @@ def _form_image(form: FormData) -> UploadFile | None:
     return value
 
 
+BODY_NOT_READ: Final = "There was an error parsing the body"
+"""FastAPI's words for a body it cannot parse (400), which this route's own parsing keeps."""
+
+
 def _is_json(media_type: str) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
@@ -146,6 +150,12 @@ async def _json_texts(request: Request) -> dict[str, str]:
         document = await request.json()
     except json.JSONDecodeError:
         raise invalid_input(("body",), "The body is not valid JSON.", "json_invalid") from None
+    except (ValueError, RecursionError) as error:
+        # Valid JSON that Python will not read: nested too deep, a number of over 4,300 digits.
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, detail=f"{BODY_NOT_READ}: {reason}."
+        ) from None
     try:
         text = ProductText.model_validate(document)
     except ValidationError as error:

@@ -43,7 +43,31 @@ def test_a_body_over_the_limit_is_a_published_413(client, admin, app_settings, m
     assert "413" in _documented(client, method, path)
 
 
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
+LONG_BOUNDARY = b"B" * 300
+LONG_BOUNDARY_FORM = (
+    b"--" + LONG_BOUNDARY + b'\r\nContent-Disposition: form-data; name="designation"\r\n\r\n'
+    b"stylo\r\n--" + LONG_BOUNDARY + b"--\r\n"
+)
 UNPARSABLE_BODIES = {
+    "predict, 5000-digit number": (
+        "POST /predict/",
+        "application/json",
+        b'{"designation": "a", "x": ' + b"9" * 5000 + b"}",
+    ),
+    "predict, JSON nested too deeply": ("POST /predict/", "application/json", DEEP_JSON),
+    "batch, JSON nested too deeply": ("POST /predict/batch", "application/json", DEEP_JSON),
+    "feedback, JSON nested too deeply": ("POST /feedback/", "application/json", DEEP_JSON),
+    "predict, boundary over 256 bytes": (
+        "POST /predict/",
+        f"multipart/form-data; boundary={LONG_BOUNDARY.decode()}",
+        LONG_BOUNDARY_FORM,
+    ),
+    "login, boundary over 256 bytes": (
+        "POST /login/access-token",
+        f"multipart/form-data; boundary={LONG_BOUNDARY.decode()}",
+        LONG_BOUNDARY_FORM,
+    ),
     "feedback, 5000-digit number": (
         "POST /feedback/",
         "application/json",
