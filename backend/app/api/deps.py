@@ -1,5 +1,7 @@
 """Typed FastAPI dependencies: settings, database session, current user, served model."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -9,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.api.unit_of_work import get_db
 from app.core.config import Settings, get_settings
 from app.core.security import InvalidTokenError, decode_access_token, token_user_id
-from app.db.crud.users import get_user, user_is_active
+from app.db.crud.users import get_user, user_standing
 from app.db.models import User
 from app.inference.model_server import ModelServer
 from app.inference.shadow import ShadowPredictor
@@ -55,15 +57,32 @@ async def get_shadow(request: Request) -> ShadowPredictor | None:
 ShadowDep = Annotated[ShadowPredictor | None, Depends(get_shadow)]
 
 
-def token_user(token: str, settings: Settings) -> int:
-    """The id of the user a bearer token was issued to (no database access).
+@dataclass(frozen=True, slots=True)
+class TokenBearer:
+    """Who presents a valid bearer token: the user it names, and when it was issued."""
+
+    user_id: int
+    issued_at: int
+    """The token's ``iat`` (Unix time, whole seconds)."""
+
+    def predates(self, created_at: datetime) -> bool:
+        """Whether the token was issued before a user created at ``created_at`` existed.
+
+        Such a token names an earlier user with the same id (deleted, its id given again):
+        it is nobody's. ``iat`` is whole seconds, so the creation time is too.
+        """
+        return self.issued_at < int(created_at.timestamp())
+
+
+def token_user(token: str, settings: Settings) -> TokenBearer:
+    """The user a bearer token was issued to, and when (no database access).
 
     Raises:
         HTTPException: 401 for a forged, expired or malformed token.
     """
     try:
-        subject = decode_access_token(token, settings.SECRET_KEY)
-        return token_user_id(subject, INT32_MAX)
+        claims = decode_access_token(token, settings.SECRET_KEY)
+        return TokenBearer(token_user_id(claims.subject, INT32_MAX), claims.issued_at)
     except InvalidTokenError:
         raise _invalid_credentials() from None
 
@@ -77,28 +96,28 @@ def _invalid_credentials() -> HTTPException:
     )
 
 
-def _refuse_unless_active(is_active: bool | None) -> None:
-    """401 for a user that no longer exists (``None``), 403 for an inactive one."""
-    if is_active is None:
+def _refuse_unless_active(bearer: TokenBearer, standing: tuple[bool, datetime] | None) -> None:
+    """401 for a user that no longer exists (or was created after the token), 403 if inactive."""
+    if standing is None or bearer.predates(standing[1]):
         raise _invalid_credentials()
-    if not is_active:
+    if not standing[0]:
         raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Inactive user")
 
 
-def active_user(session: Session, user_id: int) -> User:
-    """The user ``user_id``, if it still exists and is active (blocking: one lookup).
+def active_user(session: Session, bearer: TokenBearer) -> User:
+    """The user of ``bearer``, if it still exists and is active (blocking: one lookup).
 
     Raises:
-        HTTPException: 401 when the user no longer exists (its token names nobody); 403
-            when the user is inactive.
+        HTTPException: 401 when the user no longer exists (its token names nobody, even if
+            its id was given to a newer user); 403 when the user is inactive.
     """
-    user = get_user(session, user_id)
-    _refuse_unless_active(None if user is None else user.is_active)
+    user = get_user(session, bearer.user_id)
+    _refuse_unless_active(bearer, None if user is None else (user.is_active, user.created_at))
     assert user is not None  # refused above otherwise
     return user
 
 
-def check_active_user(session: Session, user_id: int) -> None:
+def check_active_user(session: Session, bearer: TokenBearer) -> None:
     """Refuse a user that no longer exists or is inactive, without loading it (blocking).
 
     Read from the database at every call (no cache): a deactivated user is refused at once,
@@ -108,7 +127,7 @@ def check_active_user(session: Session, user_id: int) -> None:
         HTTPException: 401 when the user no longer exists (its token names nobody); 403
             when the user is inactive.
     """
-    _refuse_unless_active(user_is_active(session, user_id))
+    _refuse_unless_active(bearer, user_standing(session, bearer.user_id))
 
 
 def get_current_user(session: SessionDep, token: TokenDep, settings: SettingsDep) -> User:

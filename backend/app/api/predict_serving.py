@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request, status
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.api.deps import check_active_user
+from app.api.deps import TokenBearer, check_active_user
 from app.api.unit_of_work import commit_unit_of_work
 from app.core.config import Settings
 from app.db.models import Prediction
@@ -104,11 +104,11 @@ def served_or_503(serving: Serving, served: ServedModel | None) -> ServedModel:
 def check_request(
     session: Session,
     served: ServedModel | None,
-    user_id: int,
+    bearer: TokenBearer,
     prepare: PrepareProducts,
 ) -> list[ProductRequest]:
     """Check the user (401, 403), then the products (4xx), decoded for ``served``."""
-    check_active_user(session, user_id)
+    check_active_user(session, bearer)
     return prepare(decode_side(served.predictor) if served else None)
 
 
@@ -150,17 +150,17 @@ def keep_and_shadow(
 def serve_in_one_step(
     session: Session,
     serving: Serving,
-    user_id: int,
+    bearer: TokenBearer,
     prepare: PrepareProducts,
     limit: int | None,
 ) -> tuple[ServedModel, list[Prediction]]:
     """The whole request in this (worker) thread: check, predict, store and commit."""
     current = serving.server.current
-    requests = check_request(session, current, user_id, prepare)
+    requests = check_request(session, current, bearer, prepare)
     served = served_or_503(serving, current)
     answer = call_model(served, requests)
     stored = store_and_queue(
-        session, serving, served, requests, answer, user_id=user_id, limit=limit
+        session, serving, served, requests, answer, user_id=bearer.user_id, limit=limit
     )
     commit_unit_of_work(session)
     return served, stored

@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.api.database_unavailable import is_unavailable
-from app.api.deps import check_active_user
+from app.api.deps import TokenBearer, check_active_user
 from app.api.predict_serving import (
     PrepareProducts,
     Serving,
@@ -60,7 +60,8 @@ class ServeJob:
     """One request waiting to be served in a batch."""
 
     serving: Serving
-    user_id: int
+    bearer: TokenBearer
+    """Who asked (the token's user, checked again when the job is served)."""
     prepare: PrepareProducts
     limit: int | None
     trace_context: Context = field(default_factory=current_trace_context)
@@ -102,7 +103,7 @@ def _check_all(
     for job, outcome in zip(jobs, outcomes, strict=True):
         try:
             with in_trace_context(job.trace_context):
-                requests = check_request(session, served, job.user_id, job.prepare)
+                requests = check_request(session, served, job.bearer, job.prepare)
                 served_or_503(job.serving, served)
         except SQLAlchemyError:
             raise
@@ -151,7 +152,11 @@ def _store_and_commit(session: Session, served: ServedModel, answered: list[_Che
     for item in answered:
         assert item.answer is not None  # set by _predict_all
         item.outcome.stored = prediction_rows(
-            served, item.requests, item.answer, user_id=item.job.user_id, limit=item.job.limit
+            served,
+            item.requests,
+            item.answer,
+            user_id=item.job.bearer.user_id,
+            limit=item.job.limit,
         )
         rows += item.outcome.stored
     save_predictions(session, served, rows)
@@ -167,7 +172,7 @@ def _store_each_alone(serving: Serving, served: ServedModel, answered: list[_Che
     for item in answered:
         try:
             with in_trace_context(item.job.trace_context), serving.session_factory() as session:
-                check_active_user(session, item.job.user_id)
+                check_active_user(session, item.job.bearer)
                 _store_and_commit(session, served, [item])
         except Exception as error:
             item.outcome.error = error

@@ -12,7 +12,7 @@ import re
 import time
 import unicodedata
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Final, NamedTuple
 
 import jwt
 from pwdlib import PasswordHash
@@ -28,6 +28,15 @@ _DUMMY_HASH: Final = _password_hash.hash("dummy password, never valid")
 
 class InvalidTokenError(Exception):
     """The token is forged, expired or malformed."""
+
+
+class TokenClaims(NamedTuple):
+    """What a valid access token says: whom it was issued to, and when."""
+
+    subject: str
+    """The ``sub`` claim: the user's id, as text."""
+    issued_at: int
+    """The ``iat`` claim: when it was issued (Unix time, whole seconds)."""
 
 
 def normalize_password(password: str) -> str:
@@ -68,14 +77,15 @@ def verify_password(password: str, hashed_password: str | None) -> tuple[bool, b
 
 
 def create_access_token(subject: str | int, secret_key: str, expires_delta: timedelta) -> str:
-    """Return a signed JWT whose ``sub`` is ``subject``, valid for ``expires_delta``."""
-    expire = datetime.now(UTC) + expires_delta
-    return jwt.encode({"exp": expire, "sub": str(subject)}, secret_key, algorithm=ALGORITHM)
+    """Return a signed JWT for ``subject`` (``sub``), issued now (``iat``), valid a while."""
+    now = datetime.now(UTC)
+    claims = {"exp": now + expires_delta, "iat": now, "sub": str(subject)}
+    return jwt.encode(claims, secret_key, algorithm=ALGORITHM)
 
 
 @functools.lru_cache(maxsize=VERIFIED_TOKENS_CACHED)
-def _verified_claims(token: str, secret_key: str) -> tuple[str, float]:
-    """The subject and expiry of a token whose signature and claims are valid (cached).
+def _verified_claims(token: str, secret_key: str) -> tuple[TokenClaims, float]:
+    """The claims and expiry of a token whose signature and claims are valid (cached).
 
     Whether a token is signed by ``secret_key`` and well formed never changes: the check is
     made once per token, and only the expiry is compared at every use
@@ -89,7 +99,7 @@ def _verified_claims(token: str, secret_key: str) -> tuple[str, float]:
             token,
             secret_key,
             algorithms=[ALGORITHM],
-            options={"require": ["exp", "sub"], "verify_exp": False},
+            options={"require": ["exp", "iat", "sub"], "verify_exp": False},
         )
     except jwt.PyJWTError as error:
         raise InvalidTokenError(str(error)) from error
@@ -98,19 +108,22 @@ def _verified_claims(token: str, secret_key: str) -> tuple[str, float]:
         raise InvalidTokenError("The token has no subject.")
     if not isinstance(expiry, int | float) or isinstance(expiry, bool):
         raise InvalidTokenError("Expiration Time claim (exp) must be a number.")
-    return subject, float(expiry)
+    issued_at = payload.get("iat")  # PyJWT checked it is a whole number, not in the future
+    if not isinstance(issued_at, int):
+        raise InvalidTokenError("Issued At claim (iat) must be an integer.")
+    return TokenClaims(subject, issued_at), float(expiry)
 
 
-def decode_access_token(token: str, secret_key: str) -> str:
-    """Return the subject of a valid token.
+def decode_access_token(token: str, secret_key: str) -> TokenClaims:
+    """Return the claims of a valid token.
 
     Raises:
         InvalidTokenError: the signature, the expiry or the payload is wrong.
     """
-    subject, expiry = _verified_claims(token, secret_key)
+    claims, expiry = _verified_claims(token, secret_key)
     if expiry <= time.time():  # PyJWT's rule, without leeway
         raise InvalidTokenError("Signature has expired")
-    return subject
+    return claims
 
 
 _USER_ID: Final = re.compile(r"[1-9][0-9]{0,9}")

@@ -27,7 +27,7 @@ def test_password_hash_round_trip():
 
 def test_token_round_trip():
     token = create_access_token(42, SECRET, timedelta(minutes=5))
-    assert decode_access_token(token, SECRET) == "42"
+    assert decode_access_token(token, SECRET).subject == "42"
 
 
 def test_expired_token_refused():
@@ -38,7 +38,7 @@ def test_expired_token_refused():
 
 def test_a_token_checked_before_is_refused_once_expired():
     token = create_access_token(42, SECRET, timedelta(seconds=2))
-    assert decode_access_token(token, SECRET) == "42"  # its signature check is remembered
+    assert decode_access_token(token, SECRET).subject == "42"  # its signature check is remembered
     expiry = jwt.decode(token, options={"verify_signature": False})["exp"]
     time.sleep(max(0.0, expiry - time.time()) + 0.1)
     with pytest.raises(InvalidTokenError, match="expired"):
@@ -53,10 +53,12 @@ def test_forged_token_refused():
         decode_access_token(token, SECRET)
 
 
-def test_token_without_subject_or_expiry_refused():
-    no_sub = jwt.encode({"exp": 9999999999}, SECRET, algorithm="HS256")
-    no_exp = jwt.encode({"sub": "1"}, SECRET, algorithm="HS256")
-    for token in (no_sub, no_exp, "not-a-token"):
+def test_token_without_subject_expiry_or_issue_time_refused():
+    no_sub = jwt.encode({"exp": 9999999999, "iat": 1}, SECRET, algorithm="HS256")
+    no_exp = jwt.encode({"sub": "1", "iat": 1}, SECRET, algorithm="HS256")
+    no_iat = jwt.encode({"sub": "1", "exp": 9999999999}, SECRET, algorithm="HS256")
+    float_iat = jwt.encode({"sub": "1", "exp": 9999999999, "iat": 1.5}, SECRET, algorithm="HS256")
+    for token in (no_sub, no_exp, no_iat, float_iat, "not-a-token"):
         with pytest.raises(InvalidTokenError):
             decode_access_token(token, SECRET)
 

@@ -1,6 +1,7 @@
 """Data access for users (functions add and flush; the request's unit of work commits)."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import bindparam, func, select
@@ -10,7 +11,7 @@ from app.core.emails import email_key
 from app.core.security import hash_password, verify_password
 from app.db.models import User
 
-_IS_ACTIVE: Final = select(User.is_active).where(User.id == bindparam("user_id"))
+_STANDING: Final = select(User.is_active, User.created_at).where(User.id == bindparam("user_id"))
 """Built once: building the statement at each request cost half as much as running it."""
 
 
@@ -19,15 +20,14 @@ def get_user(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
-def user_is_active(session: Session, user_id: int) -> bool | None:
-    """Whether the user ``user_id`` is active; ``None`` when there is no such user.
+def user_standing(session: Session, user_id: int) -> tuple[bool, datetime] | None:
+    """Whether the user ``user_id`` is active, and when it was created; ``None``: no such user.
 
-    One primary-key lookup of one column on the session's connection, without loading a
+    One primary-key lookup of two columns on the session's connection, without loading a
     :class:`User`: a fraction of :func:`get_user`'s cost, for every prediction request.
     """
-    result = session.connection().execute(_IS_ACTIVE, {"user_id": user_id})
-    active: bool | None = result.scalar_one_or_none()
-    return active
+    row = session.connection().execute(_STANDING, {"user_id": user_id}).one_or_none()
+    return None if row is None else (bool(row.is_active), row.created_at)
 
 
 def get_user_by_email(session: Session, email: str) -> User | None:

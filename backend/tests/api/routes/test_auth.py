@@ -1,12 +1,18 @@
 """Login, tokens and the access rules: anonymous, forged/expired, inactive, user, admin."""
 
+import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
-from tests.conftest import bearer
+from app.core.emails import email_key
+from app.core.security import hash_password
+from app.db.models import User
+from tests.conftest import Account, bearer
 
 API = "/api/v1"
 
@@ -131,6 +137,45 @@ def test_token_of_a_deleted_user_is_refused_like_a_forged_one(
     assert response.status_code == 401
     assert response.json() == {"detail": "Could not validate credentials"}
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.fixture
+def reused_id(session_factory, deleted_user) -> Iterator[tuple[Account, str]]:
+    """A deleted user (with its old token) whose id a newer administrator got, and the newer
+    user's e-mail (SQLite gives the highest id again once its row is deleted)."""
+    time.sleep(1.1)  # tokens tell their issue time in whole seconds
+    email = f"newer-{uuid.uuid4().hex[:10]}@example.com"
+    with session_factory() as session:
+        newer = User(
+            id=deleted_user.id,
+            email=email,
+            email_key=email_key(email),
+            hashed_password=hash_password("long-password"),
+            is_admin=True,
+        )
+        session.add(newer)
+        session.commit()
+    yield deleted_user, email
+    with session_factory() as session:  # deleted again, as the session's deleted_user is
+        session.execute(delete(User).where(User.id == deleted_user.id))
+        session.commit()
+
+
+@pytest.mark.parametrize(("method", "path", "body"), USER_ROUTES + ADMIN_ROUTES)
+def test_token_of_a_deleted_user_is_refused_when_its_id_is_given_again(
+    client, reused_id, method, path, body
+):
+    deleted, _ = reused_id
+    response = call(client, method, path, body, deleted.headers)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Could not validate credentials"}
+
+
+def test_the_newer_user_of_a_reused_id_is_served(client, app_settings, reused_id):
+    deleted, email = reused_id
+    response = client.get(f"{API}/users/me", headers=bearer(deleted.id, app_settings))
+    assert response.status_code == 200
+    assert response.json()["email"] == email
 
 
 @pytest.mark.parametrize(("method", "path", "body"), USER_ROUTES + ADMIN_ROUTES)

@@ -21,7 +21,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from app.api.deps import TokenDep, check_active_user, token_user
+from app.api.deps import TokenBearer, TokenDep, check_active_user, token_user
 from app.api.predict_request import (
     PREDICT_REQUEST_BODY,
     DescriptionQuery,
@@ -68,7 +68,7 @@ LimitQuery = Annotated[
 async def _serve(
     request: Request,
     serving: Serving,
-    user_id: int,
+    bearer: TokenBearer,
     prepare: PrepareProducts,
     *,
     limit: int | None,
@@ -81,17 +81,17 @@ async def _serve(
     """
     batcher: RequestBatcher | None = request.app.state.prediction_batcher
     if batcher is not None:
-        job = ServeJob(serving, user_id, prepare, limit)
+        job = ServeJob(serving, bearer, prepare, limit)
         return await serve_gathered(batcher, job, products)
     async with own_unit_of_work(serving.session_factory) as session:
         return await anyio.to_thread.run_sync(
-            serve_in_one_step, session, serving, user_id, prepare, limit
+            serve_in_one_step, session, serving, bearer, prepare, limit
         )
 
 
-def _check_user(serving: Serving, user_id: int) -> None:
+def _check_user(serving: Serving, bearer: TokenBearer) -> None:
     with serving.session_factory() as session:
-        check_active_user(session, user_id)
+        check_active_user(session, bearer)
 
 
 def _answer(content: object, served: ServedModel, prediction_ids: list[int]) -> JSONResponse:
@@ -140,7 +140,7 @@ async def predict_category(
     prediction to cite in a feedback.
     """
     serving = Serving.of(request)
-    user_id = token_user(token, serving.settings)
+    bearer = token_user(token, serving.settings)
     async with AsyncExitStack() as stack:
         try:
             product = await stack.enter_async_context(
@@ -148,13 +148,13 @@ async def predict_category(
             )
         except (HTTPException, RequestValidationError):
             # A missing or inactive user is answered first (401, 403), as for valid input.
-            await anyio.to_thread.run_sync(_check_user, serving, user_id)
+            await anyio.to_thread.run_sync(_check_user, serving, bearer)
             raise
         settings = serving.settings
         served, (stored,) = await _serve(
             request,
             serving,
-            user_id,
+            bearer,
             lambda min_side: [product_request(product, settings, min_side)],
             limit=limit,
             products=1,
@@ -185,11 +185,11 @@ async def predict_batch(
     of one batch share the `MAX_REQUEST_PIXELS` budget of decoded pixels.
     """
     serving = Serving.of(request)
-    user_id = token_user(token, serving.settings)
+    bearer = token_user(token, serving.settings)
     served, stored = await _serve(
         request,
         serving,
-        user_id,
+        bearer,
         partial(_batch_requests, products, serving.settings),
         limit=limit,
         products=len(products),
