@@ -35,7 +35,6 @@ NON_SETTINGS_VARIABLES = {
     "API_WORKERS": "docker/Dockerfile api CMD (python -m app.serve --workers)",
     "API_REPLICAS": "docker-compose.yaml (deploy.replicas) and scripts/docker-deploy.sh",
     "MLFLOW_DISABLE_TELEMETRY": "MLflow itself",
-    "PROMETHEUS_MULTIPROC_DIR": "prometheus-client (adds up the metrics of uvicorn workers)",
     "FORWARDED_ALLOW_IPS": "uvicorn --proxy-headers (which proxies to trust)",
 }
 # Prefixes of variables read by other parts: the demo bootstrap of start.sh, OpenTelemetry.

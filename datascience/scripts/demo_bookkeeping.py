@@ -8,6 +8,7 @@ module holds the parts that do not train: the ``DEMO_*`` settings, the folder la
 aliases. Everything here is idempotent.
 """
 
+import argparse
 import fcntl
 import json
 import logging
@@ -19,9 +20,10 @@ from pathlib import Path
 from typing import Final
 
 from mlflow.tracking import MlflowClient
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from product_classifier.models.image import MIN_IMAGE_SIZE
 from product_classifier.paths import REPOSITORY_ROOT
 from product_classifier.tracking.registry import (
     MODEL_KINDS,
@@ -31,6 +33,7 @@ from product_classifier.tracking.registry import (
     get_version_by_alias,
     set_alias,
 )
+from scripts.cli_support import MAX_DEMO_IMAGE_SIDE, MAX_SEED, backbone_weights
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +63,22 @@ class DemoSettings(BaseSettings):
     DEMO_EPOCHS: int = Field(default=3, ge=1)
     """Epochs of the image model; the cheap text and fusion models train up to
     :data:`DENSE_EPOCHS_FACTOR` times as many, with early stopping."""
-    DEMO_IMAGE_SIZE: int = Field(default=64, ge=32, le=1024)
-    """Side in pixels of the dataset's images and of the image model's input."""
+    DEMO_IMAGE_SIZE: int = Field(default=64, ge=MIN_IMAGE_SIZE, le=MAX_DEMO_IMAGE_SIDE)
+    """Side in pixels of the dataset's images and of the image model's input (32 to 1024)."""
     DEMO_IMAGE_WEIGHTS: str = "none"
-    """Image backbone weights: ``none`` (random, no download), ``imagenet`` or a weights file."""
-    DEMO_SEED: int = 42
-    """Seed of the synthetic sample and of the split."""
+    """Image backbone weights: ``none`` (random, no download), ``imagenet`` or a weights file
+    (relative paths from the repository root)."""
+    DEMO_SEED: int = Field(default=42, ge=0, le=MAX_SEED)
+    """Seed of the synthetic sample and of the split (0 to 2^32 - 1, what NumPy accepts)."""
+
+    @field_validator("DEMO_IMAGE_WEIGHTS")
+    @classmethod
+    def _check_weights(cls, value: str) -> str:
+        # The rule of --image-weights: the default skips argparse's type check.
+        try:
+            return backbone_weights(value)
+        except argparse.ArgumentTypeError as error:
+            raise ValueError(f"{error} (paths from the repository root).") from None
 
 
 @dataclass(frozen=True)

@@ -3,20 +3,58 @@
 :class:`Settings` extends the platform settings (state folder, MLflow, served model, database,
 image store), keeps the original project's names and adds the service's own limits. They are
 read once per process by :func:`get_settings` and validated by pydantic; outside development the
-service refuses to start with a default secret.
+service refuses to start with a default or short secret.
 """
 
+import os
 from functools import lru_cache
-from typing import Annotated, Literal, Self
+from pathlib import Path
+from typing import Annotated, Final, Literal, Self
 
-from pydantic import EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    EmailStr,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import NoDecode
 
 from app.core.secret_key import development_secret_key
-from product_classifier.settings import PlatformSettings, read_settings_or_exit
+from app.schemas.users import PASSWORD_MIN
+from product_classifier.settings import PlatformSettings, check_model_alias, read_settings_or_exit
 
 DEFAULT_SECRET = "changethis"  # noqa: S105 - the placeholder that must never reach production
 """The placeholder secret of ``.env``: accepted in development only."""
+MIN_SECRET_KEY_BYTES: Final = 32
+"""Shortest ``SECRET_KEY`` outside development: an HS256 key is at least as long as the hash
+output, 256 bits (RFC 7518, section 3.2)."""
+MAX_ACCESS_TOKEN_MINUTES: Final = 10 * 365 * 24 * 60
+"""Ten years (5,256,000 minutes): the longest access-token lifetime (far longer ones overflow
+the expiry date)."""
+
+_HTTP_URL: Final = TypeAdapter(AnyHttpUrl)
+
+
+def http_url(value: str, example: str) -> AnyHttpUrl:
+    """Parse ``value`` as an ``http://`` or ``https://`` URL.
+
+    Args:
+        value: The setting's value.
+        example: A valid value, for the error message.
+
+    Raises:
+        ValueError: not such a URL (for the settings error line).
+    """
+    try:
+        return _HTTP_URL.validate_python(value)
+    except ValidationError:
+        raise ValueError(
+            f'"{value}" is not an http(s) URL: expected a URL such as {example}.'
+        ) from None
+
 
 TargetEnv = Literal["development", "staging", "production"]
 
@@ -33,9 +71,11 @@ class Settings(PlatformSettings):
     SECRET_KEY: str = DEFAULT_SECRET
     """Key signing the JWT access tokens (HS256). In development the placeholder (``changethis``
     or empty) stands for a random key made at the first start (:meth:`with_signing_key`)."""
-    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60 * 24 * 8, gt=0)
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60 * 24 * 8, gt=0, le=MAX_ACCESS_TOKEN_MINUTES)
+    """Lifetime of an access token, in minutes: at most 5,256,000 (ten years)."""
     BACKEND_CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    """Origins allowed by CORS: a comma-separated list or a JSON list."""
+    """Origins allowed by CORS: a comma-separated list or a JSON list of ``http(s)://host[:port]``
+    (kept as browsers send them: lower-case, without default port or trailing ``/``)."""
 
     FIRST_ADMINUSER: EmailStr = "admin@example.com"
     FIRST_ADMINUSER_PASSWORD: str = DEFAULT_SECRET
@@ -101,6 +141,23 @@ class Settings(PlatformSettings):
     OTEL_SERVICE_NAME: str = "product-categorisation-api"
     """``service.name`` of the traces."""
 
+    PROMETHEUS_MULTIPROC_DIR: Path | None = None
+    """prometheus-client's multiprocess folder, shared by the API's workers: read by
+    prometheus-client from the environment only (not from ``.env``), checked here: an existing
+    folder this user can write in. Unset: ``python -m app.serve`` makes a temporary one for
+    several workers."""
+
+    @field_validator("API_V1_STR")
+    @classmethod
+    def _check_path_prefix(cls, value: str) -> str:
+        # FastAPI's rule for router prefixes.
+        if not value.startswith("/") or value.endswith("/"):
+            raise ValueError(
+                f'"{value}" is not a path prefix: expected a path starting with "/" and not '
+                'ending with "/", e.g. /api/v1.'
+            )
+        return value
+
     @field_validator("BACKEND_CORS_ORIGINS", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -113,16 +170,76 @@ class Settings(PlatformSettings):
             return [origin.strip() for origin in text.split(",") if origin.strip()]
         return value
 
+    @field_validator("BACKEND_CORS_ORIGINS")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        checked = []
+        for origin in origins:
+            url = http_url(origin, "http://localhost:8000")
+            if url.path not in (None, "/") or url.query or url.fragment or url.username:
+                raise ValueError(
+                    f'"{origin}" is not an origin: expected scheme://host[:port] only, such as '
+                    "http://localhost:8000 (no path, query or user)."
+                )
+            # What a browser sends in its Origin header: lower case, no default port, no "/".
+            checked.append(str(url).removesuffix("/"))
+        return checked
+
+    @field_validator("OTEL_EXPORTER_OTLP_ENDPOINT")
+    @classmethod
+    def _check_otlp_endpoint(cls, value: str) -> str:
+        if value:
+            http_url(value, "http://localhost:4318")
+        return value
+
+    @field_validator("MODEL_CHALLENGER_ALIAS")
+    @classmethod
+    def _check_challenger_alias(cls, value: str) -> str:
+        return check_model_alias(value, "challenger") if value else value  # empty: no challenger
+
+    @field_validator("PROMETHEUS_MULTIPROC_DIR", mode="before")
+    @classmethod
+    def _refuse_empty_multiproc_dir(cls, value: object) -> object:
+        # prometheus-client takes an empty value as set: its files would land in the cwd.
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty: expected an existing folder, or leave it unset.")
+        return value
+
+    @field_validator("PROMETHEUS_MULTIPROC_DIR")
+    @classmethod
+    def _check_multiproc_dir(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return value
+        if not value.is_dir():
+            raise ValueError(
+                f'"{value}" is not a folder: expected an existing folder, where prometheus-client '
+                "keeps the metrics of every worker (or leave it unset)."
+            )
+        if not os.access(value, os.W_OK | os.X_OK):
+            raise ValueError(f'"{value}": expected a folder this user can write in.')
+        return value
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Self:
         if self.TARGET_ENV == "development":
             return self
+        target = f"TARGET_ENV={self.TARGET_ENV}"
         for name in ("SECRET_KEY", "FIRST_ADMINUSER_PASSWORD"):
             value = getattr(self, name)
-            if value in (DEFAULT_SECRET, ""):
-                raise ValueError(
-                    f'{name} is "{value}": set a secret value for TARGET_ENV={self.TARGET_ENV}.'
-                )
+            if value.strip() in (DEFAULT_SECRET, ""):
+                raise ValueError(f'{name} is "{value}": set a secret value for {target}.')
+        # The secrets themselves are never echoed.
+        if len(self.SECRET_KEY.encode()) < MIN_SECRET_KEY_BYTES:
+            raise ValueError(
+                f"SECRET_KEY is too short for {target}: expected at least "
+                f"{MIN_SECRET_KEY_BYTES} bytes (32 ASCII characters; HS256, RFC 7518 section "
+                '3.2), e.g. python -c "import secrets; print(secrets.token_urlsafe(32))".'
+            )
+        if len(self.FIRST_ADMINUSER_PASSWORD) < PASSWORD_MIN:
+            raise ValueError(
+                f"FIRST_ADMINUSER_PASSWORD is too short for {target}: expected at least "
+                f"{PASSWORD_MIN} characters (the API's minimum for passwords)."
+            )
         return self
 
     @property

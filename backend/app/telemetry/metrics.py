@@ -51,8 +51,12 @@ from prometheus_client.registry import Collector
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.config import get_settings
 from app.schemas.feedback import FeedbackStats
 
+# The settings first: PROMETHEUS_MULTIPROC_DIR is written to as soon as a metric below is
+# created, and a missing folder must be one error line, not a traceback at import.
+get_settings()
 MULTIPROCESS_DIR: Final = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 """Folder of prometheus-client's multiprocess mode (read once, as prometheus-client does)."""
 

@@ -1,4 +1,8 @@
-"""Settings: names, database URL, CORS list, refusal of default secrets outside development."""
+"""Settings: names, database URL, CORS list, refusal of default secrets outside development.
+
+Values that passed validation and failed at first use (a traceback, an API that never starts or
+never finds its model) are refused when the settings are read, naming what is expected.
+"""
 
 import warnings
 from datetime import timedelta
@@ -6,9 +10,10 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from app.core.config import Settings
+from app.core.config import MAX_ACCESS_TOKEN_MINUTES, Settings
 from app.core.secret_key import SECRET_KEY_FILE
 from app.core.security import create_access_token, decode_access_token
+from product_classifier.settings import settings_error_line
 
 
 def test_sqlite_under_state_dir_by_default(tmp_path):
@@ -98,7 +103,7 @@ def test_generated_key_signs_tokens_without_a_short_key_warning(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         token = create_access_token(7, settings.SECRET_KEY, timedelta(minutes=1))
-        assert decode_access_token(token, settings.SECRET_KEY) == "7"
+        assert decode_access_token(token, settings.SECRET_KEY).subject == "7"
 
 
 def test_limits_must_be_positive():
@@ -111,3 +116,136 @@ def test_limits_must_be_positive():
 def test_model_uri_from_platform_settings():
     settings = Settings(MODEL_NAME="text", MODEL_ALIAS="staging")
     assert settings.model_uri == "models:/text@staging"
+
+
+# --- values that passed validation, then failed at first use ------------------------------
+
+PRODUCTION = {
+    "TARGET_ENV": "production",
+    "SECRET_KEY": "s" * 32,
+    "FIRST_ADMINUSER_PASSWORD": "x" * 8,
+}
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (
+            {"SQLALCHEMY_DATABASE_URI": "notaurl"},
+            "SQLALCHEMY_DATABASE_URI: cannot be read as a database URL: expected sqlite:///",
+        ),
+        (
+            {"SQLALCHEMY_DATABASE_URI": "mysql://x/y"},
+            'SQLALCHEMY_DATABASE_URI: "mysql://x/y" (mysql+mysqldb) is not supported: expected',
+        ),
+        ({"API_V1_STR": "api"}, 'API_V1_STR: "api" is not a path prefix: expected a path starting'),
+        ({"API_V1_STR": "/api/"}, 'API_V1_STR: "/api/" is not a path prefix'),
+        ({"API_V1_STR": "/"}, 'API_V1_STR: "/" is not a path prefix'),
+        (
+            {"ACCESS_TOKEN_EXPIRE_MINUTES": "99999999999"},
+            "ACCESS_TOKEN_EXPIRE_MINUTES: Input should be less than or equal to 5256000",
+        ),
+        ({"IMAGE_STORE_URL": "nosuch://x"}, 'IMAGE_STORE_URL: "nosuch://" is not a protocol'),
+        ({"IMAGE_STORE_URL": "s3://bucket/x"}, "IMAGE_STORE_URL: s3:// needs a package that is"),
+        ({"IMAGE_STORE_URL": "/etc/passwd"}, 'IMAGE_STORE_URL: "/etc/passwd" is not a folder'),
+        ({"STATE_DIR": ""}, "STATE_DIR: must not be empty: expected a folder of its own"),
+        ({"MODEL_NAME": ""}, "MODEL_NAME: must not be empty: expected the name of a registered"),
+        ({"MODEL_ALIAS": "a b"}, 'MODEL_ALIAS: "a b" is not an MLflow model alias: expected'),
+        (
+            {"MODEL_CHALLENGER_ALIAS": "a b"},
+            'MODEL_CHALLENGER_ALIAS: "a b" is not an MLflow model alias: expected 1 to 255',
+        ),
+        (
+            {"BACKEND_CORS_ORIGINS": "not a url"},
+            'BACKEND_CORS_ORIGINS: "not a url" is not an http(s) URL: expected a URL such as',
+        ),
+        (
+            {"BACKEND_CORS_ORIGINS": "http://a:1, ftp://b"},
+            'BACKEND_CORS_ORIGINS: "ftp://b" is not an http(s) URL',
+        ),
+        (
+            {"BACKEND_CORS_ORIGINS": "http://a:1/app"},
+            'BACKEND_CORS_ORIGINS: "http://a:1/app" is not an origin: expected scheme://host',
+        ),
+        (
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "not a url"},
+            'OTEL_EXPORTER_OTLP_ENDPOINT: "not a url" is not an http(s) URL: expected a URL',
+        ),
+        (
+            {"PROMETHEUS_MULTIPROC_DIR": "/does/not/exist"},
+            'PROMETHEUS_MULTIPROC_DIR: "/does/not/exist" is not a folder: expected an existing',
+        ),
+        ({"PROMETHEUS_MULTIPROC_DIR": ""}, "PROMETHEUS_MULTIPROC_DIR: must not be empty"),
+        (
+            {**PRODUCTION, "SECRET_KEY": "x"},
+            "SECRET_KEY is too short for TARGET_ENV=production: expected at least 32 bytes",
+        ),
+        (
+            {**PRODUCTION, "SECRET_KEY": "s" * 31},
+            "SECRET_KEY is too short for TARGET_ENV=production",
+        ),
+        (
+            {**PRODUCTION, "SECRET_KEY": "changethis "},
+            'SECRET_KEY is "changethis ": set a secret value for TARGET_ENV=production.',
+        ),
+        (
+            {**PRODUCTION, "TARGET_ENV": "staging", "FIRST_ADMINUSER_PASSWORD": "x"},
+            "FIRST_ADMINUSER_PASSWORD is too short for TARGET_ENV=staging: expected at least 8",
+        ),
+        (
+            {**PRODUCTION, "FIRST_ADMINUSER_PASSWORD": " changethis"},
+            'FIRST_ADMINUSER_PASSWORD is " changethis": set a secret value',
+        ),
+    ],
+)
+def test_a_value_that_would_fail_at_first_use_is_refused_when_read(monkeypatch, values, expected):
+    # From the environment, as the commands and servers read them.
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as error:
+        Settings()
+    line = settings_error_line(error.value)
+    assert line.startswith(f"invalid settings: {expected}"), line
+
+
+def test_a_file_is_no_multiprocess_folder(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValidationError, match="is not a folder"):
+        Settings(PROMETHEUS_MULTIPROC_DIR=tmp_path / "file")
+    assert tmp_path == Settings(PROMETHEUS_MULTIPROC_DIR=tmp_path).PROMETHEUS_MULTIPROC_DIR
+
+
+def test_the_longest_token_lifetime_signs_tokens():
+    settings = Settings(ACCESS_TOKEN_EXPIRE_MINUTES=MAX_ACCESS_TOKEN_MINUTES)
+    expires = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)
+    token = create_access_token(7, "k" * 40, expires)
+    assert decode_access_token(token, "k" * 40).subject == "7"
+
+
+def test_production_takes_a_32_byte_key_and_an_8_character_password(monkeypatch):
+    for name, value in PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert (len(settings.SECRET_KEY), len(settings.FIRST_ADMINUSER_PASSWORD)) == (32, 8)
+
+
+def test_development_keeps_its_defaults():
+    settings = Settings(TARGET_ENV="development", SECRET_KEY="x", FIRST_ADMINUSER_PASSWORD="x")
+    assert settings.SECRET_KEY == "x"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("HTTP://LocalHost:8000/", ["http://localhost:8000"]),
+        ("https://shop.example:443", ["https://shop.example"]),
+    ],
+)
+def test_cors_origins_are_kept_as_browsers_send_them(monkeypatch, raw, expected):
+    monkeypatch.setenv("BACKEND_CORS_ORIGINS", raw)
+    assert expected == Settings().BACKEND_CORS_ORIGINS
+
+
+def test_an_empty_challenger_alias_still_means_no_challenger():
+    assert Settings(MODEL_CHALLENGER_ALIAS="").challenger_uri is None
+    assert Settings(OTEL_EXPORTER_OTLP_ENDPOINT="").OTEL_EXPORTER_OTLP_ENDPOINT == ""

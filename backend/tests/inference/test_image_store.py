@@ -6,6 +6,7 @@ Real stores: an fsspec in-memory store (``memory://``) and local folders; real d
 import base64
 import hashlib
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -133,10 +134,12 @@ def _failed_writes(client: TestClient) -> float:
 def test_a_broken_store_never_fails_the_prediction(
     database_url: str, trained_text, user: Account, admin: Account, tmp_path: Path
 ) -> None:
-    # A store "folder" that is a regular file: every write fails with an OSError.
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_bytes(b"")
-    for client in _client(database_url, IMAGE_STORE_URL=str(blocker)):
+    # The store's folder becomes a regular file while the API runs: every write fails with an
+    # OSError (a file given at the start is an invalid setting).
+    store = tmp_path / "store"
+    for client in _client(database_url, IMAGE_STORE_URL=str(store)):
+        shutil.rmtree(store, ignore_errors=True)
+        store.write_bytes(b"")
         failed = _failed_writes(client)
         prediction_id = _predict_with_image(client, user, image_bytes(size=(50, 40)))
         assert _failed_writes(client) == failed + 1

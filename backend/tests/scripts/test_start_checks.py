@@ -20,6 +20,8 @@ from scripts.start_checks import (
 
 from app.serve import parse_arguments
 from product_classifier.settings import EXIT_INVALID_SETTINGS
+from tests.helpers.cli import run_python
+from tests.scripts.test_ops_commands import assert_one_line_error
 
 BACKEND = Path(__file__).resolve().parents[2]
 
@@ -108,3 +110,36 @@ def test_serve_refuses_an_invalid_worker_count_without_a_traceback() -> None:
         "python -m app.serve: error: argument --workers: 'abc': expected a whole number of "
         "worker processes, 1 or more, or auto"
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-m", "scripts.start_checks", "preflight"],
+        ["-m", "app.serve", "--port", "1"],
+        ["-m", "uvicorn", "app.main:app", "--port", "1"],
+    ],
+    ids=["start checks", "API server", "uvicorn on the app"],
+)
+@pytest.mark.parametrize("folder", ["/does/not/exist", "/etc/passwd"])
+def test_a_missing_metrics_folder_is_one_line_before_any_metric(args, folder) -> None:
+    # prometheus-client wrote into it at import: FileNotFoundError, .../counter_<pid>.db.
+    completed = run_python(*args, env={"PROMETHEUS_MULTIPROC_DIR": folder})
+    assert_one_line_error(
+        completed, f'error: invalid settings: PROMETHEUS_MULTIPROC_DIR: "{folder}" is not a folder'
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("SQLALCHEMY_DATABASE_URI", "notaurl", "cannot be read as a database URL"),
+        ("SQLALCHEMY_DATABASE_URI", "mysql://x/y", "is not supported: expected sqlite:///"),
+        ("API_V1_STR", "api", 'is not a path prefix: expected a path starting with "/"'),
+        ("IMAGE_STORE_URL", "s3://bucket/x", "s3:// needs a package that is not installed"),
+        ("STATE_DIR", "", "must not be empty"),
+    ],
+)
+def test_start_checks_refuse_what_would_fail_later_in_one_line(name, value, expected) -> None:
+    completed = run_python("-m", "scripts.start_checks", "settings", env={name: value})
+    assert_one_line_error(completed, f"error: invalid settings: {name}: ", expected)
