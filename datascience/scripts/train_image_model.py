@@ -10,7 +10,12 @@ import sys
 from typing import TYPE_CHECKING
 
 from product_classifier.preprocessing.image import DEFAULT_IMAGE_SIZE
-from scripts.cli_support import backbone_weights, positive_int, run_training_cli, training_parser
+from scripts.cli_support import (
+    backbone_weights,
+    image_side,
+    run_training_cli,
+    training_parser,
+)
 
 if TYPE_CHECKING:
     from product_classifier.training.image_task import ImageTask
@@ -32,9 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--image-size",
-        type=positive_int,
+        type=image_side,
         default=DEFAULT_IMAGE_SIZE,
-        help="side in pixels of the square images the model reads, at least 32 (default: 224)",
+        help="side in pixels of the square images the model reads, 32 to 1024 (default: 224)",
     )
     parser.add_argument(
         "--weights",

@@ -38,7 +38,7 @@ from product_classifier.data.original import (
     missing_images_message,
     read_original,
 )
-from product_classifier.data.output_folder import atomic_output_dir
+from product_classifier.data.output_folder import atomic_output_dir, check_replaceable
 from product_classifier.data.parallel import parallel_map
 from product_classifier.data.splitting import check_split_sizes, stratified_split
 from product_classifier.preprocessing.image import DEFAULT_IMAGE_SIZE
@@ -101,8 +101,7 @@ def _check_options(options: CreationOptions) -> None:
         )
     if options.workers is not None and options.workers < 1:
         raise DatasetError(f"The number of workers must be at least 1, got {options.workers}.")
-    if Path(options.output_dir).resolve() == Path(options.input_dir).resolve():
-        raise DatasetError("The output folder must differ from the input folder.")
+    check_replaceable(options.output_dir, [options.input_dir])
     chosen = [
         flag
         for flag, on in (

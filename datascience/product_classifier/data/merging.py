@@ -26,7 +26,7 @@ from product_classifier.data.original import (
     expected_image_names,
     read_original,
 )
-from product_classifier.data.output_folder import atomic_output_dir
+from product_classifier.data.output_folder import atomic_output_dir, check_replaceable
 
 logger = logging.getLogger(__name__)
 
@@ -82,19 +82,14 @@ def merge_original_folders(
         How many rows, classes and images were written, and how many rows were replaced.
 
     Raises:
-        DatasetError: Fewer than two folders, one is not a valid original data folder, or the
-            output folder is (or holds) one of them.
+        DatasetError: Fewer than two folders, or one is not a valid original data folder.
+        OutputWouldReplaceError: The output folder is (or holds) one of them, the repository
+            or ``STATE_DIR``.
         OutputExistsError: ``output_dir`` exists and ``overwrite`` is false.
     """
     if len(input_dirs) < 2:
         raise DatasetError("Give at least two folders to merge.")
-    output = Path(output_dir).resolve()
-    for directory in input_dirs:
-        if output == Path(directory).resolve() or output in Path(directory).resolve().parents:
-            raise DatasetError(
-                f"The output folder {output_dir} would replace the input folder {directory}: "
-                "choose an output folder outside every input folder."
-            )
+    check_replaceable(output_dir, input_dirs)
     parts = [read_original(directory, require_images=False) for directory in input_dirs]
     features = pd.concat([part.X for part in parts], ignore_index=True)
     targets = pd.concat([part.y for part in parts], ignore_index=True)

@@ -13,7 +13,7 @@ from PIL import Image
 from product_classifier.data.creation import CreationOptions, create_datasets
 from product_classifier.data.dataset_folder import has_images, image_paths, read_split
 from product_classifier.data.original import DatasetError, read_original
-from product_classifier.data.output_folder import OutputExistsError
+from product_classifier.data.output_folder import OutputExistsError, OutputWouldReplaceError
 from product_classifier.paths import REAL_SAMPLE_DIR
 from product_classifier.preprocessing.image import load_rgb_image, optimise_image, save_jpeg
 from product_classifier.synthetic.generator import write_sample_dataset
@@ -348,10 +348,13 @@ def test_invalid_options(tmp_path: Path, overrides: dict[str, object], message: 
         create_datasets(_options(source, tmp_path / "out", **overrides))
 
 
-def test_output_must_differ_from_input(tmp_path: Path) -> None:
-    source = _write_original(tmp_path / "original")
-    with pytest.raises(DatasetError, match="must differ"):
-        create_datasets(_options(source, source, overwrite=True))
+def test_output_never_replaces_the_input(tmp_path: Path) -> None:
+    source = _write_original(tmp_path / "raw")
+    # The input itself, or the folder holding it (--input-dir var/data/raw --output-dir var/data).
+    for output in (source, tmp_path):
+        with pytest.raises(OutputWouldReplaceError, match="would replace the input folder"):
+            create_datasets(_options(source, output, overwrite=True))
+    assert (source / "X.csv").is_file()
 
 
 def test_cli_help_and_exclusive_flags(capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,8 +19,11 @@ from product_classifier.data.original import DatasetError
 from product_classifier.data.output_folder import (
     OutputExistsError,
     OutputFolderError,
+    OutputWouldReplaceError,
     atomic_output_dir,
 )
+from product_classifier.paths import REPOSITORY_ROOT
+from product_classifier.settings import get_platform_settings
 from product_classifier.training.errors import TrainingInputError
 from product_classifier.training.split_data import load_split_data
 from scripts import create_datasets as create_cli
@@ -114,10 +117,43 @@ def test_merge_never_replaces_an_input_folder(tmp_path) -> None:
     first = _write_original(tmp_path / "first")
     second = _write_original(tmp_path / "second")
     for output in (first, tmp_path):
-        with pytest.raises(DatasetError, match="would replace the input folder"):
+        with pytest.raises(OutputWouldReplaceError, match="would replace the input folder"):
             merge_original_folders([first, second], output, overwrite=True)
     assert (first / "X.csv").is_file()
     assert (first / "images").is_dir()
+
+
+@pytest.mark.parametrize(
+    ("output", "what"),
+    [
+        ("", "the repository"),  # --output-dir "$UNSET"
+        (".", "the repository"),
+        ("var", "the state folder"),
+        ("/", "the repository"),
+    ],
+)
+def test_an_output_folder_never_replaces_the_repository_or_the_state(
+    output: str, what: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = get_platform_settings().STATE_DIR
+    before = sorted(path.name for path in REPOSITORY_ROOT.iterdir())
+    argv = ["--output-dir", output, "--n-products", "5", "--overwrite"]
+    if output == "var":
+        argv[1] = str(state)
+    assert sample_cli.main(argv) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: The output folder ")
+    assert f"would replace {what}" in line
+    assert sorted(path.name for path in REPOSITORY_ROOT.iterdir()) == before
+    assert (REPOSITORY_ROOT / ".git").exists()
+
+
+def test_the_home_folder_is_never_replaced(tmp_path: Path) -> None:
+    with (
+        pytest.raises(OutputWouldReplaceError, match="the home folder"),
+        atomic_output_dir(Path.home(), overwrite=True),
+    ):
+        pass
 
 
 def _dataset(tmp_path: Path, codes: list[int]) -> Path:
