@@ -85,7 +85,9 @@ def resolve_pair(
     """Pin both versions; the champion defaults to ``models:/NAME@production``.
 
     Raises:
-        RegistryError: Either does not exist, or both are the same version.
+        RegistryError: Either does not exist, both are the same version, or the champion is a
+            version of another registered model (the evaluation, recorded on the challenger's
+            version, is what ``promote_model --gate`` reads to replace a version of its model).
         ValueError: Either is not a registered version's URI.
     """
     challenger = _registered(challenger_uri, "challenger")
@@ -93,6 +95,12 @@ def resolve_pair(
     if champion.load_uri == challenger.load_uri:
         raise RegistryError(
             f"The challenger and the champion are the same version ({challenger.load_uri})."
+        )
+    if champion.name != challenger.name:
+        raise RegistryError(
+            f"The champion {champion.load_uri} is a version of {champion.name!r}, not of "
+            f"{challenger.name!r}: compare the challenger with a version of its own registered "
+            f"model (e.g. models:/{challenger.name}@production), which its promotion replaces."
         )
     return challenger, champion
 

@@ -214,6 +214,13 @@ def test_bad_model_references_are_one_line_errors(models: ReplayModels, dataset,
     assert "same version" in capsys.readouterr().err
     assert _evaluate("--challenger", f"models:/{MODEL}/999", "--dataset", dataset) == 1
     assert "has no version 999" in capsys.readouterr().err
+    # A champion of another registered model: its evaluation would let the gate replace a
+    # version of this model on a comparison with another one.
+    other = MlflowClient().copy_model_version(f"models:/{MODEL}/{models.worse}", "other-model")
+    other_uri = f"models:/other-model/{other.version}"
+    challenger = f"models:/{MODEL}/{models.good}"
+    assert _evaluate("--challenger", challenger, "--champion", other_uri, "--dataset", dataset) == 1
+    assert "is a version of 'other-model', not of" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         _evaluate("--challenger", same, "--dataset", dataset, "--since", "2026-01-01")
     assert exit_info.value.code == 2
