@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Build the API and datascience images and start the Docker Compose deployment (db, mlflow, api).
-# Usage: scripts/docker-deploy.sh [extra `docker compose up` arguments]
+# Extra arguments are passed to `docker compose up` (its options: docker compose up --help; one
+# it does not list is refused before anything is built).
 # Variables come from .env (see its comments); outside development set real secrets first.
+# Also read here: API_REPLICAS (environment, then .env; default 2), HOST_UID and HOST_GID
+# (default: yours), BACKEND_PORT and MLFLOW_PORT (for the addresses printed at the end).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+answer_help "[docker compose up options] [services]" "$@"
 cd "$REPOSITORY_ROOT"
 
 if docker compose version >/dev/null 2>&1; then
@@ -15,6 +19,8 @@ elif command -v docker-compose >/dev/null 2>&1; then
 else
     die "Docker Compose is not installed (need 'docker compose' or 'docker-compose')."
 fi
+compose_up_help() { "${compose[@]}" up --help; }
+refuse_unknown_options "docker compose up" compose_up_help "$@"
 docker info >/dev/null 2>&1 || die "the Docker engine does not answer: start Docker first."
 
 # The training profile writes as the host user into ./var/docker-data (bind mount): create it

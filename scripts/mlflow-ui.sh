@@ -3,13 +3,17 @@
 # The store, artifact root and port come from the settings (environment, then .env): by default
 # the embedded SQLite store under STATE_DIR/mlflow, on 127.0.0.1:${MLFLOW_PORT:-5000}; the
 # artifacts of new experiments go beside a SQLite store, or to MLFLOW_ARTIFACT_ROOT.
-# Extra arguments are passed to `mlflow ui` (e.g. --host 0.0.0.0 inside a container).
+# Extra arguments are passed to `mlflow ui` (e.g. --host 0.0.0.0 inside a container; its
+# options: .venv/bin/mlflow ui --help); an option it does not list is refused before anything.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+answer_help "[mlflow ui options]" "$@"
 restart_with_default_signals "${BASH_SOURCE[0]}" "$@"
 cd "$REPOSITORY_ROOT"
 [ -x "$UV_PROJECT_ENVIRONMENT/bin/mlflow" ] ||
     die "no environment at $UV_PROJECT_ENVIRONMENT: run ./scripts/environment-setup.sh (or ./scripts/start.sh) first."
+mlflow_ui_help() { "$UV_PROJECT_ENVIRONMENT/bin/mlflow" ui --help; }
+refuse_unknown_options "mlflow ui" mlflow_ui_help "$@"
 
 # One value per line so that paths with spaces survive; invalid settings: one line, status 2.
 mapfile -t settings < <(

@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
 # Install what is missing, then run every check: lint, format, types and all test suites.
-# Exits non-zero when any of them fails. Extra arguments are passed to every pytest run.
+# Exits non-zero when any of them fails. Extra arguments are passed to every pytest run (the
+# datascience, backend and repository suites, e.g. -x or -k EXPRESSION); an option pytest does
+# not list is refused before anything runs. Reads CI=true (a missing PostgreSQL or Chromium
+# fails the tests that need it instead of skipping them; a uv this script installs stays out of
+# the shell startup files) and UV_PROJECT_ENVIRONMENT (default .venv).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+answer_help "[pytest options]" "$@"
 cd "$REPOSITORY_ROOT" || exit 1
 # In CI, a uv this script installs stays out of the shell startup files (as uv's installer
 # does for CI with UV_UNMANAGED_INSTALL); a person's run puts it on their PATH like start.sh.
 [ "${CI:-}" != true ] || export UV_NO_MODIFY_PATH="${UV_NO_MODIFY_PATH:-1}"
-sync_environment
+pytest_help() { "$UV_PROJECT_ENVIRONMENT/bin/python" -m pytest --help; }
+# pytest's options are known before the installation when there is an environment already.
+if [ -x "$UV_PROJECT_ENVIRONMENT/bin/python" ]; then
+    refuse_unknown_options pytest pytest_help "$@"
+    sync_environment
+else
+    sync_environment
+    refuse_unknown_options pytest pytest_help "$@"
+fi
 
 failed=()
 check() {

@@ -10,9 +10,11 @@
 # Example with Jaeger (UI on http://localhost:16686):
 #   docker run --rm -d --name jaeger -p 16686:16686 -p 4318:4318 jaegertracing/all-in-one:latest
 #   ./scripts/start-with-telemetry.sh
-# Arguments and every other setting are those of ./scripts/start.sh. Prometheus metrics are
-# always on, at http://127.0.0.1:$BACKEND_PORT/metrics, with or without this script.
+# Every other setting is that of ./scripts/start.sh (see ./scripts/start.sh --help). Prometheus
+# metrics are always on, at http://127.0.0.1:$BACKEND_PORT/metrics, with or without this script.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/arguments.sh"
+accept_no_arguments "$@"
 export OTEL_EXPORTER_OTLP_ENDPOINT="${OTEL_EXPORTER_OTLP_ENDPOINT:-http://localhost:4318}"
 export OTEL_SERVICE_NAME="${OTEL_SERVICE_NAME:-product-categorisation-api}"
 
@@ -33,4 +35,4 @@ if ! (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
         "jaegertracing/all-in-one)." >&2
 fi
 echo "Tracing on: service $OTEL_SERVICE_NAME, spans to ${OTEL_EXPORTER_OTLP_ENDPOINT%/}/v1/traces."
-exec "$(dirname "${BASH_SOURCE[0]}")/start.sh" "$@"
+exec "$(dirname "${BASH_SOURCE[0]}")/start.sh"

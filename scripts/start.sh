@@ -25,6 +25,7 @@
 set -euo pipefail
 started_at=$SECONDS
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+accept_no_arguments "$@"
 restart_with_default_signals "${BASH_SOURCE[0]}" "$@"
 cd "$REPOSITORY_ROOT"
 

@@ -1,10 +1,13 @@
 # Shared helpers for the project's shell scripts (source it; do not run it).
-# Resolves the repository root and makes sure uv is available.
+# Resolves the repository root, makes sure uv is available and handles the scripts' arguments
+# (arguments.sh).
 
 REPOSITORY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export REPOSITORY_ROOT
 export MLFLOW_DISABLE_TELEMETRY=true
 export UV_PROJECT_ENVIRONMENT="${UV_PROJECT_ENVIRONMENT:-$REPOSITORY_ROOT/.venv}"
+# shellcheck source=scripts/lib/arguments.sh
+source "$REPOSITORY_ROOT/scripts/lib/arguments.sh"
 
 # A parent may start a script with SIGINT or SIGTERM ignored: a background job of a
 # non-interactive shell (`./scripts/start.sh > log &` in a script, CI runners), nohup-like

@@ -1,0 +1,82 @@
+# Command-line arguments of the project's shell scripts (source it; do not run it; common.sh
+# sources it). Every script answers -h / --help with its usage (a synopsis, then the comment at
+# its top) and exits 0 having done nothing else; an argument it does not take is one line on
+# stderr and status 2, before it does anything.
+#   accept_no_arguments "$@"             a script that takes none
+#   answer_help SYNOPSIS "$@"            a script that passes its arguments on to a tool, first;
+#   refuse_unknown_options TOOL HELP_COMMAND "$@"
+#                                        then, once HELP_COMMAND (which prints TOOL's --help) can
+#                                        run: refuse the options that help does not list.
+
+# The script being run (the bottom of the call stack), found before it changes folders.
+ARGUMENTS_SCRIPT="${BASH_SOURCE[${#BASH_SOURCE[@]} - 1]}"
+ARGUMENTS_SCRIPT="$(cd "$(dirname "$ARGUMENTS_SCRIPT")" && pwd)/${ARGUMENTS_SCRIPT##*/}"
+ARGUMENTS_REPOSITORY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+# That script as ./path from the repository root, as the README writes it.
+script_display_name() {
+    case "$ARGUMENTS_SCRIPT" in
+    "$ARGUMENTS_REPOSITORY_ROOT"/*) echo "./${ARGUMENTS_SCRIPT#"$ARGUMENTS_REPOSITORY_ROOT"/}" ;;
+    *) echo "$ARGUMENTS_SCRIPT" ;;
+    esac
+}
+
+# One error line on stderr, status 2.
+refuse_arguments() {
+    echo "error: $* (see $(script_display_name) --help)" >&2
+    exit 2
+}
+
+# Print the usage and exit 0 when an argument (before any --) is -h or --help.
+answer_help() {
+    local synopsis="$1" argument line
+    shift
+    for argument in "$@"; do
+        case "$argument" in
+        --) return 0 ;;
+        -h | --help) ;;
+        *) continue ;;
+        esac
+        echo "Usage: $(script_display_name) [-h | --help]${synopsis:+ $synopsis}"
+        echo
+        # The comment block under the shebang line, without its "# ".
+        while IFS= read -r line; do
+            case "$line" in
+            '#!'*) continue ;;
+            '#'*) line="${line#\#}" && echo "${line# }" ;;
+            *) break ;;
+            esac
+        done <"$ARGUMENTS_SCRIPT"
+        exit 0
+    done
+}
+
+accept_no_arguments() {
+    answer_help "" "$@"
+    [ "$#" -eq 0 ] || refuse_arguments "unknown argument '$1'"
+}
+
+# Refuse every option (before any --) that the help HELP_COMMAND prints does not list: `--name`,
+# `--name=value`, and `-x` or grouped short options such as `-xvs` by their first letter.
+# Other words are values or names the tool itself checks. Runs HELP_COMMAND only with arguments
+# to check; when it fails, the tool is left to refuse them itself.
+refuse_unknown_options() {
+    local tool="$1" help_command="$2" help argument name
+    shift 2
+    [ "$#" -gt 0 ] || return 0
+    help="$("$help_command" 2>/dev/null)" || return 0
+    local -A listed=()
+    while read -r name; do
+        listed["$name"]=1
+    done < <(grep -oE -- '--?[[:alnum:]][[:alnum:]_-]*' <<<"$help")
+    for argument in "$@"; do
+        case "$argument" in
+        --) return 0 ;;
+        --?*) name="${argument%%=*}" ;;
+        -?*) name="${argument:0:2}" ;;
+        *) continue ;;
+        esac
+        [ -n "${listed["$name"]:-}" ] ||
+            refuse_arguments "unknown argument '$name': not an option of $tool"
+    done
+}
