@@ -18,7 +18,7 @@ while the application reads it (as :class:`~app.api.body_limit.BodySizeLimitMidd
 for a body over its limit), so the route never runs.
 """
 
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from fastapi import HTTPException, status
 from python_multipart.exceptions import FormParserError, MultipartParseError
@@ -207,6 +207,29 @@ def _inspector_for(headers: Headers) -> _BodyInspector | None:
     if media_type == b"multipart/form-data" and options.get(b"boundary"):
         return _MultipartInspector(options[b"boundary"])
     return None  # binary or unknown types: the routes refuse them (or never read them)
+
+
+VALIDATION_ERROR_REF: Final = {"$ref": "#/components/schemas/HTTPValidationError"}
+TEXT_REFUSED: Final = (
+    "Text that is not valid UTF-8 or holds NUL, in the path, the query string or the body."
+)
+
+
+def document_text_refusals(document: dict[str, Any]) -> None:
+    """Publish the 422 this middleware gives on every operation (even one taking no input).
+
+    Args:
+        document: The OpenAPI document, edited in place.
+    """
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            operation.setdefault("responses", {}).setdefault(
+                "422",
+                {
+                    "description": TEXT_REFUSED,
+                    "content": {"application/json": {"schema": VALIDATION_ERROR_REF}},
+                },
+            )
 
 
 def _target_problem(scope: Scope) -> TextProblem | None:

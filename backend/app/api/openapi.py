@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from app.api.access_refusals import document_access_refusals
 from app.api.body_refusals import document_body_refusals
 from app.api.database_unavailable import document_database_503
+from app.api.input_boundary import document_text_refusals
 from app.schemas.bounds import INT64_MAX
 
 _BOUND_KEYS: Final = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
@@ -37,7 +38,9 @@ def install_exact_openapi(app: FastAPI) -> None:
     The document also gets the database's 503 on every operation that uses the database
     (:func:`~app.api.database_unavailable.document_database_503`) and the 401 and 403 of every
     operation that needs a token (:func:`~app.api.access_refusals.document_access_refusals`)
-    and the refusals of a body (:func:`~app.api.body_refusals.document_body_refusals`).
+    the refusals of a body (:func:`~app.api.body_refusals.document_body_refusals`) and the 422
+    of text the input boundary refuses on every operation
+    (:func:`~app.api.input_boundary.document_text_refusals`).
     """
     generate = app.openapi  # FastAPI's: builds the document once, then returns it
     corrected: list[dict[str, Any]] = []
@@ -49,6 +52,7 @@ def install_exact_openapi(app: FastAPI) -> None:
             document_database_503(app, document)
             document_access_refusals(app, document)
             document_body_refusals(document)
+            document_text_refusals(document)
             corrected.append(document)
         return document
 

@@ -7,7 +7,7 @@ schema, where the OpenAPI document shows it and FastAPI answers a 422 before any
 
 from typing import Annotated, Final
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 INT32_MAX: Final = 2**31 - 1
 """Largest value of an ``Integer`` column (PostgreSQL ``integer``): row ids, category codes."""
@@ -49,15 +49,25 @@ def _product_id_text(value: str) -> str:
     return value
 
 
+PRODUCT_ID_TEXT_DESCRIPTION: Final = (
+    "The marketplace's product id, 0 to 2^63 - 1, as a JSON integer or a string of decimal "
+    "digits; answered and stored as sent. Feedback names the product by the same integer."
+)
+
 ProductIdText = Annotated[
     str,
     BeforeValidator(_integer_as_text),
     AfterValidator(_product_id_text),
-    Field(
-        description="The marketplace's product id, 0 to 2^63 - 1, as a JSON integer or a "
-        "string of decimal digits; answered and stored as sent. Feedback names the product "
-        "by the same integer.",
-        json_schema_extra={"pattern": PRODUCT_ID_PATTERN},
+    # Published as what it takes: a JSON integer or a string of digits.
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": INT64_MAX},
+                {"type": "string", "pattern": PRODUCT_ID_PATTERN},
+            ],
+            "description": PRODUCT_ID_TEXT_DESCRIPTION,
+        },
+        mode="validation",
     ),
 ]
 """A product id sent with a product to predict: the feedback's :data:`ProductId`, as text."""

@@ -95,3 +95,18 @@ def test_a_body_that_cannot_be_parsed_is_a_published_400(client, admin, case):
     assert response.status_code == 400, response.text
     assert response.json()["detail"]
     assert "400" in _documented(client, method, path)
+
+
+def test_refused_text_is_a_published_422_on_every_operation(client):
+    response = client.get(f"{API}/categories/?x=%FF")
+    assert response.status_code == 422, response.text
+    paths = client.get("/openapi.json").json()["paths"]
+    assert all("422" in op["responses"] for item in paths.values() for op in item.values())
+
+
+def test_a_batch_product_id_is_published_as_the_json_integer_it_may_be(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    (published, _null) = schemas["BatchProduct"]["properties"]["product_id"]["anyOf"]
+    kinds = {variant["type"]: variant for variant in published["anyOf"]}
+    assert kinds["integer"] == {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
+    assert kinds["string"]["pattern"] == "^[0-9]{1,19}$"
