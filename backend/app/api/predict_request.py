@@ -134,6 +134,8 @@ def _form_image(form: FormData) -> UploadFile | None:
             'filename="product.jpg").',
             "file_type",
         )
+    if value is not None and not value.filename and not value.size:
+        return None  # a browser's file input left empty: a nameless, empty part
     return value
 
 

@@ -159,3 +159,38 @@ def test_what_is_not_a_colour_jpeg_is_still_refused(client, user, data):
     response = predict_with(client, user.headers, data)
     assert response.status_code == 400
     assert response.json() == {"detail": INVALID_FORMAT}
+
+
+# --- a browser form: a file input left empty, file names with NUL ------------------------------
+
+EMPTY_FILE_INPUT = (
+    b'--XyZ\r\nContent-Disposition: form-data; name="designation"\r\n\r\nCahier A4\r\n'
+    b'--XyZ\r\nContent-Disposition: form-data; name="image"; filename=""\r\n'
+    b"Content-Type: application/octet-stream\r\n\r\n\r\n--XyZ--\r\n"
+)
+
+
+def test_a_file_input_left_empty_is_no_image(client, user, db):
+    # What a browser sends for <input type="file"> with no file chosen.
+    response = post_raw(client, user.headers, EMPTY_FILE_INPUT)
+    assert response.status_code == 200, response.text
+    row = assert_answer_stored(db, response, user.id, designation="Cahier A4")
+    assert row.image_sha256 is None
+
+
+def test_an_empty_file_with_a_name_is_still_a_broken_upload(client, user, db):
+    before = prediction_count(db)
+    body = EMPTY_FILE_INPUT.replace(b'filename=""', b'filename="photo.jpg"')
+    response = post_raw(client, user.headers, body)
+    assert response.status_code == 400, response.text
+    assert prediction_count(db) == before
+
+
+@pytest.mark.parametrize("name", [b"a\x00.jpg", b"a%00.jpg\x00"])
+def test_a_file_name_holding_nul_is_422(client, user, db, name):
+    before = prediction_count(db)
+    part = IMAGE_PART.replace(b"photo.jpg", name)
+    body = b"--XyZ\r\n" + part + image_bytes() + b"\r\n--XyZ--\r\n"
+    response = post_raw(client, user.headers, body, "?designation=Cahier")
+    assert response.status_code == 422, response.text
+    assert prediction_count(db) == before
