@@ -7,6 +7,7 @@ registry check into the published shapes, and into plain warnings for the readin
 """
 
 from app.inference.model_server import AliasTarget, ModelServer, ServedModel
+from app.inference.shadow import ShadowPredictor
 from app.schemas.serving import AliasState, AliasTargetInfo, RegistryStatus
 
 
@@ -53,12 +54,38 @@ def model_warnings(server: ModelServer) -> list[str]:
             f"model registry unreachable since {since} (cannot check {server.model_uri}): "
             f"{problem.error}"
         )
-    target = server.alias_target
-    if target is not None and target.load_error and _state(target, server.current) == "failed":
-        served = server.current
-        kept = f"still serving version {served.version}" if served else "no model is served"
+    warnings += _failed_alias(server, "still serving version {}", "no model is served")
+    target, served = server.alias_target, server.current
+    if target is not None and target.version is None and served is not None:
         warnings.append(
-            f"{server.model_uri} points at version {target.version}, which failed to load "
-            f"({kept}): {target.load_error}"
+            f"{server.model_uri} points at no version any more (the alias was removed): still "
+            f"serving version {served.version}; give a version the alias again"
         )
     return warnings
+
+
+def challenger_warnings(shadow: ShadowPredictor | None) -> list[str]:
+    """Plain sentences for a challenger alias that moved to a version that failed to load."""
+    if shadow is None:
+        return []
+    return _failed_alias(
+        shadow.challenger, "still shadowing with version {}", "no challenger is shadowing"
+    )
+
+
+def _failed_alias(server: ModelServer, kept: str, none_kept: str) -> list[str]:
+    """The warning of an alias pointing at a version that failed to load (else none).
+
+    Args:
+        server: The served or challenger model's server.
+        kept: What still runs, with ``{}`` for its version.
+        none_kept: What is said when no version was loaded before.
+    """
+    target, served = server.alias_target, server.current
+    if target is None or not target.load_error or _state(target, served) != "failed":
+        return []
+    still = kept.format(served.version) if served else none_kept
+    return [
+        f"{server.model_uri} points at version {target.version}, which failed to load "
+        f"({still}): {target.load_error}"
+    ]

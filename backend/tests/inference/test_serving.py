@@ -209,3 +209,37 @@ def test_a_version_that_failed_to_load_is_tried_again_later(
         body = client.get(f"{API}/health/ready").json()
         assert body["alias_target"]["state"] == "served"
         assert body["warnings"] == []
+
+
+def test_ready_warns_of_a_removed_alias_and_of_a_challenger_that_failed_to_load(
+    database_url, tracking_uri, trained_text
+):
+    mlflow = registry(tracking_uri)
+    alias, challenger = f"gone-{uuid.uuid4().hex[:6]}", f"ch-{uuid.uuid4().hex[:6]}"
+    mlflow.set_registered_model_alias("text", alias, "1")
+    settings = make_settings(
+        database_url,
+        MODEL_NAME="text",
+        MODEL_ALIAS=alias,
+        MODEL_CHALLENGER_ALIAS=challenger,
+        MODEL_RELOAD_INTERVAL_SECONDS=0.3,
+    )
+    with TestClient(create_app(settings)) as client:
+        assert served_version(client) == "1"
+        assert client.get(f"{API}/health/ready").json()["warnings"] == []
+        broken = mlflow.create_model_version(
+            "text", source=str(trained_text.root / "no-such-model"), run_id=None
+        )
+        mlflow.set_registered_model_alias("text", challenger, str(broken.version))
+        mlflow.delete_registered_model_alias("text", alias)
+
+        def warnings() -> list[str]:
+            return list(client.get(f"{API}/health/ready").json()["warnings"])
+
+        assert wait_for(lambda: len(warnings()) == 2), warnings()
+        removed, failed = warnings()
+        assert f"models:/text@{alias} points at no version any more" in removed
+        assert "still serving version 1" in removed
+        assert f"models:/text@{challenger} points at version {broken.version}" in failed
+        assert "no challenger is shadowing" in failed
+        assert served_version(client) == "1"  # the removed alias changes nothing served

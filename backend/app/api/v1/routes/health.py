@@ -6,8 +6,13 @@ from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import text
 
 from app.api.database_unavailable import retry_after_seconds
-from app.api.deps import ModelServerDep, SessionDep
-from app.api.model_status import alias_target_info, model_warnings, registry_status
+from app.api.deps import ModelServerDep, SessionDep, ShadowDep
+from app.api.model_status import (
+    alias_target_info,
+    challenger_warnings,
+    model_warnings,
+    registry_status,
+)
 from app.inference.model_server import ModelServer
 from app.schemas.common import ErrorResponse
 from app.schemas.serving import Health
@@ -33,7 +38,9 @@ async def live() -> Health:
         }
     },
 )
-def ready(request: Request, session: SessionDep, server: ModelServerDep) -> Health:
+def ready(
+    request: Request, session: SessionDep, server: ModelServerDep, shadow: ShadowDep
+) -> Health:
     """Ready when the database answers and a model is loaded (else 503 and why).
 
     A service that serves a loaded model stays ready when the model registry does not answer
@@ -62,7 +69,7 @@ def ready(request: Request, session: SessionDep, server: ModelServerDep) -> Heal
         model=served.label,
         alias_target=alias_target_info(server),
         registry=registry_status(server),
-        warnings=model_warnings(server),
+        warnings=model_warnings(server) + challenger_warnings(shadow),
     )
 
 
