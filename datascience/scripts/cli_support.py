@@ -163,6 +163,8 @@ def training_parser(kind: str, description: str) -> argparse.ArgumentParser:
         default=kind,
         help=f"registered model receiving the new version (default: {kind})",
     )
+    # Names the default --output-dir, which is locked before the task (and TensorFlow) loads.
+    parser.set_defaults(training_kind=kind)
     return parser
 
 
@@ -173,16 +175,47 @@ def run_training_cli(
 ) -> int:
     """Parse the arguments, train, print the result; one-line errors for bad inputs.
 
+    The output folder is locked for the whole training, before TensorFlow even loads: another
+    training using it (the default folder is shared by every run of a kind) is refused at once.
+
     Args:
         parser: The CLI's parser (from :func:`training_parser`, plus its own arguments).
         argv: Arguments (``None``: the process's).
         make_task: Builds the model kind's task from the parsed arguments.
 
     Returns:
-        The exit status: 0, or :data:`EXIT_INPUT_ERROR` for an input a person must fix.
+        The exit status: 0, :data:`EXIT_INPUT_ERROR` for an input a person must fix, or
+        :data:`~product_classifier.output_lock.EXIT_OUTPUT_BUSY` when another training is using
+        the output folder.
     """
     args = parser.parse_args(argv)
     configure_logging()
+    from product_classifier.output_lock import (  # noqa: PLC0415
+        EXIT_OUTPUT_BUSY,
+        OutputBusyError,
+        OutputLockError,
+        exclusive_output,
+    )
+    from product_classifier.training.checkpoints import RunFiles  # noqa: PLC0415
+
+    output_dir: Path = args.output_dir or default_output_dir(args.training_kind)
+    try:
+        with exclusive_output(
+            RunFiles(output_dir).lock, folder=output_dir, job="training", option="--output-dir"
+        ):
+            return _train(args, output_dir, make_task)
+    except OutputLockError as error:
+        print(f"error: {error}", file=sys.stderr)
+        # Another training using the folder: a status of its own, to tell it apart.
+        return EXIT_OUTPUT_BUSY if isinstance(error, OutputBusyError) else EXIT_INPUT_ERROR
+
+
+def _train(
+    args: argparse.Namespace,
+    output_dir: Path,
+    make_task: Callable[[argparse.Namespace], "TrainingTask"],
+) -> int:
+    """Train into the locked ``output_dir`` and print the result (:func:`run_training_cli`)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # Imported here so that --help answers without loading TensorFlow.
     from product_classifier.tracking.registry import RegistryError  # noqa: PLC0415
@@ -193,7 +226,7 @@ def run_training_cli(
         task = make_task(args)
         options = TrainingOptions(
             input_dir=args.input_dir,
-            output_dir=args.output_dir or default_output_dir(task.kind),
+            output_dir=output_dir,
             batch_size=args.batch_size,
             train_patience=args.train_patience,
             epochs=args.epochs,
@@ -204,6 +237,7 @@ def run_training_cli(
             seed=args.seed,
         )
         params = {**vars(args), "output_dir": options.output_dir}
+        del params["training_kind"]  # the run's model_kind tag already says it
         result = run_training(task, options, params)
     except (TrainingInputError, RegistryError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -155,6 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Imported here so that --help answers without loading MLflow.
     from mlflow.exceptions import MlflowException  # noqa: PLC0415
 
+    from product_classifier.output_lock import (  # noqa: PLC0415
+        EXIT_OUTPUT_BUSY,
+        OutputBusyError,
+        OutputLockError,
+    )
     from product_classifier.scoring.catalogue import (  # noqa: PLC0415
         describe_original,
         describe_table,
@@ -162,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from product_classifier.scoring.job import (  # noqa: PLC0415
         OutputConflictError,
         ScoringJob,
+        lock_output,
         prepare_output,
     )
     from product_classifier.scoring.model_reference import resolve_model  # noqa: PLC0415
@@ -180,44 +186,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     try:
-        configure_tracking()
-        catalogue = (
-            describe_original(args.input_dir, text_only=args.text_only)
-            if args.input_dir is not None
-            else describe_table(args.input, text_only=args.text_only)
-        )
-        job = ScoringJob(
-            catalogue=catalogue,
-            output=args.output,
-            model=resolve_model(args.model_uri),
-            top_k=args.top_k,
-            batch_size=args.batch_size,
-            rows_per_part=args.rows_per_part,
-        )
-        if args.engine == "local":
-            from product_classifier.scoring.local_engine import score_locally  # noqa: PLC0415
-
-            job = prepare_output(job)
-            summary = score_locally(job)
-        else:
-            from product_classifier.scoring.spark_engine import (  # noqa: PLC0415
-                SparkOptions,
-                score_on_spark,
+        # Held for the whole job: a second job into the same folder is refused at once.
+        with lock_output(args.output):
+            configure_tracking()
+            catalogue = (
+                describe_original(args.input_dir, text_only=args.text_only)
+                if args.input_dir is not None
+                else describe_table(args.input, text_only=args.text_only)
             )
-
-            options = SparkOptions(
-                master=args.master, partitions=args.partitions, conf=dict(args.spark_conf)
+            job = ScoringJob(
+                catalogue=catalogue,
+                output=args.output,
+                model=resolve_model(args.model_uri),
+                top_k=args.top_k,
+                batch_size=args.batch_size,
+                rows_per_part=args.rows_per_part,
             )
-            summary = score_on_spark(job, options)
+            if args.engine == "local":
+                from product_classifier.scoring.local_engine import score_locally  # noqa: PLC0415
+
+                job = prepare_output(job)
+                summary = score_locally(job)
+            else:
+                from product_classifier.scoring.spark_engine import (  # noqa: PLC0415
+                    SparkOptions,
+                    score_on_spark,
+                )
+
+                options = SparkOptions(
+                    master=args.master, partitions=args.partitions, conf=dict(args.spark_conf)
+                )
+                summary = score_on_spark(job, options)
     except (
         DatasetError,
         RegistryError,
         OutputConflictError,
+        OutputLockError,
         SparkUnavailableError,
         SparkJobError,
     ) as error:
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_INPUT_ERROR
+        # Another job using the output folder: a status of its own, to tell it apart.
+        return EXIT_OUTPUT_BUSY if isinstance(error, OutputBusyError) else EXIT_INPUT_ERROR
     except MlflowException as error:  # a model that cannot be found or loaded, a store down
         print(f"error: {args.model_uri}: {first_line(error.message)}", file=sys.stderr)
         return EXIT_INPUT_ERROR

@@ -5,9 +5,15 @@ by pandas, pyarrow, Spark or DuckDB. Beside them, ``_scoring.json`` records the 
 model version, top-k, rows per part), so that a rerun continues the same job and refuses a
 different one, and ``_SUCCESS`` marks a complete output. Names starting with ``_`` or ``.`` are
 ignored by Parquet readers.
+
+While a job runs, ``_<name>.lock`` beside a local output folder ``<name>`` is locked by it
+(:func:`lock_output`): a second job into the same folder, of either engine, is refused at once
+instead of interleaving its parts with the first one's. The lock file is beside the folder, not
+in it, so that it is never read as a part nor copied into a Spark output.
 """
 
 import json
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -15,8 +21,10 @@ from typing import Any, Final
 import pyarrow.parquet as pq
 
 from product_classifier.data.output_folder import describe_os_error
+from product_classifier.output_lock import exclusive_output
 from product_classifier.scoring.catalogue import Catalogue
 from product_classifier.scoring.columns import ERROR
+from product_classifier.scoring.images import is_uri
 from product_classifier.scoring.model_reference import ModelReference
 
 MANIFEST_FILE: Final = "_scoring.json"
@@ -109,6 +117,24 @@ def _differences(recorded: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
     if recorded_model != wanted_model:
         found.append("model")
     return found
+
+
+def lock_file(output: str) -> Path:
+    """The lock file of a local output folder: ``_<name>.lock`` beside it."""
+    folder = Path(output).resolve()  # one lock whatever the spelling (symbolic links...)
+    return folder.parent / f"_{folder.name}.lock"
+
+
+def lock_output(output: str) -> AbstractContextManager[None]:
+    """Lock a local output folder for a whole job (a URI, ``s3a://``..., cannot be locked).
+
+    Raises:
+        OutputBusyError: Another job is using the folder (when entered).
+        OutputLockError: The lock file cannot be created beside the folder (when entered).
+    """
+    if is_uri(output):
+        return nullcontext()
+    return exclusive_output(lock_file(output), folder=output, job="scoring job", option="--output")
 
 
 def prepare_output(job: ScoringJob) -> ScoringJob:

@@ -24,6 +24,8 @@ from product_classifier.training.determinism import DEFAULT_SEED
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_DIR: Final = "checkpoints"
+LOCK_FILE: Final = ".training.lock"
+"""Held by the training using the folder (see :mod:`product_classifier.output_lock`)."""
 STATE_VERSION: Final = 2
 
 
@@ -52,6 +54,11 @@ class RunFiles:
     def state(self) -> Path:
         """Resume state (JSON)."""
         return self.checkpoint_dir / "state.json"
+
+    @property
+    def lock(self) -> Path:
+        """Lock file of the folder, present while a training uses it."""
+        return self.output_dir / LOCK_FILE
 
     @property
     def history(self) -> Path:
