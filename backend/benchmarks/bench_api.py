@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Final
 import httpx
 from tqdm import tqdm
 
+from benchmarks.arguments import positive_int
 from benchmarks.raw_load import drive_raw
 
 if TYPE_CHECKING:
@@ -658,9 +659,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-name", help="registered model to serve (default: MODEL_NAME)")
     parser.add_argument("--model-alias", help="alias to serve (default: MODEL_ALIAS)")
-    parser.add_argument("--requests", type=int, default=200, help="requests per scenario")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of every scenario")
+    parser.add_argument(
+        "--requests",
+        metavar="N",
+        type=positive_int,
+        default=200,
+        help="requests per scenario (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        metavar="N",
+        type=positive_int,
+        nargs="+",
+        default=[1, 8, 32],
+        help="concurrent clients of each scenario, one scenario per value (default: 1 8 32)",
+    )
+    parser.add_argument(
+        "--rounds",
+        metavar="N",
+        type=positive_int,
+        default=3,
+        help="rounds of every scenario (default: %(default)s)",
+    )
     parser.add_argument("--database-url", help="application database (default: temp SQLite)")
     parser.add_argument(
         "--client",
@@ -677,14 +697,15 @@ def main(argv: list[str] | None = None) -> int:
         "--baseline-dir",
         type=Path,
         help="backend/ of another checkout (e.g. main's) whose API is also served, "
-        "micro-batching off and on, to compare the two builds in one run",
+        "micro-batching off and on, to compare the two builds in one run (default: none)",
     )
     parser.add_argument(
         "--workers",
-        type=int,
+        metavar="N",
+        type=positive_int,
         default=1,
         help="also serve this API with this many worker processes (micro-batching off), "
-        "to compare with one worker in the same run (default 1: not served)",
+        "to compare with one worker in the same run (default: %(default)s, not served)",
     )
     args = parser.parse_args(argv)
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.arguments import positive_int
 from benchmarks.bench_api import (
     Target,
     api_senders,
@@ -90,10 +91,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-name", help="registered model to serve (default: MODEL_NAME)")
     parser.add_argument("--model-alias", help="alias to serve (default: MODEL_ALIAS)")
-    parser.add_argument("--requests", type=int, default=1000, help="text predictions per start")
-    parser.add_argument("--rounds", type=int, default=3, help="starts of each build")
     parser.add_argument(
-        "--baseline-root", type=Path, help="another checkout (with backend/ and datascience/)"
+        "--requests",
+        metavar="N",
+        type=positive_int,
+        default=1000,
+        help="text predictions per start (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--rounds",
+        metavar="N",
+        type=positive_int,
+        default=3,
+        help="starts of each build (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--baseline-root",
+        type=Path,
+        help="another checkout (with backend/ and datascience/) also started (default: none)",
     )
     args = parser.parse_args(argv)
 

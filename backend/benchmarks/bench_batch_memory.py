@@ -25,6 +25,7 @@ from typing import Final
 
 import httpx
 
+from benchmarks.arguments import positive_float, positive_int
 from benchmarks.bench_api import BACKEND_DIR, prepare, start_server, wait_ready
 
 MIB: Final = 1024 * 1024
@@ -53,19 +54,38 @@ def reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Start the API, send the batch, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model-name", default=None, help="MODEL_NAME (default: settings)")
-    parser.add_argument("--images", type=int, default=32, help="Copies of the photo (32).")
-    parser.add_argument("--side", type=int, default=4000, help="Side of the photo (4000).")
     parser.add_argument(
-        "--backend-dir", type=Path, default=BACKEND_DIR, help="The backend/ to serve."
+        "--images",
+        metavar="N",
+        type=positive_int,
+        default=32,
+        help="Copies of the photo (default: %(default)s).",
     )
     parser.add_argument(
-        "--ready-timeout", type=float, default=900, help="Seconds to wait for the model (900)."
+        "--side",
+        metavar="PX",
+        type=positive_int,
+        default=4000,
+        help="Side of the photo in pixels (default: %(default)s).",
     )
-    arguments = parser.parse_args()
+    parser.add_argument(
+        "--backend-dir",
+        type=Path,
+        default=BACKEND_DIR,
+        help="The backend/ to serve (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--ready-timeout",
+        metavar="SECONDS",
+        type=positive_float,
+        default=900,
+        help="Seconds to wait for the model (default: %(default)s).",
+    )
+    arguments = parser.parse_args(argv)
 
     from app.core.config import Settings  # noqa: PLC0415
 

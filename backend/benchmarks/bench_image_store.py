@@ -23,6 +23,7 @@ from PIL import Image
 
 from app.inference.image_keeping import keep_images
 from app.inference.images import DecodedImage, decode_jpeg
+from benchmarks.arguments import positive_int
 from product_classifier.image_store import ImageStore
 
 SIDE: Final = 500
@@ -63,7 +64,13 @@ def _line(label: str, values: list[float], baseline: float) -> str:
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--images", type=int, default=200, help="distinct photos (200)")
+    parser.add_argument(
+        "--images",
+        metavar="N",
+        type=positive_int,
+        default=200,
+        help="distinct photos (default: %(default)s)",
+    )
     parser.add_argument("--store-url", help="store to write (default: a temporary folder)")
     args = parser.parse_args(argv)
     photos = _photos(args.images)

@@ -28,6 +28,7 @@ from typing import Final
 
 import httpx
 
+from benchmarks.arguments import positive_int
 from benchmarks.bench_api import (
     Stats,
     api_senders,
@@ -126,10 +127,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-name", help="registered model to serve (default: MODEL_NAME)")
     parser.add_argument("--model-alias", help="alias to serve (default: MODEL_ALIAS)")
-    parser.add_argument("--challenger-alias", default="challenger", help="the shadow's alias")
-    parser.add_argument("--requests", type=int, default=100, help="requests per run")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--rounds", type=int, default=3, help="alternated off/on rounds")
+    parser.add_argument(
+        "--challenger-alias", default="challenger", help="the shadow's alias (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--requests",
+        metavar="N",
+        type=positive_int,
+        default=100,
+        help="requests per run (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        metavar="N",
+        type=positive_int,
+        nargs="+",
+        default=[1, 8],
+        help="concurrent clients, one run per value (default: 1 8)",
+    )
+    parser.add_argument(
+        "--rounds",
+        metavar="N",
+        type=positive_int,
+        default=3,
+        help="alternated off/on rounds (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")

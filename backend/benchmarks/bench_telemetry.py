@@ -45,6 +45,7 @@ from app.telemetry.tracing import (
     inference_span,
     traced,
 )
+from benchmarks.arguments import positive_int
 
 
 class DroppingExporter(SpanExporter):
@@ -218,8 +219,20 @@ def report(figures: list[Figure]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--calls", type=int, default=2000, help="calls per batch (2000)")
-    parser.add_argument("--batches", type=int, default=15, help="batches per scenario (15)")
+    parser.add_argument(
+        "--calls",
+        metavar="N",
+        type=positive_int,
+        default=2000,
+        help="calls per batch (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--batches",
+        metavar="N",
+        type=positive_int,
+        default=15,
+        help="batches per scenario (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     report(run(args.calls, args.batches))
     return 0

@@ -17,9 +17,12 @@ import resource
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+
+from scripts.cli_support import positive_int
+from scripts.make_sample_dataset import MAX_SAMPLE_PRODUCTS, sample_size
 
 from product_classifier.data.creation import CreationOptions, create_datasets
 from product_classifier.data.parallel import default_workers
@@ -54,14 +57,47 @@ def _report(name: str, timings: list[tuple[float, float]], images: int, target: 
     )
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """Return the command-line parser."""
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_create_datasets",
+        description=__doc__.splitlines()[0],
+    )
+    parser.add_argument(
+        "--n-products",
+        metavar="N",
+        type=sample_size,
+        default=3000,
+        help=f"products generated, then split by create_datasets, 1 to {MAX_SAMPLE_PRODUCTS:,} "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--repeats",
+        metavar="N",
+        type=positive_int,
+        default=1,
+        help="runs of both steps; the median and the worst are reported (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        metavar="N",
+        type=positive_int,
+        default=default_workers(),
+        help="processes of both steps (default: the number of CPUs, %(default)s here)",
+    )
+    parser.add_argument(
+        "--image-size",
+        metavar="PX",
+        type=positive_int,
+        default=DEFAULT_IMAGE_SIZE,
+        help="side of the images create_datasets writes, in pixels (default: %(default)s)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     """Run the benchmark and print its figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-products", type=int, default=3000)
-    parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=default_workers())
-    parser.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE)
-    args = parser.parse_args()
+    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     load_before = os.getloadavg()[0]
 

@@ -31,10 +31,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from PIL import Image
+from scripts.cli_support import MAX_DEMO_IMAGE_SIDE, image_side, positive_int
 
 from benchmarks.tables import print_table
 from benchmarks.training_support import generated_dataset, use_state_dir
 from product_classifier.data.dataset_folder import image_paths, read_split
+from product_classifier.models.image import MIN_IMAGE_SIZE
 from product_classifier.paths import resolve_from_root
 from product_classifier.serving.contract import ProductInput, probabilities_to_predictions
 from product_classifier.serving.features import product_documents, text_matrix
@@ -56,22 +58,42 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument(
             f"--{kind}-model-uri",
             help=f"{kind} model to measure (with any of the three: no training, only the models "
-            "given, from the store MLFLOW_TRACKING_URI names)",
+            "given, from the store MLFLOW_TRACKING_URI names; default: tiny models trained first)",
         )
     parser.add_argument(
-        "--dataset", type=resolve_from_root, help="dataset folder whose test rows are the requests"
+        "--dataset",
+        type=resolve_from_root,
+        help="dataset folder whose test rows are the requests (default: 400 generated products; "
+        "needed with model URIs)",
     )
     parser.add_argument(
-        "--repeats", type=int, default=200, help="one-row predictions per model (default: 200)"
+        "--repeats",
+        metavar="N",
+        type=positive_int,
+        default=200,
+        help="one-row predictions per model (default: %(default)s)",
     )
     parser.add_argument(
-        "--rounds", type=int, default=5, help="alternating rounds of the runtimes (default: 5)"
+        "--rounds",
+        metavar="N",
+        type=positive_int,
+        default=5,
+        help="alternating rounds of the runtimes (default: %(default)s)",
     )
     parser.add_argument(
-        "--batch-rows", type=int, default=256, help="rows of the batch (default: 256)"
+        "--batch-rows",
+        metavar="N",
+        type=positive_int,
+        default=256,
+        help="rows of the batch (default: %(default)s)",
     )
     parser.add_argument(
-        "--image-size", type=int, default=64, help="image size of the tiny models (default: 64)"
+        "--image-size",
+        metavar="PX",
+        type=image_side,
+        default=64,
+        help=f"image side of the tiny models, {MIN_IMAGE_SIZE} to {MAX_DEMO_IMAGE_SIDE} "
+        "(default: %(default)s)",
     )
     return parser
 

@@ -26,11 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+from scripts.cli_support import MAX_DEMO_IMAGE_SIDE, image_side, positive_int
+from scripts.make_sample_dataset import MAX_SAMPLE_PRODUCTS, sample_size
 
 from benchmarks.tables import print_table
 from benchmarks.training_support import generated_dataset, use_state_dir
 from product_classifier.data.formats import X_FILE
 from product_classifier.data.original import read_csv_file
+from product_classifier.models.image import MIN_IMAGE_SIZE
 from product_classifier.paths import REPOSITORY_ROOT
 from product_classifier.synthetic.generator import write_sample_dataset
 from product_classifier.training.plan import TrainingPlan, train_three_models
@@ -130,18 +133,41 @@ def build_parser() -> argparse.ArgumentParser:
         description="Rows/s and peak memory of catalogue scoring: local engine vs Spark, "
         "text only and text + image.",
     )
-    parser.add_argument("--products", type=int, default=10_000, help="catalogue size (10000)")
     parser.add_argument(
-        "--warm-rows", type=int, default=500, help="rows of the fixed-cost run (500)"
+        "--products",
+        metavar="N",
+        type=sample_size,
+        default=10_000,
+        help=f"catalogue size, 1 to {MAX_SAMPLE_PRODUCTS:,} (default: %(default)s)",
     )
-    parser.add_argument("--batch-size", type=int, default=256, help="rows per model call (256)")
-    parser.add_argument("--master", default="local[2]", help="Spark master (local[2])")
+    parser.add_argument(
+        "--warm-rows",
+        metavar="N",
+        type=positive_int,
+        default=500,
+        help="rows of the fixed-cost run (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        metavar="N",
+        type=positive_int,
+        default=256,
+        help="rows per model call (default: %(default)s)",
+    )
+    parser.add_argument("--master", default="local[2]", help="Spark master (default: %(default)s)")
     parser.add_argument("--skip-spark", action="store_true", help="measure the local engine only")
     parser.add_argument(
         "--model-uri",
         help="model to score with, from MLFLOW_TRACKING_URI (default: tiny models trained first)",
     )
-    parser.add_argument("--image-size", type=int, default=64, help="tiny models' image size (64)")
+    parser.add_argument(
+        "--image-size",
+        metavar="PX",
+        type=image_side,
+        default=64,
+        help=f"tiny models' image side, {MIN_IMAGE_SIZE} to {MAX_DEMO_IMAGE_SIDE} "
+        "(default: %(default)s)",
+    )
     return parser
 
 

@@ -25,6 +25,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from scripts.cli_support import non_negative_int
+
 from benchmarks.tables import print_table
 from product_classifier.data.dataset_folder import image_paths, read_split
 from product_classifier.paths import resolve_from_root
@@ -83,13 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(ONNX Runtime and Keras).",
     )
     parser.add_argument(
-        "--model-uri", action="append", required=True, help="model to serve (repeatable)"
+        "--model-uri", action="append", required=True, help="model to serve (repeatable; required)"
     )
     parser.add_argument(
         "--dataset",
         type=resolve_from_root,
         required=True,
-        help="dataset folder whose first test row with text is the request",
+        help="dataset folder whose first test row with text is the request (required)",
     )
     parser.add_argument(
         "--runtime",
@@ -104,7 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="how the model is loaded (default: both)",
     )
     parser.add_argument(
-        "--predictions", type=int, default=1000, help="predictions after the first (1000)"
+        "--predictions",
+        metavar="N",
+        type=non_negative_int,
+        default=1000,
+        help="predictions after the first (default: %(default)s)",
     )
     return parser
 

@@ -16,7 +16,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from scripts.cli_support import (
+    MAX_DEMO_IMAGE_SIDE,
+    backbone_weights,
+    image_side,
+    positive_int,
+    seed,
+)
+from scripts.make_sample_dataset import MAX_SAMPLE_PRODUCTS, sample_size
+
 from benchmarks.training_support import generated_dataset, use_state_dir
+from product_classifier.models.image import MIN_IMAGE_SIZE
 from product_classifier.training.plan import TrainingPlan, train_three_models
 
 
@@ -28,23 +38,49 @@ def build_parser() -> argparse.ArgumentParser:
         "test scores (fusion must be at least as good as the better of the two).",
     )
     parser.add_argument(
-        "--n-products", type=int, default=3000, help="generated products (default: 3000)"
-    )
-    parser.add_argument("--seed", type=int, default=42, help="generator seed (default: 42)")
-    parser.add_argument(
-        "--image-size", type=int, default=64, help="image side in pixels (default: 64)"
-    )
-    parser.add_argument(
-        "--epochs", type=int, default=100, help="maximum epochs per phase (default: 100)"
+        "--n-products",
+        metavar="N",
+        type=sample_size,
+        default=3000,
+        help=f"generated products, 1 to {MAX_SAMPLE_PRODUCTS:,} (default: %(default)s)",
     )
     parser.add_argument(
-        "--train-patience", type=int, default=10, help="early-stopping patience (default: 10)"
+        "--seed", metavar="S", type=seed, default=42, help="generator seed (default: %(default)s)"
     )
-    parser.add_argument("--batch-size", type=int, default=96, help="rows per batch (default: 96)")
+    parser.add_argument(
+        "--image-size",
+        metavar="PX",
+        type=image_side,
+        default=64,
+        help=f"image side in pixels, {MIN_IMAGE_SIZE} to {MAX_DEMO_IMAGE_SIDE} "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--epochs",
+        metavar="N",
+        type=positive_int,
+        default=100,
+        help="maximum epochs per phase (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--train-patience",
+        metavar="N",
+        type=positive_int,
+        default=10,
+        help="early-stopping patience in epochs (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        metavar="N",
+        type=positive_int,
+        default=96,
+        help="rows per batch (default: %(default)s)",
+    )
     parser.add_argument(
         "--weights",
+        type=backbone_weights,
         default="none",
-        help="image backbone weights: none (default), imagenet or a file",
+        help="image backbone weights: none, imagenet or a file (default: %(default)s)",
     )
     parser.add_argument(
         "--work-dir",

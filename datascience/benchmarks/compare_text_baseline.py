@@ -46,12 +46,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy import stats
+from scripts.cli_support import bounded_int, positive_int, seed, share
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import f1_score
 from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.svm import LinearSVC
 
+from benchmarks.arguments import non_negative_float, positive_float, rate
 from benchmarks.tables import print_table
 from product_classifier.categories import code_to_index
 from product_classifier.evaluation.comparison import paired_difference
@@ -314,65 +316,161 @@ def _settings(args: argparse.Namespace) -> str:
     )
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Read the command line."""
+MIN_FOLDS = 2
+"""Fewest folds of a stratified K-fold split (scikit-learn's minimum)."""
+
+
+def fold_count(text: str) -> int:
+    """Argparse type: a number of cross-validation folds, at least :data:`MIN_FOLDS`."""
+    return bounded_int(text, MIN_FOLDS)
+
+
+def _on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the command-line parser."""
     defaults = TEXT_MODEL_DEFAULTS
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--data-dir", type=Path, default=REAL_SAMPLE_DIR, help="X.csv/y.csv folder")
-    parser.add_argument("--folds", type=int, default=5, help="folds per repeat (default 5)")
-    parser.add_argument("--repeats", type=int, default=5, help="CV repeats (default 5)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.compare_text_baseline",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=REAL_SAMPLE_DIR,
+        help="X.csv/y.csv folder (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--folds",
+        metavar="N",
+        type=fold_count,
+        default=5,
+        help=f"folds per repeat, at least {MIN_FOLDS} (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--repeats",
+        metavar="N",
+        type=positive_int,
+        default=5,
+        help="CV repeats (default: %(default)s)",
+    )
     parser.add_argument(
         "--holdout-fraction",
-        type=float,
+        type=share,
         default=0.2,
-        help="share of the sample held out from every choice, scored last (default 0.2)",
+        help="share of the sample held out from every choice, scored last, between 0 and 1 "
+        "(default: %(default)s)",
     )
-    parser.add_argument("--seed", type=int, default=42, help="split and training seed (default 42)")
+    parser.add_argument(
+        "--seed",
+        metavar="S",
+        type=seed,
+        default=42,
+        help="split and training seed (default: %(default)s)",
+    )
     parser.add_argument(
         "--validation-fraction",
-        type=float,
+        type=share,
         default=0.15,
-        help="share of the training rows used for early stopping (default 0.15, as training)",
+        help="share of the training rows used for early stopping, between 0 and 1 "
+        "(default: %(default)s, as training)",
     )
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--patience", type=int, default=defaults.patience)
+    parser.add_argument(
+        "--batch-size",
+        metavar="N",
+        type=positive_int,
+        default=defaults.batch_size,
+        help="rows per batch (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--epochs",
+        metavar="N",
+        type=positive_int,
+        default=defaults.epochs,
+        help="maximum training epochs (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--patience",
+        metavar="N",
+        type=positive_int,
+        default=defaults.patience,
+        help="epochs without validation gain before training stops (default: %(default)s)",
+    )
     parser.add_argument(
         "--title-features",
         action=argparse.BooleanOptionalAction,
         default=defaults.title_features,
-        help="word and character n-grams of the title alone beside the whole text's",
+        help="word and character n-grams of the title alone beside the whole text's "
+        f"(default: {_on_off(defaults.title_features)})",
     )
     parser.add_argument(
         "--word-vectors",
         action=argparse.BooleanOptionalAction,
         default=defaults.word_vectors is not None,
         help=f"averaged pretrained word vectors ({DEFAULT_WORD_VECTORS}) of the title and of the "
-        "description beside the TF-IDF parts",
+        "description beside the TF-IDF parts "
+        f"(default: {_on_off(defaults.word_vectors is not None)})",
     )
-    parser.add_argument("--hidden-units", type=int, default=defaults.hidden_units)
-    parser.add_argument("--dropout", type=float, default=defaults.dropout)
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    parser.add_argument("--l2", type=float, default=defaults.l2)
     parser.add_argument(
-        "--wide", action=argparse.BooleanOptionalAction, default=defaults.wide, help="wide path"
+        "--hidden-units",
+        metavar="N",
+        type=positive_int,
+        default=defaults.hidden_units,
+        help="width of each tower's hidden layer (default: %(default)s)",
     )
-    parser.add_argument("--label-smoothing", type=float, default=defaults.label_smoothing)
+    parser.add_argument(
+        "--dropout",
+        type=rate,
+        default=defaults.dropout,
+        help="dropout rate after the hidden layer, 0 to below 1 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--learning-rate",
+        type=positive_float,
+        default=defaults.learning_rate,
+        help="Adam learning rate, above 0 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--l2",
+        type=non_negative_float,
+        default=defaults.l2,
+        help="L2 penalty on the dense kernels, 0 for none (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--wide",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.wide,
+        help=f"wide path (default: {_on_off(defaults.wide)})",
+    )
+    parser.add_argument(
+        "--label-smoothing",
+        type=rate,
+        default=defaults.label_smoothing,
+        help="share of each target spread over the other categories, 0 to below 1 "
+        "(default: %(default)s)",
+    )
     parser.add_argument(
         "--balance-classes",
         action=argparse.BooleanOptionalAction,
         default=defaults.balance_classes,
-        help="class-weighted loss",
+        help=f"class-weighted loss (default: {_on_off(defaults.balance_classes)})",
     )
     parser.add_argument(
-        "--towers", type=int, default=defaults.towers, help="averaged MLP towers in the model"
+        "--towers",
+        metavar="N",
+        type=positive_int,
+        default=defaults.towers,
+        help="averaged MLP towers in the model (default: %(default)s)",
     )
     parser.add_argument(
         "--linear-ensemble",
         action=argparse.BooleanOptionalAction,
         default=defaults.linear_ensemble,
         help="average the trained MLP's probabilities with a softmax of 5 x the scores of a "
-        "class-balanced LinearSVC (C=1, as the baseline) fitted on the same features and rows",
+        "class-balanced LinearSVC (C=1, as the baseline) fitted on the same features and rows "
+        f"(default: {_on_off(defaults.linear_ensemble)})",
     )
     parser.add_argument(
         "--refit",
@@ -386,8 +484,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--skip-cv", action="store_true", help="held-out check only (once the choice is made)"
     )
-    parser.add_argument("--threads", type=int, default=2, help="TensorFlow CPU threads (default 2)")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--threads",
+        metavar="N",
+        type=positive_int,
+        default=2,
+        help="TensorFlow CPU threads (default: %(default)s)",
+    )
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Read the command line."""
+    return build_parser().parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -74,25 +74,25 @@ def test_database_stores_are_not_probed(uri) -> None:
     check_tracking_server(uri)
 
 
-@pytest.mark.parametrize(
-    "command",
+TRACKING_COMMANDS = [
+    ["scripts.promote_model", "--name", "text", "--version", "1", "--alias", "staging"],
     [
-        ["scripts.promote_model", "--name", "text", "--version", "1", "--alias", "staging"],
-        ["scripts.promote_model", "--list"],
-        [
-            "scripts.score_catalogue",
-            "--model-uri",
-            "models:/text/1",
-            "--input",
-            "x.csv",
-            "--output",
-            "out",
-        ],
-        ["scripts.evaluate_challenger", "--challenger", "models:/text/2", "--dataset", "."],
-        ["scripts.train_text_model", "--input-dir", ".", "--output-dir", "out"],
-        ["scripts.bootstrap_demo"],
+        "scripts.score_catalogue",
+        "--model-uri",
+        "models:/text/1",
+        "--input",
+        "x.csv",
+        "--output",
+        "out",
     ],
-)
+    ["scripts.evaluate_challenger", "--challenger", "models:/text/2", "--dataset", "."],
+    ["scripts.train_text_model", "--input-dir", ".", "--output-dir", "out"],
+    ["scripts.bootstrap_demo"],
+]
+"""Every command that checks the tracking store before any work (test_tracking_database too)."""
+
+
+@pytest.mark.parametrize("command", [["scripts.promote_model", "--list"], *TRACKING_COMMANDS])
 def test_commands_say_it_in_one_line(tmp_path, command) -> None:
     uri = f"http://127.0.0.1:{_closed_port()}"
     started = time.monotonic()
