@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db.bounded_wait import bound_postgres_waits
+
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
@@ -81,6 +83,12 @@ def create_db_engine(
         return engine
     if timeout_seconds is None:
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # An answer that never comes (a frozen server or proxy) is bounded too, after the server's
+    # own statement_timeout had its chance.
+    bound_postgres_waits(
+        connect_seconds=max(2, math.ceil(timeout_seconds)),
+        answer_seconds=timeout_seconds + (statement_timeout_seconds or 0),
+    )
     # pool_pre_ping: a connection broken while it sat in the pool (the server restarted, a
     # proxy cut it) is replaced before use instead of failing the request.
     return create_engine(

@@ -5,7 +5,9 @@ this proxy between the API and the server and points the API at the proxy. :meth
 closes every open connection and then either refuses new ones (``refuse``: the port is closed,
 as when the server is down) or accepts and never answers them (``blackhole``: as when the
 server's host vanished from the network, the case where only timeouts help).
-:meth:`TcpProxy.restore` forwards again. One thread accepts, two threads pump each connection.
+:meth:`TcpProxy.restore` forwards again. :meth:`TcpProxy.freeze` keeps every connection open but
+stops forwarding (a frozen server or hung proxy: the packets are acknowledged, nothing answers)
+until :meth:`TcpProxy.thaw`. One thread accepts, two threads pump each connection.
 """
 
 import contextlib
@@ -36,6 +38,8 @@ class TcpProxy:
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._held: list[socket.socket] = []
         self._stopped = threading.Event()
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._accepter = self._start_accepting(self._listener)
         self.connections = 0
         """Connections forwarded so far."""
@@ -82,10 +86,10 @@ class TcpProxy:
         for source, target in ((client, upstream), (upstream, client)):
             threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
 
-    @staticmethod
-    def _pump(source: socket.socket, target: socket.socket) -> None:
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
         try:
             while data := source.recv(_CHUNK):
+                self._flowing.wait()
                 target.sendall(data)
         except OSError:
             pass
@@ -110,6 +114,14 @@ class TcpProxy:
             _close(self._listener)
             self._accepter.join(5)
         self._drop_connections()
+
+    def freeze(self) -> None:
+        """Keep every connection open, and accept new ones, but forward nothing."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        """Forward again what was held, and what comes next."""
+        self._flowing.set()
 
     def restore(self) -> None:
         """Forward new connections again (the ones held by a black hole are closed)."""
