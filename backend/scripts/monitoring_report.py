@@ -27,6 +27,7 @@ from app.monitoring.html_report import render_html
 from app.monitoring.quality import last_days
 from app.monitoring.reference import find_reference
 from app.monitoring.service import monitoring_report, resolve_version
+from product_classifier.tracking.setup import TrackingServerUnreachableError, configure_tracking
 from scripts.prestart import UnreadableDatabaseError, migrated_database
 
 logger = logging.getLogger("app.monitoring_report")
@@ -106,12 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     except UnreadableDatabaseError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except TrackingServerUnreachableError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     model_name = args.model_name or settings.MODEL_NAME
     with migrated_database(settings.database_url) as engine:
-        tracking_uri = settings.configure_mlflow()
+        tracking_uri = configure_tracking(settings)  # a store that cannot be used: one line
         with create_session_factory(engine)() as session:
             version = args.model_version or resolve_version(
                 session, tracking_uri, model_name, settings.MODEL_ALIAS

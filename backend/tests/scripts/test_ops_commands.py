@@ -81,6 +81,25 @@ def test_a_missing_sqlite_file_is_reported_not_created(tmp_path: Path) -> None:
     assert not database.parent.exists()
 
 
+def test_a_report_without_a_usable_tracking_store_says_so(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    migrated = run_python("-m", "scripts.prestart", env={"SQLALCHEMY_DATABASE_URI": url})
+    assert migrated.returncode == 0, migrated.stderr
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    completed = run_python(
+        *("-m", "scripts.monitoring_report", "--output", str(tmp_path / "r.html")),
+        env={"SQLALCHEMY_DATABASE_URI": url, "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{closed}"},
+    )
+    assert completed.returncode == 1, completed.stderr
+    assert "Traceback" not in completed.stderr
+    last = completed.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: The MLflow tracking server"), completed.stderr
+    assert "does not answer" in last
+    assert not (tmp_path / "r.html").exists()
+
+
 # --- monitoring_report: the output file and the window ----------------------------------------
 
 
