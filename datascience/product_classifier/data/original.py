@@ -164,13 +164,24 @@ def read_csv_chunks(
             yield chunk
 
 
-def require_columns(table: pd.DataFrame, path: Path, expected: Sequence[str]) -> None:
-    """Raise a :class:`DatasetError` naming the columns of ``expected`` that ``table`` lacks."""
+def require_columns(
+    table: pd.DataFrame, path: Path, expected: Sequence[str], *, indexed: bool = True
+) -> None:
+    """Raise a :class:`DatasetError` naming the columns of ``expected`` that ``table`` lacks.
+
+    Args:
+        table: The table as read (its header at least).
+        path: Where it was read from.
+        expected: The columns it needs.
+        indexed: Whether the file starts with the challenge files' unnamed index column (said
+            in the message; a catalogue table has none).
+    """
     missing = [column for column in expected if column not in table.columns]
     if missing:
+        layout = "an unnamed index column, then " if indexed else "the columns "
         raise DatasetError(
             f"Invalid {path.name}: missing column(s) {format_items(missing)} in {path}. "
-            f"Expected an unnamed index column, then {', '.join(expected)}; "
+            f"Expected {layout}{', '.join(expected)}; "
             f"found {', '.join(map(str, table.columns)) or 'no columns'}."
         )
 

@@ -136,9 +136,10 @@ def describe_original(directory: str, *, text_only: bool = False) -> Catalogue:
         if not text_only and not (folder / IMAGES_DIR).is_dir():
             missing.append(f"{IMAGES_DIR}/")
         if missing:
+            hint = "" if X_FILE in missing else "; give --text-only to score text alone"
             raise DatasetError(
                 f"Invalid input folder {folder}: missing {', '.join(missing)} (an original data "
-                f"folder holds {X_FILE} and {IMAGES_DIR}/; give --text-only to score text alone)."
+                f"folder holds {X_FILE} and {IMAGES_DIR}/{hint})."
             )
         header = next(read_csv_chunks(folder / X_FILE, FEATURE_COLUMNS, 1))
         require_columns(header, folder / X_FILE, FEATURE_COLUMNS)
@@ -176,7 +177,7 @@ def describe_table(location: str, *, text_only: bool = False) -> Catalogue:
                 ) from None
         else:
             columns = _csv_header(path)
-        require_columns(pd.DataFrame(columns=columns), path, TABLE_COLUMNS)
+        require_columns(pd.DataFrame(columns=columns), path, TABLE_COLUMNS, indexed=False)
         image_column = choose_image_column(columns)
     return Catalogue(
         format=kind,

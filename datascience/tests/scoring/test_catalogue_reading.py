@@ -13,7 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from product_classifier.data.original import DatasetError
-from product_classifier.scoring.catalogue import describe_table, model_rows, read_chunks
+from product_classifier.scoring.catalogue import (
+    describe_original,
+    describe_table,
+    model_rows,
+    read_chunks,
+)
 from scripts import score_catalogue
 
 
@@ -93,3 +98,29 @@ def test_an_unknown_model_runtime_is_refused_before_anything_is_written(
         "error: MODEL_RUNTIME='bogus' is not one of auto, onnx, keras."
     ]
     assert not output.exists()
+
+
+def test_a_table_without_a_needed_column_is_told_the_columns_it_needs(tmp_path):
+    table = tmp_path / "catalogue.csv"
+    table.write_text("designation,description\nStylo,\n", encoding="utf-8")
+    with pytest.raises(DatasetError) as refused:
+        describe_table(str(table))
+    message = str(refused.value)
+    assert "Expected the columns productid, designation, description" in message
+    assert "index column" not in message  # a table has none, unlike the challenge files
+
+
+@pytest.mark.parametrize(
+    ("present", "text_only", "hint"),
+    [("X.csv", False, True), ("images", False, False), ("images", True, False)],
+)
+def test_the_text_only_hint_is_given_only_where_it_helps(tmp_path, present, text_only, hint):
+    folder = tmp_path / "original"
+    folder.mkdir()
+    if present == "X.csv":
+        (folder / "X.csv").write_text(",designation,description,productid,imageid\n")
+    else:
+        (folder / "images").mkdir()
+    with pytest.raises(DatasetError) as refused:
+        describe_original(str(folder), text_only=text_only)
+    assert ("give --text-only" in str(refused.value)) is hint
