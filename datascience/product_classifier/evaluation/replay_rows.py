@@ -18,7 +18,12 @@ from product_classifier.categories import NUM_CATEGORIES, code_to_index
 from product_classifier.data.dataset_folder import image_paths, read_split
 from product_classifier.data.formats import X_FILE, Y_FILE
 from product_classifier.data.original import read_features_and_targets
-from product_classifier.scoring.rows import BatchModel, predict_isolating_bad_rows
+from product_classifier.scoring.rows import (
+    BatchModel,
+    missing_input,
+    model_reads,
+    predict_isolating_bad_rows,
+)
 from product_classifier.serving.contract import INPUT_COLUMNS
 
 BATCH_SIZE: Final = 256
@@ -92,18 +97,30 @@ def predict_probabilities(
 
     Returns:
         ``(probabilities, errors)``: ``(rows, 27)`` probabilities (0..1, class index order; a
-        refused row is all zeros) and, per row, ``None`` or the model's reason for refusing it.
+        refused row is all zeros) and, per row, ``None`` or why it was refused: by the model,
+        or before it for lacking what the model reads
+        (:func:`~product_classifier.scoring.rows.missing_input`).
     """
     probabilities = np.zeros((len(inputs), NUM_CATEGORIES))
-    errors: list[str | None] = []
-    for start in range(0, len(inputs), batch_size):
-        batch = inputs.iloc[start : start + batch_size]
-        for offset, result in enumerate(predict_isolating_bad_rows(model, batch)):
+    reads = model_reads(model)
+    # A row without what the model reads (no text for a text model...) is refused, as in
+    # catalogue scoring: its uniform answer would count as a prediction.
+    errors: list[str | None] = [
+        missing_input(*reads, designation, description, image)
+        for designation, description, image in zip(
+            inputs["designation"], inputs["description"], inputs["image_path"], strict=True
+        )
+    ]
+    readable = [row for row, error in enumerate(errors) if error is None]
+    for start in range(0, len(readable), batch_size):
+        rows = readable[start : start + batch_size]
+        for row, result in zip(
+            rows, predict_isolating_bad_rows(model, inputs.iloc[rows]), strict=True
+        ):
             if isinstance(result, str):
-                errors.append(result)
+                errors[row] = result
                 continue
-            errors.append(None)
             for entry in result:
                 column = code_to_index(int(entry["category_id"]))
-                probabilities[start + offset, column] = float(entry["probabilities"]) / 100.0
+                probabilities[row, column] = float(entry["probabilities"]) / 100.0
     return probabilities, errors

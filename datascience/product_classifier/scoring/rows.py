@@ -72,6 +72,21 @@ def model_reads(model: BatchModel) -> tuple[bool, bool]:
     return bool(getattr(config, "reads_text", True)), bool(getattr(config, "reads_image", True))
 
 
+def missing_input(
+    reads_text: bool, reads_image: bool, designation: str, description: str, image: str
+) -> str | None:
+    """Why a model cannot read a row (:data:`NO_TEXT`, :data:`NO_IMAGE`), or ``None``.
+
+    A text model given no text, or an image model no image, would answer the uniform
+    100/27 % for each category: such a row gets no made-up answer.
+    """
+    if not reads_image and not (designation.strip() or description.strip()):
+        return NO_TEXT
+    if not reads_text and not image:
+        return NO_IMAGE
+    return None
+
+
 def predict_isolating_bad_rows(model: BatchModel, frame: pd.DataFrame) -> list[Prediction | str]:
     """Predict every row; a row the model refuses gets the model's message instead.
 
@@ -164,12 +179,10 @@ def score_rows(
     for row, (designation, description) in enumerate(
         zip(rows[DESIGNATION].tolist(), rows[DESCRIPTION].tolist(), strict=True)
     ):
-        if results[row] is not None:
-            continue
-        if not reads_image and not (designation.strip() or description.strip()):
-            results[row] = NO_TEXT
-        elif not reads_text and not images[row]:
-            results[row] = NO_IMAGE
+        if results[row] is None:
+            results[row] = missing_input(
+                reads_text, reads_image, designation, description, images[row]
+            )
     with located_images(images) as lookups:
         for row, lookup in enumerate(lookups):
             if results[row] is None and lookup.error is not None:

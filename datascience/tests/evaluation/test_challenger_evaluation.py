@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 import pytest
@@ -29,7 +30,9 @@ from product_classifier.evaluation.challenger import (
 )
 from product_classifier.evaluation.comparison import compare
 from product_classifier.evaluation.gate import MissingEvaluationError, gate_decision
+from product_classifier.evaluation.replay_rows import predict_probabilities
 from product_classifier.image_store import ImageStore, sha256_hex
+from product_classifier.scoring.rows import NO_TEXT
 from product_classifier.tracking.registry import latest_version
 from scripts import evaluate_challenger, promote_model, train_text_model
 from tests.trained_models import run_main
@@ -271,3 +274,21 @@ def test_help_describes_every_argument(capsys) -> None:
         "--image-store-url",
     ):
         assert option in text
+
+
+def test_rows_a_model_cannot_read_are_refused_not_scored(models: ReplayModels) -> None:
+    # A text model on a --mixed dataset: an image-only row would get the uniform 100/27 % and
+    # count as a (wrong) prediction of both models.
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL}/{models.good}")
+    inputs = pd.DataFrame(
+        {
+            "product_id": ["1", "2"],
+            "designation": ["Lot de 3 cahiers grand format", ""],
+            "description": ["", " "],
+            "image_path": ["", "/nowhere/image_1_product_2.jpg"],
+        }
+    )
+    probabilities, errors = predict_probabilities(model, inputs)
+    assert errors == [None, NO_TEXT]
+    assert probabilities[0].sum() == pytest.approx(1.0, abs=1e-3)
+    assert probabilities[1].sum() == 0
