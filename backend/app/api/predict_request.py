@@ -17,7 +17,7 @@ values the model is called with.
 """
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
@@ -113,6 +113,30 @@ def _single_value(form: FormData, name: str) -> str | UploadFile | None:
     return values[0] if values else None
 
 
+QUERY_PARAMETERS: Final = frozenset({*TEXT_FIELDS, "limit"})
+FORM_FIELDS: Final = frozenset({*TEXT_FIELDS, "image"})
+
+
+def _refuse_unknown(names: Iterable[str], known: frozenset[str], where: str) -> None:
+    """A 422 for every name the route does not take (a misspelt ``descripton`` would be lost).
+
+    Raises:
+        RequestValidationError: ``extra_forbidden`` at each unknown name, as the JSON bodies'.
+    """
+    unknown = sorted({name for name in names if name not in known})
+    if unknown:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": (where, name),
+                    "msg": "Extra inputs are not permitted",
+                    "type": "extra_forbidden",
+                }
+                for name in unknown
+            ]
+        )
+
+
 def _form_texts(form: FormData) -> dict[str, str]:
     texts = {}
     for name in TEXT_FIELDS:
@@ -203,8 +227,10 @@ async def submitted_product(
     form: FormData | None = None
     image = None
     body_texts: dict[str, str] = {}
+    _refuse_unknown(request.query_params.keys(), QUERY_PARAMETERS, "query")
     if media_type in FORM_TYPES:
         form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
+        _refuse_unknown(form.keys(), FORM_FIELDS, "body")
         body_texts = _form_texts(form)
         image = _form_image(form)
     elif _is_json(media_type):  # a body without Content-Type is a 415, as on FastAPI's routes

@@ -194,3 +194,41 @@ def test_a_file_name_holding_nul_is_422(client, user, db, name):
     response = post_raw(client, user.headers, body, "?designation=Cahier")
     assert response.status_code == 422, response.text
     assert prediction_count(db) == before
+
+
+# --- a field POST /predict/ does not take is refused, as in the JSON bodies ---------------------
+
+
+MISSPELT = {
+    "query": ({"designation": "Cahier", "descripton": "96 pages"}, None, ("query", "descripton")),
+    "form text": (
+        {"limit": "3"},
+        {"designation": "Cahier", "descripton": "96 pages"},
+        ("body", "descripton"),
+    ),
+    "form image": ({"limit": "3"}, {"designation": "Cahier", "images": "x"}, ("body", "images")),
+}
+
+
+@pytest.mark.parametrize("case", list(MISSPELT))
+def test_a_misspelt_field_is_a_422_not_a_lost_text(client, user, db, case):
+    query, form, (where, name) = MISSPELT[case]
+    before = prediction_count(db)
+    response = client.post(f"{API}/predict/", params=query, data=form, headers=user.headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == [
+        {"loc": [where, name], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}
+    ]
+    assert prediction_count(db) == before
+
+
+def test_the_fields_predict_takes_are_still_taken(client, user):
+    response = client.post(
+        f"{API}/predict/",
+        params={"limit": "2"},
+        data={"designation": "Cahier", "description": "96 pages"},
+        files={"image": ("photo.jpg", image_bytes(), "image/jpeg")},
+        headers=user.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert len(response.json()) == 2
