@@ -8,13 +8,17 @@ one line on stderr with a non-zero exit status, without a traceback.
 
 import argparse
 import logging
-import math
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+# Re-exported: every script takes its argument types from here.
+from product_classifier.argument_types import bounded_int as bounded_int  # noqa: PLC0414
+from product_classifier.argument_types import finite_float as finite_float  # noqa: PLC0414
+from product_classifier.argument_types import non_negative_int as non_negative_int  # noqa: PLC0414
+from product_classifier.argument_types import positive_int as positive_int  # noqa: PLC0414
 from product_classifier.models.image import IMAGENET, MIN_IMAGE_SIZE
 from product_classifier.paths import resolve_from_root
 from product_classifier.settings import get_platform_settings
@@ -29,29 +33,6 @@ EXIT_INPUT_ERROR = 1
 
 MAX_SEED = 2**32 - 1
 """Largest seed NumPy, scikit-learn and Keras accept."""
-
-
-def bounded_int(text: str, minimum: int, maximum: int | None = None) -> int:
-    """Parse an integer from ``minimum`` to ``maximum`` (no upper bound when ``None``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < minimum:
-        raise argparse.ArgumentTypeError(f"{text} must be at least {minimum}")
-    if maximum is not None and value > maximum:
-        raise argparse.ArgumentTypeError(f"{text} must be at most {maximum}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    """Argparse type: an integer of at least 1."""
-    return bounded_int(text, 1)
-
-
-def non_negative_int(text: str) -> int:
-    """Argparse type: an integer of at least 0."""
-    return bounded_int(text, 0)
 
 
 def seed(text: str) -> int:
@@ -282,17 +263,6 @@ def backbone_weights(text: str) -> str:
             f"{text!r} is neither 'imagenet', 'none' nor a weights file"
         )
     return str(path)
-
-
-def finite_float(text: str) -> float:
-    """Parse a finite number (``nan`` and ``inf`` would switch every comparison off)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
-    return value
 
 
 def share(text: str) -> float:
