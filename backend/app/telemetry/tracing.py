@@ -18,6 +18,7 @@ attributes, so that traces can be searched by model version or category.
 
 import functools
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ R = TypeVar("R")
 TRACER_NAME: Final = "app"
 EXCLUDED_URLS: Final = "/metrics,/api/v1/health/.*"
 """Requests not traced (scrapes and probes): comma-separated regular expressions."""
+ROUTE_ATTRIBUTE: Final = "http.route"
+_CONVERTOR: Final = re.compile(r"\{(\w+):\w+\}")
 
 
 class SpanName:
@@ -279,11 +282,32 @@ def enable_tracing(app: FastAPI, provider: "TracerProvider", *, set_global: bool
         tracer_provider=provider,
         excluded_urls=EXCLUDED_URLS,
         exclude_spans=["receive", "send"],
+        server_request_hook=name_by_route_template,
     )
     _state.provider = provider
     _state.tracer = provider.get_tracer(TRACER_NAME)
     if set_global:
         trace.set_tracer_provider(provider)
+
+
+def name_by_route_template(span: Span, scope: Mapping[str, Any]) -> None:
+    """Drop Starlette's path convertors from a request span's name and ``http.route``.
+
+    The instrumentation names a span after the matched route's path, convertors included
+    (``GET /api/v1/users/{user_id:int}``); traces, like the metrics, show the template
+    ``GET /api/v1/users/{user_id}``. ``scope`` is unused (the hook's signature).
+    """
+    del scope
+    if not span.is_recording():
+        return
+    name = getattr(span, "name", "")
+    plain = _CONVERTOR.sub(r"{\1}", name)
+    if plain != name:
+        span.update_name(plain)
+    attributes = getattr(span, "attributes", None) or {}
+    route = attributes.get(ROUTE_ATTRIBUTE)
+    if isinstance(route, str):
+        span.set_attribute(ROUTE_ATTRIBUTE, _CONVERTOR.sub(r"{\1}", route))
 
 
 def disable_tracing(app: FastAPI | None = None) -> None:

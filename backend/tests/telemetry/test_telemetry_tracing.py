@@ -167,6 +167,22 @@ def test_scrapes_and_probes_are_not_traced(traced, spans):
     assert spans.get_finished_spans() == ()
 
 
+@pytest.mark.parametrize(
+    ("path", "template"),
+    [
+        ("/api/v1/users/{user}", "/api/v1/users/{user_id}"),
+        ("/api/v1/predictions/{user}", "/api/v1/predictions/{prediction_id}"),
+    ],
+)
+def test_request_spans_are_named_by_the_route_template(traced, spans, user, path, template):
+    client, _ = traced
+    client.get(path.format(user=user.id), headers=user.headers)
+    (request,) = [s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER]
+    # The template as the metrics show it, without Starlette's ":int" convertor.
+    assert request.name == f"GET {template}"
+    assert dict(request.attributes or {})["http.route"] == template
+
+
 def test_a_batch_of_requests_keeps_each_request_in_its_own_trace(database_url, trained_text, user):
     """Three requests gathered into one batch: three traces, not one.
 
