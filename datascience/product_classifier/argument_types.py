@@ -31,6 +31,15 @@ def non_negative_int(text: str) -> int:
     return bounded_int(text, 0)
 
 
+MAX_MODEL_VERSION = 2**31 - 1
+"""Highest version MLflow's registry stores (a 32-bit ``INTEGER`` column on PostgreSQL)."""
+
+
+def model_version(text: str) -> int:
+    """Argparse type: a registered model version, from 1 to :data:`MAX_MODEL_VERSION`."""
+    return bounded_int(text, 1, MAX_MODEL_VERSION)
+
+
 def finite_float(text: str) -> float:
     """Parse a finite number (``nan`` and ``inf`` would switch every comparison off)."""
     try:

@@ -20,6 +20,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
+from product_classifier.argument_types import model_version
 from product_classifier.text_table import aligned_lines
 from scripts.cli_support import finite_float, first_line, positive_int
 
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         "against the alias's holder; 3 refused by the gate.",
     )
     parser.add_argument("--name", help="registered model: text, image or fusion")
-    parser.add_argument("--version", type=int, help="version receiving the alias")
+    parser.add_argument("--version", type=model_version, help="version receiving the alias")
     parser.add_argument("--alias", help="alias to move, e.g. staging or production")
     parser.add_argument(
         "--list", action="store_true", help="list versions (of --name, or of every model) and exit"

@@ -25,6 +25,13 @@ def test_the_promotion_gate_takes_only_a_finite_gain(gain, capsys) -> None:
     assert "--min-gain" in line
 
 
+@pytest.mark.parametrize("version", ["0", "-1", "2147483648", "99999999999999999999", "1.5"])
+def test_a_promoted_version_is_one_the_registry_can_hold(version, capsys) -> None:
+    argv = ["--name", "fusion", "--version", version, "--alias", "production"]
+    line = _usage_error(promote_model.main, argv, capsys)
+    assert line.startswith("python -m scripts.promote_model: error: argument --version")
+
+
 @pytest.mark.parametrize("side", ["1", "31", "1025", "100000", "-3"])
 def test_the_demo_image_side_is_one_the_model_can_read(side, capsys) -> None:
     line = _usage_error(bootstrap_demo.main, ["--image-size", side], capsys)
