@@ -4,13 +4,14 @@ One ASGI middleware applies :mod:`app.api.text_rules` to everything a request ca
 the path (path parameters), the query string, and the body, as it arrives, whatever its type:
 
 - JSON (``application/json``, ``*/*+json`` or no ``Content-Type``, as FastAPI reads it): UTF-8,
-  no NUL, no ``\u0000`` escape, no lone surrogate escape;
+  no NUL, no ``\u0000`` escape, no lone surrogate escape, no key twice in one object;
 - ``application/x-www-form-urlencoded`` (the login form): like a query string;
 - ``multipart/form-data``: every part name and file name, and the value of every part that is
-  not a file, must be UTF-8 without NUL. A file part named only with ``filename*`` (which
-  RFC 7578 forbids in forms) is refused, since frameworks would read its bytes as text; and a
-  body that ends before its closing boundary, or that is not multipart at all, is a 400:
-  a truncated upload never becomes a prediction made without its image.
+  not a file, must be UTF-8 without NUL, and no part name may come twice. A file part named
+  only with ``filename*`` (which RFC 7578 forbids in forms) is refused, since frameworks would
+  read its bytes as text; and a body that ends before its closing boundary, or that is not
+  multipart at all, is a 400: a truncated upload never becomes a prediction made without its
+  image.
 
 Text problems answer 422 with FastAPI's ``detail`` list (``loc``, ``msg``, ``type``, never the
 value); broken multipart bodies answer 400 with a sentence. A problem in the body is raised
@@ -38,6 +39,8 @@ from app.api.text_rules import (
     json_escape_problem,
     locate_json_problem,
     path_problem,
+    repeated_key_problem,
+    repeated_problem,
     urlencoded_problem,
 )
 
@@ -87,6 +90,9 @@ class _JsonInspector:
         kind = self._utf8.problem or json_escape_problem(body)
         if kind is not None:
             raise _refuse(locate_json_problem(body, kind))
+        problem = repeated_key_problem(body)
+        if problem is not None:
+            raise _refuse(problem)
 
 
 class _UrlencodedInspector:
@@ -121,6 +127,7 @@ class _MultipartInspector:
         self._disposition = b""
         self._field: str | None = None
         self._value: Utf8Stream | None = None  # the text of a part that is not a file
+        self._names: set[bytes] = set()
         self._parser = MultipartParser(
             boundary,
             {
@@ -159,6 +166,9 @@ class _MultipartInspector:
             problem = bytes_problem(raw, ("body", self._field), subject) if raw else None
             if problem is not None:
                 raise _RefusedError(_refuse(problem))
+        problem = repeated_problem(name, self._names, ("body", self._field))
+        if problem is not None:
+            raise _RefusedError(_refuse(problem))
         if b"filename" in options:
             return
         if b"filename*" in self._disposition.lower():

@@ -31,6 +31,8 @@ LONE_SURROGATE_MESSAGE: Final = (
 )
 NUL_TYPE: Final = "nul_character"
 UNICODE_TYPE: Final = "invalid_unicode"
+REPEATED_TYPE: Final = "repeated_field"
+REPEATED_MESSAGE: Final = "is sent twice: send it once (a parser would keep only one of its values)"
 
 _NAME_DISPLAY_LIMIT: Final = 64
 # One JSON escape: \uXXXX, or a backslash and the character it escapes. Matching left to right
@@ -103,7 +105,8 @@ def bytes_problem(
 def urlencoded_problem(raw: bytes, where: str) -> TextProblem | None:
     """Check a query string or an ``application/x-www-form-urlencoded`` body.
 
-    Every name and value is percent-decoded (``+`` is a space) and must be UTF-8 without NUL.
+    Every name and value is percent-decoded (``+`` is a space) and must be UTF-8 without NUL,
+    and no name may come twice (the API takes one value per name, and would keep the last).
 
     Args:
         raw: The encoded pairs, ``name=value&...``.
@@ -112,18 +115,71 @@ def urlencoded_problem(raw: bytes, where: str) -> TextProblem | None:
     Returns:
         The first problem found, or ``None``.
     """
+    names: set[bytes] = set()
     for pair in raw.split(b"&"):
         if not pair:
             continue
         raw_name, _, raw_value = pair.partition(b"=")
         name = unquote_to_bytes(raw_name.replace(b"+", b" "))
-        problem = bytes_problem(name, (where,), "A parameter name")
+        problem = bytes_problem(name, (where,), "A parameter name") or repeated_problem(
+            name, names, (where, display_name(name))
+        )
         if problem is not None:
             return problem
         value = unquote_to_bytes(raw_value.replace(b"+", b" "))
         problem = bytes_problem(value, (where, display_name(name)))
         if problem is not None:
             return problem
+    return None
+
+
+def repeated_problem(
+    name: bytes, seen: set[bytes], loc: tuple[str | int, ...]
+) -> TextProblem | None:
+    """Refuse a field ``name`` already in ``seen`` (a query, form or multipart field sent twice).
+
+    Adds ``name`` to ``seen`` otherwise.
+    """
+    if name in seen:
+        return TextProblem(loc, f"The field {REPEATED_MESSAGE}.", REPEATED_TYPE)
+    seen.add(name)
+    return None
+
+
+class _RepeatedKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKeyError(key)
+            seen.add(key)
+    return document
+
+
+def repeated_key_problem(body: bytes) -> TextProblem | None:
+    """Refuse a JSON text with a key twice in one object (Python's parser keeps the last value).
+
+    Args:
+        body: The JSON text.
+
+    Returns:
+        The problem, at ``("body",)`` (the message names the key), or ``None``: no key is
+        repeated, or the text is not JSON Python reads (FastAPI's parser answers that).
+    """
+    try:
+        json.loads(body, object_pairs_hook=_unique_keys)
+    except _RepeatedKeyError as repeated:
+        key = display_name(repeated.key)
+        return TextProblem(("body",), f"The key '{key}' {REPEATED_MESSAGE}.", REPEATED_TYPE)
+    except (ValueError, RecursionError):
+        return None
     return None
 
 

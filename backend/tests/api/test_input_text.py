@@ -228,3 +228,53 @@ def test_the_boundary_applies_to_accounts_too(client, admin, db):
     )
     refused_at(response, ["body", "email"], "nul_character")
     assert db.query(User).filter(User.email.like("nul%")).count() == 0
+
+
+# --- a field sent twice: one of its values would be lost ---------------------------------------
+
+
+def test_a_json_key_sent_twice_is_422_and_nothing_is_stored(client, user, db):
+    before = db.query(Prediction).count()
+    for path, raw in [
+        ("/predict/", b'{"designation": "Livre", "designation": "Lampe"}'),
+        ("/predict/batch", b'[{"designation": "Livre"}, {"designation": "a", "designation": "b"}]'),
+        ("/predict/batch", b'{"products": [], "products": [{"designation": "Livre"}]}'),
+    ]:
+        response = post_json(client, path, raw, user.headers)
+        refused_at(response, ["body"], "repeated_field")
+        assert "'designation'" in response.text or "'products'" in response.text
+    assert db.query(Prediction).count() == before
+    raw = b'{"full_name": "Ann", "full_name": "Bob"}'
+    response = client.put(
+        f"{API}/users/me", content=raw, headers={**user.headers, "Content-Type": "application/json"}
+    )
+    refused_at(response, ["body"], "repeated_field")
+
+
+def test_the_same_key_in_different_objects_is_not_a_repeat(client, user):
+    raw = b'[{"designation": "Livre de cuisine"}, {"designation": "Lampe de chevet"}]'
+    assert post_json(client, "/predict/batch", raw, user.headers).status_code == 200
+
+
+def test_a_query_parameter_or_a_form_field_sent_twice_is_422(client, user, admin):
+    response = client.post(
+        f"{API}/predict/?designation=Livre&designation=Lampe", headers=user.headers
+    )
+    refused_at(response, ["query", "designation"], "repeated_field")
+    response = client.get(f"{API}/predictions/?limit=5&limit=500", headers=admin.headers)
+    refused_at(response, ["query", "limit"], "repeated_field")
+    response = log_in_with(client, b"a@example.com&username=b@example.com")
+    refused_at(response, ["body", "username"], "repeated_field")
+
+
+def test_a_multipart_part_sent_twice_is_422(client, user, db):
+    before = db.query(Prediction).count()
+    body, headers = multipart(field(b"designation", b"Livre"), field(b"designation", b"Lampe"))
+    response = client.post(f"{API}/predict/", content=body, headers={**user.headers, **headers})
+    refused_at(response, ["body", "designation"], "repeated_field")
+    image = b'Content-Disposition: form-data; name="image"; filename="p.jpg"\r\n'
+    image += b"Content-Type: image/jpeg\r\n\r\n" + image_bytes()
+    body, headers = multipart(field(b"designation", b"Livre"), image, image)
+    response = client.post(f"{API}/predict/", content=body, headers={**user.headers, **headers})
+    refused_at(response, ["body", "image"], "repeated_field")
+    assert db.query(Prediction).count() == before
