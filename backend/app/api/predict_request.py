@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from app.api.errors import invalid_input
+from app.api.query_parameters import extra_inputs_error
 from app.core.config import Settings
 from app.inference.images import (
     INVALID_EXTENSION,
@@ -38,6 +39,7 @@ from app.inference.images import (
     decode_jpeg,
     has_jpeg_extension,
 )
+from app.inference.model_inputs import ModelInputs
 from app.inference.predictions import ProductRequest
 from app.schemas.predictions import BatchProduct
 
@@ -113,7 +115,6 @@ def _single_value(form: FormData, name: str) -> str | UploadFile | None:
     return values[0] if values else None
 
 
-QUERY_PARAMETERS: Final = frozenset({*TEXT_FIELDS, "limit"})
 FORM_FIELDS: Final = frozenset({*TEXT_FIELDS, "image"})
 
 
@@ -125,16 +126,7 @@ def _refuse_unknown(names: Iterable[str], known: frozenset[str], where: str) -> 
     """
     unknown = sorted({name for name in names if name not in known})
     if unknown:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": (where, name),
-                    "msg": "Extra inputs are not permitted",
-                    "type": "extra_forbidden",
-                }
-                for name in unknown
-            ]
-        )
+        raise extra_inputs_error(unknown, where)
 
 
 def _form_texts(form: FormData) -> dict[str, str]:
@@ -227,7 +219,6 @@ async def submitted_product(
     form: FormData | None = None
     image = None
     body_texts: dict[str, str] = {}
-    _refuse_unknown(request.query_params.keys(), QUERY_PARAMETERS, "query")
     if media_type in FORM_TYPES:
         form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
         _refuse_unknown(form.keys(), FORM_FIELDS, "body")
@@ -300,8 +291,16 @@ def _uploaded_image(
         raise _rejected(error) from None
 
 
+def _refuse_unreadable(request: ProductRequest, inputs: ModelInputs | None, prefix: str) -> None:
+    if request.is_empty:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=prefix + NO_DATA)
+    missing = inputs.missing(request) if inputs is not None else None
+    if missing is not None:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=prefix + missing)
+
+
 def product_request(
-    product: SubmittedProduct, settings: Settings, min_side: int | None
+    product: SubmittedProduct, settings: Settings, inputs: ModelInputs | None
 ) -> ProductRequest:
     """Check the product sent to ``POST /predict/`` and decode its image.
 
@@ -310,13 +309,14 @@ def product_request(
     Args:
         product: What was sent (:func:`submitted_product`).
         settings: The application's limits.
-        min_side: Smallest picture side worth decoding for the served model (``None``: full).
+        inputs: What the served model reads (``None``: no model yet; images decoded whole).
 
     Raises:
         RequestValidationError: 422 for a text over ``MAX_TEXT_LENGTH``.
-        HTTPException: 400 for an image that is not a colour JPEG or nothing to predict from;
-            413 for an image over the size or pixel limits.
+        HTTPException: 400 for an image that is not a colour JPEG, nothing to predict from or
+            nothing the served model reads; 413 for an image over the size or pixel limits.
     """
+    min_side = inputs.min_side if inputs is not None else None
     for name, loc in product.locations.items():
         check_text(settings, loc, getattr(product, name))
     decoded = None
@@ -326,8 +326,7 @@ def product_request(
     request = ProductRequest(
         designation=product.designation, description=product.description, image=decoded
     )
-    if request.is_empty:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=NO_DATA)
+    _refuse_unreadable(request, inputs, "")
     return request
 
 
@@ -349,7 +348,7 @@ def check_batch_size(products: list[BatchProduct], settings: Settings) -> None:
 
 
 def batch_requests(
-    products: list[BatchProduct], settings: Settings, min_side: int | None
+    products: list[BatchProduct], settings: Settings, inputs: ModelInputs | None
 ) -> list[ProductRequest]:
     """Check every product of ``POST /predict/batch`` and decode its base64 image.
 
@@ -359,7 +358,7 @@ def batch_requests(
     Args:
         products: The batch, already of an accepted size (:func:`check_batch_size`).
         settings: The application's limits.
-        min_side: Smallest picture side worth decoding for the served model (``None``: full).
+        inputs: What the served model reads (``None``: no model yet; images decoded whole).
 
     Returns:
         The products in the request's order.
@@ -370,6 +369,7 @@ def batch_requests(
             product's position.
     """
     budget = PixelBudget(settings.MAX_REQUEST_PIXELS)
+    min_side = inputs.min_side if inputs is not None else None
     requests: list[ProductRequest] = []
     for position, item in enumerate(products):
         prefix = f"Product {position}: "
@@ -393,7 +393,6 @@ def batch_requests(
             image=decoded,
             product_id=item.product_id,
         )
-        if request.is_empty:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=prefix + NO_DATA)
+        _refuse_unreadable(request, inputs, prefix)
         requests.append(request)
     return requests

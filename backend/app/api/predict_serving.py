@@ -17,7 +17,7 @@ from app.api.unit_of_work import commit_unit_of_work
 from app.core.config import Settings
 from app.db.models import Prediction
 from app.inference.image_keeping import keep_images
-from app.inference.images import decode_side
+from app.inference.model_inputs import ModelInputs
 from app.inference.model_server import ModelServer, ServedModel
 from app.inference.predictions import (
     ModelAnswer,
@@ -29,12 +29,12 @@ from app.inference.predictions import (
 from app.inference.shadow import ShadowPredictor, shadow_after_commit
 from product_classifier.image_store import ImageStore
 
-PrepareProducts = Callable[[int | None], list[ProductRequest]]
-"""Checks the request's products (decoding their images at the given smallest side), blocking.
+PrepareProducts = Callable[[ModelInputs | None], list[ProductRequest]]
+"""Checks the request's products for what the served model reads (``None``: no model), blocking.
 
 Raises:
     RequestValidationError: 422 for a text over ``MAX_TEXT_LENGTH`` or a batch out of bounds.
-    HTTPException: 400 or 413 for an image or nothing to predict from.
+    HTTPException: 400 or 413 for an image, or nothing (the served model reads) to predict from.
 """
 
 
@@ -109,7 +109,7 @@ def check_request(
 ) -> list[ProductRequest]:
     """Check the user (401, 403), then the products (4xx), decoded for ``served``."""
     check_active_user(session, bearer)
-    return prepare(decode_side(served.predictor) if served else None)
+    return prepare(ModelInputs.of(served) if served else None)
 
 
 def store_and_queue(

@@ -103,11 +103,15 @@ def test_a_batch_over_the_budget_is_413_and_stores_nothing(small_budget, user, d
     encoded = base64.b64encode(big_jpeg(1000)).decode()  # decoded at 125x125: 15,625 pixels
     before = count_predictions(db)
     fits = small_budget.post(
-        f"{API}/predict/batch", json=[{"image": encoded}] * 3, headers=user.headers
+        f"{API}/predict/batch",
+        json=[{"designation": "x", "image": encoded}] * 3,
+        headers=user.headers,
     )
     assert fits.status_code == 200
     response = small_budget.post(
-        f"{API}/predict/batch", json=[{"image": encoded}] * 4, headers=user.headers
+        f"{API}/predict/batch",
+        json=[{"designation": "x", "image": encoded}] * 4,
+        headers=user.headers,
     )
     assert response.status_code == 413
     detail = response.json()["detail"]

@@ -1,11 +1,13 @@
 """The version 1 API: every route, with its tag."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from app.api.query_parameters import refuse_unknown_query_parameters
 from app.api.v1.routes import feedback, health, login, models, predict, predictions, public, users
 from app.api.v1.routes.monitoring import router as monitoring_router
 
-api_router = APIRouter()
+# A query parameter no route of the API takes is a 422, on every route.
+api_router = APIRouter(dependencies=[Depends(refuse_unknown_query_parameters)])
 api_router.include_router(public.router)
 api_router.include_router(login.router)
 api_router.include_router(users.router)

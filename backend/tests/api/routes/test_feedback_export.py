@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db.models import Feedback
+from app.db.models import Feedback, Prediction
 from app.main import create_app
 from product_classifier.data.original import read_original
 from product_classifier.image_store import ImageStore
@@ -129,14 +129,29 @@ def test_feedback_exported_in_the_original_format_feeds_create_datasets(  # noqa
     assert batch.status_code == 200, batch.text
     _feedback(client, user, n2, 2582, model_version="1")
     _feedback(client, user, n3, 10, prediction_id=batch.json()[1]["prediction_id"])
-    # n4: image only, and its image is no longer kept: nothing left to learn from.
-    _feedback(client, user, n4, 1280, prediction_id=_predict(client, user, "", image_c))
+    # n4: image only (made while an image-reading model was served: the text model served
+    # here refuses it), and its image is no longer kept: nothing left to learn from.
+    with session_factory() as session:
+        image_only = Prediction(
+            user_id=user.id,
+            model_name="fusion",
+            model_version="1",
+            image_sha256=hashlib.sha256(image_c).hexdigest(),
+            image_size_bytes=len(image_c),
+            image_width=60 + extra + 2,
+            image_height=50,
+            results=[{"category_id": 1280, "probabilities": 90.0}],
+            latency_ms=1.0,
+        )
+        session.add(image_only)
+        session.commit()
+        image_only_id = image_only.id
+    _feedback(client, user, n4, 1280, prediction_id=image_only_id)
     # n5: text and image, the image no longer kept: the row keeps its text.
     n5_prediction = _predict(client, user, "Piscine gonflable", image_d)
     _feedback(client, user, n5, 2583, prediction_id=n5_prediction)
     store = ImageStore(str(store_dir))
-    for gone in (image_c, image_d):
-        store.delete(store.path(hashlib.sha256(gone).hexdigest()))
+    store.delete(store.path(hashlib.sha256(image_d).hexdigest()))
     # n6: a feedback without any stored prediction of that product.
     _feedback(client, user, n6, 40, model_version="1")
 

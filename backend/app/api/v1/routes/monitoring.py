@@ -11,6 +11,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from app.api.deps import ModelServerDep, SessionDep, SettingsDep, ShadowDep, require_admin
+from app.api.params import DecimalNumber, WholeNumber
 from app.monitoring.challenger import challenger_report
 from app.monitoring.drift import MIN_PREDICTIONS
 from app.monitoring.quality import frequent_errors, last_days, quality_by_version, quality_timeline
@@ -38,6 +39,7 @@ DaysQuery = Annotated[
         allow_inf_nan=False,
         description="Window: the last `days` days (fractions allowed).",
     ),
+    DecimalNumber,
 ]
 VersionQuery = Annotated[
     str | None, Query(max_length=64, description="A model version (default: see the route).")
@@ -47,7 +49,9 @@ NameQuery = Annotated[
     Query(max_length=255, description="Registered model name (default: the one served)."),
 ]
 MinPredictionsQuery = Annotated[
-    int, Query(ge=1, le=1_000_000, description="Fewest predictions in the window to flag drift.")
+    int,
+    Query(ge=1, le=1_000_000, description="Fewest predictions in the window to flag drift."),
+    WholeNumber,
 ]
 NOT_FOUND: Final[dict[int | str, dict[str, object]]] = {
     status.HTTP_404_NOT_FOUND: {
@@ -106,7 +110,9 @@ def get_quality_timeline(
     session: SessionDep,
     days: DaysQuery = DEFAULT_DAYS,
     slices: Annotated[
-        int, Query(ge=1, le=90, description="Consecutive slices the window is cut into.")
+        int,
+        Query(ge=1, le=90, description="Consecutive slices the window is cut into."),
+        WholeNumber,
     ] = 7,
 ) -> QualityTimeline:
     """Accuracy and weighted F1 per model version in each slice of the window (for charts)."""
@@ -148,7 +154,7 @@ def get_errors(
     model_version: Annotated[
         str | None, Query(max_length=64, description="Only this model version (default: all).")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    limit: Annotated[int, Query(ge=1, le=100), WholeNumber] = 10,
 ) -> ErrorsReport:
     """The (predicted, real) category pairs most often wrong in the window, most frequent first."""
     return frequent_errors(session, last_days(days), model_version, limit)
@@ -186,7 +192,7 @@ def get_report(
     model: MonitoredModelDep,
     days: DaysQuery = DEFAULT_DAYS,
     min_predictions: MinPredictionsQuery = MIN_PREDICTIONS,
-    limit: Annotated[int, Query(ge=1, le=100, description="Error pairs listed.")] = 10,
+    limit: Annotated[int, Query(ge=1, le=100, description="Error pairs listed."), WholeNumber] = 10,
 ) -> MonitoringReport:
     """Everything at once: quality of every version, errors and drift of one, volumes.
 

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.api.deps import TokenBearer, TokenDep, check_active_user, token_user
+from app.api.params import WholeNumber
 from app.api.predict_request import (
     PREDICT_REQUEST_BODY,
     DescriptionQuery,
@@ -36,6 +37,7 @@ from app.api.request_batching import RequestBatcher, ServeJob, serve_gathered
 from app.api.unit_of_work import opens_own_unit_of_work, own_unit_of_work
 from app.core.config import Settings
 from app.db.models import Prediction
+from app.inference.model_inputs import ModelInputs
 from app.inference.model_server import ServedModel
 from app.inference.predictions import ProductRequest
 from app.schemas.bounds import INT32_MAX
@@ -47,7 +49,8 @@ router = APIRouter(prefix="/predict", tags=["predict"])
 ERROR_RESPONSES: Final[dict[int | str, dict[str, object]]] = {
     status.HTTP_400_BAD_REQUEST: {
         "model": ErrorResponse,
-        "description": "Invalid input (nothing to predict from, not a JPEG, broken upload).",
+        "description": "Invalid input (nothing the served model reads to predict from, not a "
+        "JPEG, broken upload).",
     },
     status.HTTP_413_CONTENT_TOO_LARGE: {
         "model": ErrorResponse,
@@ -62,6 +65,7 @@ ERROR_RESPONSES: Final[dict[int | str, dict[str, object]]] = {
 LimitQuery = Annotated[
     int | None,
     Query(ge=1, le=INT32_MAX, description="Return only the `limit` most probable categories."),
+    WholeNumber,
 ]
 
 
@@ -155,7 +159,7 @@ async def predict_category(
             request,
             serving,
             bearer,
-            lambda min_side: [product_request(product, settings, min_side)],
+            lambda inputs: [product_request(product, settings, inputs)],
             limit=limit,
             products=1,
         )
@@ -163,10 +167,10 @@ async def predict_category(
 
 
 def _batch_requests(
-    products: list[BatchProduct], settings: Settings, min_side: int | None
+    products: list[BatchProduct], settings: Settings, inputs: ModelInputs | None
 ) -> list[ProductRequest]:
     check_batch_size(products, settings)
-    return batch_requests(products, settings, min_side)
+    return batch_requests(products, settings, inputs)
 
 
 @router.post("/batch", response_model=list[BatchPredictionResult], responses=ERROR_RESPONSES)
