@@ -58,9 +58,18 @@ def top_category(results: Sequence[Mapping[str, object]]) -> int | None:
     return int(str(results[0]["category_id"])) if results else None
 
 
-def get_prediction(session: Session, prediction_id: int) -> Prediction | None:
-    """Return the prediction with this id, if any."""
-    return session.get(Prediction, prediction_id)
+def get_prediction(
+    session: Session, prediction_id: int, *, for_update: bool = False
+) -> Prediction | None:
+    """Return the prediction with this id, if any.
+
+    Args:
+        session: The request's session.
+        prediction_id: The prediction's id.
+        for_update: Lock its row until the transaction ends (``SELECT ... FOR UPDATE`` on
+            PostgreSQL; SQLite, which has one writer at a time, takes no row lock).
+    """
+    return session.get(Prediction, prediction_id, with_for_update=for_update)
 
 
 def list_predictions(

@@ -97,6 +97,39 @@ def test_concurrent_feedbacks_for_one_product_one_wins(client, user):
         assert sorted(statuses) == [201, 400]
 
 
+def test_concurrent_feedbacks_on_one_prediction_are_answered_as_sequential_ones(client, user):
+    """Every loser gets the prediction's duplicate message, on PostgreSQL as on SQLite.
+
+    The feedbacks break both unique constraints (same prediction, same product and version):
+    without the prediction's row lock, PostgreSQL reported whichever it checked first.
+    """
+    for _ in range(3):
+        product = {"designation": "Lampe de chevet", "product_id": str(new_product_id())}
+        batch = client.post(f"{API}/predict/batch", json=[product], headers=user.headers)
+        prediction_id = batch.json()[0]["prediction_id"]
+        barrier = threading.Barrier(6)
+        answers: list[tuple[int, Any]] = []
+
+        def post(category, prediction_id=prediction_id, barrier=barrier, answers=answers):
+            barrier.wait()
+            response = send(
+                client, user.headers, prediction_id=prediction_id, real_category_id=category
+            )
+            answers.append((response.status_code, response.json()))
+
+        threads = [
+            threading.Thread(target=post, args=(category,))
+            for category in (10, 40, 50, 60, 1140, 1160)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(status for status, _ in answers) == [201, 400, 400, 400, 400, 400]
+        refusals = {body["detail"] for status, body in answers if status == 400}
+        assert refusals == {"A feedback already exists for this prediction."}
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -140,7 +140,10 @@ def _from_prediction(
         HTTPException: 404 for an unknown prediction or another user's, 422 for a feedback
             that contradicts it (or names no product when the prediction had none).
     """
-    prediction = get_prediction(session, prediction_id)
+    # Locked until the feedback commits: concurrent feedbacks on one prediction then take turns,
+    # and each loser is answered as a sequential duplicate is (DUPLICATE_PREDICTION_FEEDBACK),
+    # whichever of the two unique constraints PostgreSQL would have checked first.
+    prediction = get_prediction(session, prediction_id, for_update=True)
     if prediction is None or (prediction.user_id != user.id and not user.is_admin):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=PREDICTION_NOT_FOUND)
     stated = feedback_in.model_version
@@ -227,7 +230,8 @@ def create_feedback_route(
     """
     subject = _feedback_of(session, current_user, server, settings, feedback_in)
     # The usual answer, the same on both databases (a row breaking both unique constraints is
-    # reported by the one each database checks first); under a race the constraints decide.
+    # reported by the one each database checks first); the prediction's row lock (above)
+    # makes concurrent feedbacks on it come here one after the other.
     if feedback_in.prediction_id is not None and has_feedback_for_prediction(
         session, feedback_in.prediction_id
     ):
