@@ -320,6 +320,9 @@ class ModelServer:
                 return False
             replaced = self._current
             self._current = loaded
+            # A version that failed before and loads now is served: its old error goes.
+            self._failed_versions.pop(version, None)
+            self._alias_target = AliasTarget(version, run_id, datetime.now(UTC))
             seconds = time.perf_counter() - started
             record_model_load(
                 loaded.name,

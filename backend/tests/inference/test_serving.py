@@ -209,6 +209,12 @@ def test_a_version_that_failed_to_load_is_tried_again_later(
         body = client.get(f"{API}/health/ready").json()
         assert body["alias_target"]["state"] == "served"
         assert body["warnings"] == []
+        # The earlier failure is not reported beside the version that now serves, at once
+        # and after the next checks of the alias.
+        assert body["alias_target"]["load_error"] is None
+        time.sleep(1.0)
+        target = client.get(f"{API}/models/current").json()["alias_target"]
+        assert (target["state"], target["load_error"]) == ("served", None)
 
 
 def test_ready_warns_of_a_removed_alias_and_of_a_challenger_that_failed_to_load(
