@@ -1,8 +1,10 @@
-"""Publish the answers to a request body the API cannot take, on every operation with a body.
+"""Publish the answers to a request the API cannot take before any route reads it.
 
-They come from outside the routes (the body-size middleware, FastAPI's body parsing, the
-validation handler), so FastAPI does not document them: a body over its size limit (413), one
-that cannot be parsed at all (400: a multipart body cut short, a JSON number of more than
+They come from outside the routes (the server's protocol, the body-size middleware, FastAPI's
+body parsing, the validation handler), so FastAPI does not document them: on every operation,
+a request line or headers over the server's head limit (414, 431:
+:mod:`app.http_protocol`); on every operation with a body, a body over its size limit (413),
+one that cannot be parsed at all (400: a multipart body cut short, a JSON number of more than
 4,300 digits) and, for a JSON body, one not sent as JSON (415).
 """
 
@@ -16,6 +18,16 @@ UNPARSABLE: Final = (
     "4,300 digits."
 )
 NOT_JSON: Final = "The body was not sent as JSON (Content-Type: application/json)."
+URL_TOO_LONG: Final = "The request line (URL) is over the server's head limit."
+HEADERS_TOO_LARGE: Final = "The request line and headers are over the server's head limit."
+
+
+def document_head_refusals(document: dict[str, Any]) -> None:
+    """Add the server's 414 and 431 to every operation of ``document``."""
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            add_error_response(operation, "414", URL_TOO_LONG)
+            add_error_response(operation, "431", HEADERS_TOO_LARGE)
 
 
 def document_body_refusals(document: dict[str, Any]) -> None:

@@ -75,3 +75,10 @@ def test_answers_validate_against_the_published_document(client, admin):
         case.validate_response(
             response, checks=[checks.not_a_server_error, checks.response_schema_conformance]
         )
+
+
+def test_the_batch_size_bounds_are_published_from_the_setting(client):
+    settings = client.app.state.settings
+    operation = client.get("/openapi.json").json()["paths"][f"{API}/predict/batch"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert (schema["minItems"], schema["maxItems"]) == (1, settings.MAX_BATCH_SIZE)

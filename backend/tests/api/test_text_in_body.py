@@ -256,6 +256,11 @@ def test_what_the_http_server_refuses_is_json_naming_its_limit(live_server):
     status, headers, body = live_server.post(f"{API}/predict/", f"X-Big: {over}\r\n")
     assert (status, headers["content-type"]) == (431, "application/json")
     assert f"more than {limit} bytes" in body["detail"]
+    # Both are published, on every operation (they come before any route).
+    document = httpx.get(f"http://127.0.0.1:{live_server.port}/openapi.json", timeout=60).json()
+    for path_item in document["paths"].values():
+        for operation in path_item.values():
+            assert {"414", "431"} <= set(operation["responses"]), operation["operationId"]
 
 
 def test_a_request_that_is_not_http_gets_a_json_400(live_server):

@@ -75,9 +75,21 @@ def test_invalid_user_payloads_are_422(client, admin):
         {"email": "not-an-email", "password": "password-1"},
         {"email": new_email(), "password": "short"},
         {"password": "password-1"},
+        # Over the 64 bytes before the @ the published idn-email format allows.
+        {"email": "a" * 65 + "@example.com", "password": "password-1"},
+        {"email": "é" * 33 + "@example.com", "password": "password-1"},
     ):
         response = client.post(f"{API}/users/", headers=admin.headers, json=payload)
         assert response.status_code == 422, payload
+    longest = f"{uuid.uuid4().hex}{'a' * 32}@example.com"  # 64 bytes: accepted
+    response = client.post(
+        f"{API}/users/", headers=admin.headers, json={"email": longest, "password": "password-1"}
+    )
+    assert response.status_code == 200, response.text
+    response = client.put(
+        f"{API}/users/me", headers=admin.headers, json={"email": "b" * 65 + "@example.com"}
+    )
+    assert response.status_code == 422
 
 
 def test_user_reads_self_but_not_others(client, user, admin):
