@@ -206,9 +206,10 @@ def decode_base64_jpeg(
     """
     payload = encoded.split(",", 1)[1] if encoded.startswith("data:") else encoded
     payload = "".join(payload.split())  # line breaks of MIME-style base64
-    # Four base64 characters carry three bytes: refuse before allocating the decoded bytes.
-    estimated = len(payload) * 3 // 4
-    if estimated > max_bytes + 3:
+    # Four base64 characters carry three bytes, less one per "=" of padding: refuse before
+    # allocating the decoded bytes (the size of valid base64 exactly).
+    estimated = len(payload) * 3 // 4 - (len(payload) - len(payload.rstrip("=")))
+    if estimated > max_bytes:
         raise too_large(estimated, max_bytes, "bytes")
     try:
         data = binascii.a2b_base64(payload, strict_mode=True)

@@ -140,3 +140,15 @@ def test_oversized_base64_is_refused_before_decoding():
     with pytest.raises(ImageRejectedError) as caught:
         decode_base64_jpeg("A" * 4000, max_bytes=1000, max_pixels=100)
     assert caught.value.status_code == 413
+
+
+@pytest.mark.parametrize("size", [9, 10, 11, 12])
+def test_a_base64_image_is_measured_at_its_decoded_size(size: int) -> None:
+    encoded = base64.b64encode(b"\xff" * size).decode()  # padded with "=" unless size % 3 == 0
+    with pytest.raises(ImageRejectedError) as refused:
+        decode_base64_jpeg(encoded, max_bytes=10, max_pixels=100)
+    if size <= 10:  # not too large: read, and refused as the JPEG it is not
+        assert refused.value.status_code == 400
+    else:
+        assert refused.value.status_code == 413
+        assert refused.value.detail == f"Image too large: {size} bytes (maximum 10 bytes)."
