@@ -33,7 +33,7 @@ const KNOWN_MESSAGES = [
   [
     "feedback with this product id already exists",
     "Un retour a déjà été enregistré pour cette référence de produit avec cette version du modèle. " +
-      "Indiquez une autre référence.",
+      "Vérifiez la référence : c'est celle du produit décrit.",
   ],
   ["prediction not found", "Cette prédiction est introuvable. Relancez la prédiction."],
   ["designation is too long", "La désignation est trop longue : raccourcissez-la."],
@@ -57,6 +57,11 @@ const KNOWN_MESSAGES = [
     "Un retour a déjà été enregistré pour cette prédiction.",
   ],
   ["malformed multipart body", "L'envoi de la photo a été interrompu. Réessayez."],
+  [
+    "reads only designation and description",
+    "Le modèle en service ne lit que la désignation et la description : renseignez-en au moins une.",
+  ],
+  ["reads only the image", "Le modèle en service ne lit que la photo : ajoutez-en une."],
 ];
 
 /** The French sentence for a known server message, or null. */

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 DUPLICATE_MESSAGE = (
     "Un retour a déjà été enregistré pour cette référence de produit avec cette version du "
-    "modèle. Indiquez une autre référence."
+    "modèle. Vérifiez la référence : c'est celle du produit décrit."
 )
 
 
@@ -354,3 +354,36 @@ def test_confirming_without_a_product_reference_asks_for_it(
     assert answer.value.status == 201, answer.value.text()
     (feedback,) = _feedback_rows(browser_sessions, product.product_id)
     assert feedback.prediction_id == stored.id
+
+
+def test_suggestions_go_once_the_product_changes_or_is_refused(
+    open_page: OpenPage, seller_credentials: Credentials, sample_products: list[SampleProduct]
+) -> None:
+    """A choice is never filed for a product other than the one the suggestions are for."""
+    product = sample_products[-1]
+    page = open_page()
+    log_in(page, seller_credentials.email, seller_credentials.password)
+    card = page.locator("#results-card")
+    page.fill("#designation", product.designation)
+    _predict(page)
+    # Refused by the page's own checks: the previous suggestions do not stay behind.
+    page.fill("#designation", "   ")
+    page.click("#predict-submit")
+    expect(page.locator("#predict-message")).to_contain_text("Renseignez au moins")
+    expect(card).to_be_hidden()
+    page.fill("#designation", product.designation)
+    _predict(page)
+    page.fill("#product-id", "12a")
+    page.click("#predict-submit")
+    expect(page.locator("#predict-message")).to_have_text(REFERENCE_ERROR)
+    expect(card).to_be_hidden()
+    # Edited text, or another photo, after a prediction: its suggestions go too.
+    page.fill("#product-id", "")
+    _predict(page)
+    page.fill("#description", "Une autre description")
+    expect(card).to_be_hidden()
+    _predict(page)
+    page.set_input_files(
+        "#image-input", {"name": "ok.jpg", "mimeType": "image/jpeg", "buffer": image_bytes()}
+    )
+    expect(card).to_be_hidden()

@@ -32,8 +32,11 @@ let feedbackSent = false;
 // ---------------------------------------------------------------- image drop zone
 
 function setImage(file) {
-  // A new photo (or none): an error about the previous one no longer applies.
-  if (file !== imageFile) hideAlert(byId("predict-message"));
+  // A new photo (or none): an error about the previous one, and its suggestions, no longer apply.
+  if (file !== imageFile) {
+    hideAlert(byId("predict-message"));
+    productChanged();
+  }
   imageFile = file ?? null;
   if (previewUrl) URL.revokeObjectURL(previewUrl);
   previewUrl = null;
@@ -160,6 +163,12 @@ function renderResults() {
   updateChoice();
 }
 
+// The suggestions shown belong to the product as it was sent: once its text or photo changes,
+// they go, so that a choice is never filed for a product other than the one predicted.
+function productChanged() {
+  if (prediction) resetResults();
+}
+
 function resetResults() {
   prediction = null;
   selectedCode = null;
@@ -179,6 +188,8 @@ async function predict(event) {
   const designation = byId("designation").value.trim();
   const description = byId("description").value.trim();
   const productRef = byId("product-id").value.trim();
+  // Whatever happens next, the previous product's suggestions no longer apply.
+  resetResults();
   if (!designation && !description && !imageFile) {
     showAlert(message, "error", "Renseignez au moins la désignation, la description ou une photo.");
     return;
@@ -188,7 +199,6 @@ async function predict(event) {
     return;
   }
   hideAlert(message);
-  resetResults();
   const button = byId("predict-submit");
   setBusy(button, true);
   try {
@@ -287,6 +297,9 @@ export function init() {
   byId("predict-form").addEventListener("submit", predict);
   byId("confirm").addEventListener("click", confirm);
   byId("new-product").addEventListener("click", newProduct);
+  for (const id of ["designation", "description"]) {
+    byId(id).addEventListener("input", productChanged);
+  }
   byId("other-category").addEventListener("change", (event) => {
     choose(event.target.value ? Number(event.target.value) : null);
   });
