@@ -187,8 +187,12 @@ class _MultipartInspector:
     def _refuse_value(self) -> None:
         assert self._value is not None
         message = NUL_MESSAGE if self._value.problem == NUL_TYPE else NOT_UTF8_MESSAGE
+        # A part without a file name is a text field: bytes here are most often a file sent
+        # without its filename="..." (an image part, say).
         problem = TextProblem(
-            ("body", self._field or ""), f"The value {message}.", self._value.problem or ""
+            ("body", self._field or ""),
+            f'The value {message}. A file goes in a file part, with filename="...".',
+            self._value.problem or "",
         )
         raise _RefusedError(_refuse(problem))
 

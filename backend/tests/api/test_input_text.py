@@ -98,6 +98,13 @@ def test_nul_in_multipart_fields_and_file_names_is_422(client, user):
     body, headers = multipart(part + b"Content-Type: image/jpeg\r\n\r\n" + image_bytes())
     response = client.post(f"{API}/predict/", content=body, headers={**user.headers, **headers})
     refused_at(response, ["body", "image"], "nul_character")
+    # A JPEG in a part without a file name is read as text: the answer says how to send it.
+    body, headers = multipart(field(b"image", image_bytes()))
+    response = client.post(f"{API}/predict/", content=body, headers={**user.headers, **headers})
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "image"]
+    assert 'A file goes in a file part, with filename="..."' in error["msg"]
 
 
 def test_nul_in_a_path_parameter_or_a_json_key_is_422(client, admin):
