@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     model_name = args.model_name or settings.MODEL_NAME
     with migrated_database(settings.database_url) as engine:
-        tracking_uri = configure_tracking(settings)  # a store that cannot be used: one line
+        tracking_uri = configure_tracking(settings, existing=True)  # unusable store: one line
         with create_session_factory(engine)() as session:
             version = args.model_version or resolve_version(
                 session, tracking_uri, model_name, settings.MODEL_ALIAS

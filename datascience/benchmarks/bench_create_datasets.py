@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
-from scripts.cli_support import positive_int
-from scripts.make_sample_dataset import MAX_SAMPLE_PRODUCTS, sample_size
+from scripts.cli_support import MAX_SAMPLE_PRODUCTS, positive_int
+from scripts.make_sample_dataset import sample_size
 
 from product_classifier.data.creation import CreationOptions, create_datasets
 from product_classifier.data.parallel import default_workers

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
-from scripts.cli_support import MAX_DEMO_IMAGE_SIDE, image_side, positive_int
-from scripts.make_sample_dataset import MAX_SAMPLE_PRODUCTS, sample_size
+from scripts.cli_support import MAX_DEMO_IMAGE_SIDE, MAX_SAMPLE_PRODUCTS, image_side, positive_int
+from scripts.make_sample_dataset import sample_size
 
 from benchmarks.tables import print_table
 from benchmarks.training_support import generated_dataset, use_state_dir

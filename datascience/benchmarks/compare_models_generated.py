@@ -18,12 +18,13 @@ from pathlib import Path
 
 from scripts.cli_support import (
     MAX_DEMO_IMAGE_SIDE,
+    MAX_SAMPLE_PRODUCTS,
     backbone_weights,
     image_side,
     positive_int,
     seed,
 )
-from scripts.make_sample_dataset import MAX_SAMPLE_PRODUCTS, sample_size
+from scripts.make_sample_dataset import sample_size
 
 from benchmarks.training_support import generated_dataset, use_state_dir
 from product_classifier.models.image import MIN_IMAGE_SIZE

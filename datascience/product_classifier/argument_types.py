@@ -31,6 +31,15 @@ def non_negative_int(text: str) -> int:
     return bounded_int(text, 0)
 
 
+MAX_WORKERS = 256
+"""Most worker processes a command starts (each holds its own interpreter and images)."""
+
+
+def worker_count(text: str) -> int:
+    """Argparse type: a number of worker processes, from 1 to :data:`MAX_WORKERS`."""
+    return bounded_int(text, 1, MAX_WORKERS)
+
+
 MAX_MODEL_VERSION = 2**31 - 1
 """Highest version MLflow's registry stores (a 32-bit ``INTEGER`` column on PostgreSQL)."""
 

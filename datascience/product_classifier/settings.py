@@ -150,6 +150,12 @@ class PlatformSettings(BaseSettings):
                 f'"{value}" is the repository root: expected a folder of its own, e.g. var '
                 "(the databases and keys it holds must stay out of Git)."
             )
+        existing = next((path for path in (folder, *folder.parents) if path.exists()), None)
+        if existing is not None and not existing.is_dir():
+            raise ValueError(
+                f'"{value}" cannot be a folder: {existing} is a file. Expected a folder for the '
+                "runtime state (created when missing), e.g. var."
+            )
         return folder
 
     @field_validator("MODEL_NAME")
@@ -165,13 +171,7 @@ class PlatformSettings(BaseSettings):
     @field_validator("SQLALCHEMY_DATABASE_URI")
     @classmethod
     def _use_psycopg2(cls, value: str) -> str:
-        if not value:
-            return value
-        for prefix in ("postgres://", "postgresql://"):
-            if value.startswith(prefix):
-                value = "postgresql+psycopg2://" + value.removeprefix(prefix)
-        check_database_url(value)
-        return value
+        return normalize_database_url(value) if value else value
 
     @field_validator("IMAGE_STORE_URL")
     @classmethod
@@ -260,6 +260,19 @@ class PlatformSettings(BaseSettings):
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.tracking_uri)
         return self.tracking_uri
+
+
+def normalize_database_url(url: str) -> str:
+    """``url`` with ``postgres://`` and ``postgresql://`` read as psycopg2, then checked.
+
+    Raises:
+        ValueError: the URL is not one the project can open (:func:`check_database_url`).
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg2://" + url.removeprefix(prefix)
+    check_database_url(url)
+    return url
 
 
 def check_database_url(url: str) -> None:

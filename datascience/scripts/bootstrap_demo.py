@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING
 
 from scripts.cli_support import (
     backbone_weights,
-    configure_logging,
+    demo_products,
     image_side,
     positive_int,
     seed,
+    start_command,
 )
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--products",
-        type=positive_int,
+        type=demo_products,
         default=demo.DEMO_PRODUCTS,
         help="products in the synthetic sample (DEMO_PRODUCTS, default: %(default)s)",
     )
@@ -254,7 +255,7 @@ def bootstrap(args: argparse.Namespace, progress: Progress) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the process exit code."""
     args = build_parser().parse_args(argv)
-    configure_logging()
+    start_command()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("MPLBACKEND", "Agg")
     # The steps' own progress is enough: no progress bar per logged or loaded artifact.

@@ -9,9 +9,12 @@ one line on stderr with a non-zero exit status, without a traceback.
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Final
 
 # Re-exported: every script takes its argument types from here.
@@ -19,9 +22,10 @@ from product_classifier.argument_types import bounded_int as bounded_int  # noqa
 from product_classifier.argument_types import finite_float as finite_float  # noqa: PLC0414
 from product_classifier.argument_types import non_negative_int as non_negative_int  # noqa: PLC0414
 from product_classifier.argument_types import positive_int as positive_int  # noqa: PLC0414
+from product_classifier.argument_types import worker_count as worker_count  # noqa: PLC0414
 from product_classifier.models.image import IMAGENET, MIN_IMAGE_SIZE
 from product_classifier.paths import resolve_from_root
-from product_classifier.settings import get_platform_settings
+from product_classifier.settings import check_model_name, get_platform_settings
 from product_classifier.training.defaults import REFIT_BY_DEFAULT
 from product_classifier.training.determinism import DEFAULT_SEED
 
@@ -29,7 +33,8 @@ if TYPE_CHECKING:
     from product_classifier.training.task import TrainingTask
 
 EXIT_INPUT_ERROR = 1
-
+EXIT_USAGE = 2
+"""Exit status of a command refused before any work (as argparse's own refusals)."""
 
 MAX_SEED = 2**32 - 1
 """Largest seed NumPy, scikit-learn and Keras accept."""
@@ -69,6 +74,14 @@ def first_line(message: object) -> str:
 def default_output_dir(kind: str) -> Path:
     """Return the default ``--output-dir`` of a kind: ``$STATE_DIR/training/<kind>``."""
     return get_platform_settings().STATE_DIR / "training" / kind
+
+
+def registered_model_name(text: str) -> str:
+    """Argparse type: a registered model name MLflow accepts, checked before any training."""
+    try:
+        return check_model_name(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def training_parser(kind: str, description: str) -> argparse.ArgumentParser:
@@ -141,8 +154,10 @@ def training_parser(kind: str, description: str) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--registered-model",
+        type=registered_model_name,
         default=kind,
-        help=f"registered model receiving the new version (default: {kind})",
+        help=f"registered model receiving the new version, a name MLflow accepts (no / or :; "
+        f"default: {kind})",
     )
     # Names the default --output-dir, which is locked before the task (and TensorFlow) loads.
     parser.set_defaults(training_kind=kind)
@@ -170,7 +185,11 @@ def run_training_cli(
         the output folder.
     """
     args = parser.parse_args(argv)
-    configure_logging()
+    start_command()
+    from product_classifier.data.output_folder import (  # noqa: PLC0415
+        OutputFolderError,
+        check_output_folder,
+    )
     from product_classifier.output_lock import (  # noqa: PLC0415
         EXIT_OUTPUT_BUSY,
         OutputBusyError,
@@ -180,6 +199,11 @@ def run_training_cli(
     from product_classifier.training.checkpoints import RunFiles  # noqa: PLC0415
 
     output_dir: Path = args.output_dir or default_output_dir(args.training_kind)
+    try:
+        check_output_folder(output_dir, inputs=[args.input_dir])
+    except OutputFolderError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         with exclusive_output(
             RunFiles(output_dir).lock, folder=output_dir, job="training", option="--output-dir"
@@ -199,6 +223,8 @@ def _train(
     """Train into the locked ``output_dir`` and print the result (:func:`run_training_cli`)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # Imported here so that --help answers without loading TensorFlow.
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
     from product_classifier.tracking.registry import RegistryError  # noqa: PLC0415
     from product_classifier.training.errors import TrainingInputError  # noqa: PLC0415
     from product_classifier.training.pipeline import TrainingOptions, run_training  # noqa: PLC0415
@@ -225,6 +251,14 @@ def _train(
         return EXIT_INPUT_ERROR
     except KeyboardInterrupt:
         return interrupted("run the same command again to resume from the last checkpoint")
+    except MlflowException as error:  # the tracking server stopped answering mid-run, say
+        print(
+            f"error: MLflow failed while the run was logged: {first_line(error)} "
+            f"The checkpoints are kept in {output_dir}: once MLflow answers, run the same "
+            "command again to resume (the MLflow UI may show the run RUNNING until then).",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT_ERROR
     metrics = result.metrics
     print(
         f"{result.kind} model registered as {result.model_uri} (run {result.run_id}): "
@@ -237,6 +271,17 @@ def _train(
             print(f"  {key}: {metrics[key]:.4f}")
     print(f"Reports, checkpoints and logs: {result.output_dir}")
     return 0
+
+
+MAX_SAMPLE_PRODUCTS: Final = 1_000_000
+"""Most products of a synthetic sample (each is a 500x500 JPEG; a trillion would not fit)."""
+MIN_DEMO_PRODUCTS: Final = 54
+"""Fewest products of the demo's sample: two per category, so that every one has a test row."""
+
+
+def demo_products(text: str) -> int:
+    """Argparse type: the demo's products, :data:`MIN_DEMO_PRODUCTS` to the sample's most."""
+    return bounded_int(text, MIN_DEMO_PRODUCTS, MAX_SAMPLE_PRODUCTS)
 
 
 MAX_DEMO_IMAGE_SIDE: Final = 1024
@@ -290,6 +335,24 @@ def configure_logging() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    del signum, frame
+    raise KeyboardInterrupt
+
+
+def start_command() -> None:
+    """Set up a command once its arguments are parsed: logging, and SIGTERM read as Ctrl-C.
+
+    ``kill``, ``timeout``, a stopped CI job or container send SIGTERM, which would end the
+    process at once, without a word, leaving its MLflow run ``RUNNING`` for ever; read as
+    Ctrl-C, it stops the command the way Ctrl-C does (its one ``Interrupted:`` line, the
+    run marked failed, checkpoints kept). Only from the main thread, where signals arrive.
+    """
+    configure_logging()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
 
 
 def add_output_folder_arguments(parser: argparse.ArgumentParser, what: str) -> None:

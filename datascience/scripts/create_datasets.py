@@ -17,12 +17,13 @@ from product_classifier.data.parallel import default_workers
 from product_classifier.preprocessing.image import DEFAULT_IMAGE_SIZE
 from scripts.cli_support import (
     add_output_folder_arguments,
-    configure_logging,
+    image_side,
     interrupted,
-    positive_int,
     root_path,
     seed,
     share,
+    start_command,
+    worker_count,
 )
 
 
@@ -95,17 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers",
         metavar="N",
-        type=positive_int,
+        type=worker_count,
         default=default_workers(),
         help="processes optimising images (default: the number of CPUs, %(default)s here)",
     )
     parser.add_argument(
         "--image-size",
         metavar="PIXELS",
-        type=positive_int,
+        type=image_side,
         default=DEFAULT_IMAGE_SIZE,
-        help=f"side in pixels of the optimised square images (default: {DEFAULT_IMAGE_SIZE}, "
-        "the image model's input size)",
+        help="side in pixels of the optimised square images, 32 to 1024 as the image model "
+        f"takes (default: {DEFAULT_IMAGE_SIZE}, its input size)",
     )
     return parser
 
@@ -113,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the process exit code."""
     args = build_parser().parse_args(argv)
-    configure_logging()
+    start_command()
     options = CreationOptions(
         input_dir=args.input_dir,
         output_dir=args.output_dir,

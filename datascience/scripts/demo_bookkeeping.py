@@ -33,7 +33,13 @@ from product_classifier.tracking.registry import (
     get_version_by_alias,
     set_alias,
 )
-from scripts.cli_support import MAX_DEMO_IMAGE_SIDE, MAX_SEED, backbone_weights
+from scripts.cli_support import (
+    MAX_DEMO_IMAGE_SIDE,
+    MAX_SAMPLE_PRODUCTS,
+    MAX_SEED,
+    MIN_DEMO_PRODUCTS,
+    backbone_weights,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +64,8 @@ class DemoSettings(BaseSettings):
         env_file=REPOSITORY_ROOT / ".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    DEMO_PRODUCTS: int = Field(default=1500, ge=54)
-    """Products of the synthetic sample (at least 2 per category)."""
+    DEMO_PRODUCTS: int = Field(default=1500, ge=MIN_DEMO_PRODUCTS, le=MAX_SAMPLE_PRODUCTS)
+    """Products of the synthetic sample (at least 2 per category, at most 1,000,000)."""
     DEMO_EPOCHS: int = Field(default=3, ge=1)
     """Epochs of the image model; the cheap text and fusion models train up to
     :data:`DENSE_EPOCHS_FACTOR` times as many, with early stopping."""

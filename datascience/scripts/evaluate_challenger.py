@@ -16,12 +16,18 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from scripts.cli_support import configure_logging, interrupted, positive_int, root_path
+from product_classifier.evaluation.comparison import MAX_RESAMPLES, RESAMPLES
+from scripts.cli_support import bounded_int, interrupted, root_path, start_command
 from scripts.export_feedback_dataset import (
     add_feedback_source_arguments,
     feedback_source,
     moment,
 )
+
+
+def resamples(text: str) -> int:
+    """Argparse type: bootstrap draws, from 1 to :data:`MAX_RESAMPLES`."""
+    return bounded_int(text, 1, MAX_RESAMPLES)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,9 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--resamples",
         metavar="N",
-        type=positive_int,
-        default=1000,
-        help="bootstrap draws for the intervals (default: 1000)",
+        type=resamples,
+        default=RESAMPLES,
+        help=f"bootstrap draws for the intervals, 1 to {MAX_RESAMPLES:,} (default: {RESAMPLES})",
     )
     add_feedback_source_arguments(parser)
     return parser
@@ -81,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.since is not None and not args.from_feedback:
         parser.error("--since goes with --from-feedback")
-    configure_logging()
+    start_command()
     # Heavy imports after parsing: --help stays fast.
     from product_classifier.data.feedback_export import (  # noqa: PLC0415
         ExportOptions,
@@ -97,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from product_classifier.tracking.setup import configure_tracking  # noqa: PLC0415
 
     try:
-        configure_tracking()
+        configure_tracking(existing=True)
         with tempfile.TemporaryDirectory(prefix="feedback-replay-") as folder:
             if args.from_feedback:
                 database_url, store_url = feedback_source(args)

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from product_classifier.data.feedback_export import ExportOptions, export_feedback_dataset
 from product_classifier.data.original import DatasetError
 from product_classifier.data.output_folder import OutputFolderError
-from product_classifier.settings import get_platform_settings
-from scripts.cli_support import add_output_folder_arguments, configure_logging, interrupted
+from product_classifier.settings import get_platform_settings, normalize_database_url
+from scripts.cli_support import add_output_folder_arguments, interrupted, start_command
 
 
 def moment(text: str) -> datetime:
@@ -29,12 +29,22 @@ def moment(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def database_url(text: str) -> str:
+    """Argparse type: a database URL, as the ``SQLALCHEMY_DATABASE_URI`` setting takes it."""
+    try:
+        return normalize_database_url(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def add_feedback_source_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--database-url`` and ``--image-store-url`` (where the API keeps its feedback)."""
     parser.add_argument(
         "--database-url",
         metavar="URL",
-        help="the API's database (default: the API's own setting)",
+        type=database_url,
+        help="the API's database, read as SQLALCHEMY_DATABASE_URI is (default: the API's own "
+        "setting)",
     )
     parser.add_argument(
         "--image-store-url",
@@ -90,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the process exit code."""
     args = build_parser().parse_args(argv)
-    configure_logging()
+    start_command()
     database_url, store_url = feedback_source(args)
     options = ExportOptions(
         database_url=database_url,

@@ -17,16 +17,14 @@ from product_classifier.synthetic.generator import (
     write_sample_dataset,
 )
 from scripts.cli_support import (
+    MAX_SAMPLE_PRODUCTS,
     bounded_int,
-    configure_logging,
     interrupted,
-    positive_int,
     root_path,
     seed,
+    start_command,
+    worker_count,
 )
-
-MAX_SAMPLE_PRODUCTS = 1_000_000
-"""Most products of a synthetic sample (each is a 500x500 JPEG; a trillion would not fit)."""
 
 
 def sample_size(text: str) -> int:
@@ -73,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers",
         metavar="N",
-        type=positive_int,
+        type=worker_count,
         default=default_workers(),
         help="processes drawing images (default: the number of CPUs, %(default)s here)",
     )
@@ -86,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the process exit code."""
     args = build_parser().parse_args(argv)
-    configure_logging()
+    start_command()
     try:
         summary = write_sample_dataset(
             args.output_dir,

@@ -15,9 +15,9 @@ from product_classifier.data.original import DatasetError
 from product_classifier.data.output_folder import OutputFolderError
 from scripts.cli_support import (
     add_output_folder_arguments,
-    configure_logging,
     interrupted,
     root_path,
+    start_command,
 )
 
 
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the process exit code."""
     args = build_parser().parse_args(argv)
-    configure_logging()
+    start_command()
     try:
         summary = merge_original_folders(args.input_dir, args.output_dir, overwrite=args.overwrite)
     except KeyboardInterrupt:

@@ -18,9 +18,12 @@ The MLflow UI's alias editor does the same as the first form. The API serves
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from product_classifier.argument_types import model_version
+from product_classifier.settings import get_platform_settings
 from product_classifier.text_table import aligned_lines
 from scripts.cli_support import finite_float, first_line, positive_int
 
@@ -96,58 +99,44 @@ def _check_gate(args: argparse.Namespace, holder: int | None) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.list and (args.name is None or args.version is None or args.alias is None):
-        parser.error("give --name, --version and --alias to promote, or --list")
+def _print_versions(name: str | None) -> int:
+    """Print the registered versions (of ``name``, or of every model); return 0."""
+    from product_classifier.tracking.registry import list_versions  # noqa: PLC0415
 
-    from mlflow.exceptions import MlflowException  # noqa: PLC0415 - keeps --help fast
+    versions = list_versions(name)
+    if not versions:
+        print("No registered model yet.")
+        return 0
+    rows = [["NAME", "VERSION", "ALIASES", "TEST ACCURACY", "TEST F1 (WEIGHTED)", "CREATED (UTC)"]]
+    for item in versions:
+        created = datetime.fromtimestamp(item.created_ms / 1000, tz=UTC)
+        rows.append(
+            [
+                item.name,
+                str(item.version),
+                ",".join(item.aliases) or "-",
+                *(
+                    f"{item.metrics[key]:.4f}" if key in item.metrics else "-"
+                    for key in ("test_accuracy", "test_f1_weighted")
+                ),
+                created.strftime("%Y-%m-%d %H:%M"),
+            ]
+        )
+    print("\n".join(aligned_lines(rows)))
+    return 0
 
-    from product_classifier.tracking.registry import (  # noqa: PLC0415 - keeps --help fast
+
+def _move_alias(args: argparse.Namespace) -> int:
+    """Move the alias (through the gate with ``--gate``); return the exit status."""
+    from product_classifier.tracking.registry import (  # noqa: PLC0415
         RegistryError,
         get_version_by_alias,
-        list_versions,
         set_alias,
     )
-    from product_classifier.tracking.setup import configure_tracking  # noqa: PLC0415
 
-    try:
-        configure_tracking()
-        if args.list:
-            versions = list_versions(args.name)
-            if not versions:
-                print("No registered model yet.")
-                return 0
-            rows = [
-                [
-                    "NAME",
-                    "VERSION",
-                    "ALIASES",
-                    "TEST ACCURACY",
-                    "TEST F1 (WEIGHTED)",
-                    "CREATED (UTC)",
-                ]
-            ]
-            for item in versions:
-                created = datetime.fromtimestamp(item.created_ms / 1000, tz=UTC)
-                rows.append(
-                    [
-                        item.name,
-                        str(item.version),
-                        ",".join(item.aliases) or "-",
-                        f"{item.metrics['test_accuracy']:.4f}"
-                        if "test_accuracy" in item.metrics
-                        else "-",
-                        f"{item.metrics['test_f1_weighted']:.4f}"
-                        if "test_f1_weighted" in item.metrics
-                        else "-",
-                        created.strftime("%Y-%m-%d %H:%M"),
-                    ]
-                )
-            print("\n".join(aligned_lines(rows)))
-            return 0
+    # Promotions from this STATE_DIR take turns: the holder read, the gate and the move are
+    # one step, so a gated promotion never replaces a version it was not evaluated against.
+    with promotion_lock():
         try:
             previous = int(get_version_by_alias(args.name, args.alias).version)
         except RegistryError:
@@ -157,15 +146,67 @@ def main(argv: list[str] | None = None) -> int:
             if status:
                 return status
         set_alias(args.name, args.alias, args.version)
-    except RegistryError as error:
+    if previous == args.version:
+        print(f"{args.name}@{args.alias} already points to version {args.version}.")
+        return 0
+    moved = f" (was version {previous})" if previous is not None else ""
+    print(f"{args.name}@{args.alias} now points to version {args.version}{moved}.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.list and (args.name is None or args.version is None or args.alias is None):
+        parser.error("give --name, --version and --alias to promote, or --list")
+
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415 - keeps --help fast
+
+    from product_classifier.tracking.registry import RegistryError  # noqa: PLC0415
+    from product_classifier.tracking.setup import configure_tracking  # noqa: PLC0415
+
+    try:
+        configure_tracking(existing=True)
+        return _print_versions(args.name) if args.list else _move_alias(args)
+    except (RegistryError, PromotionBusyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except MlflowException as error:  # the store failed (a server erroring, a database down)
         print(f"error: {first_line(error.message)}", file=sys.stderr)
         return 1
-    moved = f" (was version {previous})" if previous is not None else ""
-    print(f"{args.name}@{args.alias} now points to version {args.version}{moved}.")
-    return 0
+
+
+PROMOTION_WAIT_SECONDS = 60.0
+"""Longest wait for another promotion from the same ``STATE_DIR`` to end."""
+
+
+class PromotionBusyError(Exception):
+    """Another promotion held the lock for longer than :data:`PROMOTION_WAIT_SECONDS`."""
+
+
+@contextmanager
+def promotion_lock() -> Iterator[None]:
+    """Hold the promotions' lock (``$STATE_DIR/mlflow/.promotion.lock``) for the body.
+
+    An operating-system lock (filelock): it serialises promotions run on this machine with this
+    ``STATE_DIR``, not the MLflow UI's alias editor nor another machine's promotions.
+
+    Raises:
+        PromotionBusyError: Another promotion kept it for :data:`PROMOTION_WAIT_SECONDS`.
+    """
+    from filelock import FileLock, Timeout  # noqa: PLC0415
+
+    lock_file = get_platform_settings().mlflow_dir / ".promotion.lock"
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with FileLock(lock_file, timeout=PROMOTION_WAIT_SECONDS):
+            yield
+    except Timeout:
+        raise PromotionBusyError(
+            f"another promotion held {lock_file} for {PROMOTION_WAIT_SECONDS:.0f} s: "
+            "run the command again once it ends"
+        ) from None
 
 
 if __name__ == "__main__":

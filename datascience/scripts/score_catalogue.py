@@ -11,16 +11,18 @@ Run from ``datascience/``::
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Final
 
 from product_classifier.data.original import DatasetError
 from product_classifier.scoring.columns import MAX_TOP_K, MIN_TOP_K
 from product_classifier.scoring.images import is_uri
 from scripts.cli_support import (
-    configure_logging,
+    bounded_int,
     first_line,
     interrupted,
     positive_int,
     root_path,
+    start_command,
 )
 
 EXIT_INPUT_ERROR = 1
@@ -39,6 +41,15 @@ def top_k(text: str) -> int:
     if not MIN_TOP_K <= value <= MAX_TOP_K:
         raise argparse.ArgumentTypeError(f"{value} is not between {MIN_TOP_K} and {MAX_TOP_K}")
     return value
+
+
+MAX_PARTITIONS: Final = 100_000
+"""Most Spark partitions (each is a task with its own model load and output file)."""
+
+
+def partitions(text: str) -> int:
+    """Parse ``--partitions``: 1 to :data:`MAX_PARTITIONS`."""
+    return bounded_int(text, 1, MAX_PARTITIONS)
 
 
 def spark_setting(text: str) -> tuple[str, str]:
@@ -129,8 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--partitions",
         metavar="N",
-        type=positive_int,
-        help="spark engine: partitions the rows are spread over (default: twice the cores)",
+        type=partitions,
+        help=f"spark engine: partitions the rows are spread over, 1 to {MAX_PARTITIONS:,} "
+        "(default: twice the cores)",
     )
     parser.add_argument(
         "--spark-conf",
@@ -151,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the process exit code."""
     args = build_parser().parse_args(argv)
-    configure_logging()
+    start_command()
     # Imported here so that --help answers without loading MLflow.
     from mlflow.exceptions import MlflowException  # noqa: PLC0415
 
@@ -188,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # Held for the whole job: a second job into the same folder is refused at once.
         with lock_output(args.output):
-            configure_tracking()
+            configure_tracking(existing=True)
             catalogue = (
                 describe_original(args.input_dir, text_only=args.text_only)
                 if args.input_dir is not None

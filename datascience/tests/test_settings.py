@@ -37,6 +37,8 @@ def error_line(settings_class: type[PlatformSettings] | type[DemoSettings], **va
         ("IMAGE_STORE_URL", "file:///etc/passwd", '"/etc/passwd" is not a folder'),
         ("STATE_DIR", "", "must not be empty: expected a folder of its own"),
         ("STATE_DIR", ".", '"." is the repository root: expected a folder of its own'),
+        ("STATE_DIR", "/etc/passwd", "cannot be a folder: /etc/passwd is a file"),
+        ("STATE_DIR", "/etc/passwd/state", "cannot be a folder: /etc/passwd is a file"),
         ("MODEL_NAME", "", "must not be empty: expected the name of a registered model"),
         ("MODEL_NAME", "a/b", '"a/b" is not a registered model name MLflow accepts'),
         ("MODEL_NAME", "..", '".." is not a registered model name MLflow accepts'),

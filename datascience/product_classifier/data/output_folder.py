@@ -59,8 +59,26 @@ def check_replaceable(output_dir: Path, inputs: Iterable[Path] = ()) -> None:
             raise OutputWouldReplaceError(
                 f"The output folder {str(output_dir) or '(empty)'} ({output}) would replace "
                 f"{what}: choose an output folder of its own, outside every input folder "
-                "(such as var/datasets/NAME)."
+                "(a new folder under var/, say)."
             )
+
+
+def check_output_folder(output_dir: Path, inputs: Iterable[Path] = ()) -> None:
+    """Refuse an output folder a job keeps writing into (a training's) before any work.
+
+    Args:
+        output_dir: The output folder asked for.
+        inputs: The job's input folders.
+
+    Raises:
+        OutputFolderError: ``output_dir`` is a file, or is (or holds) a folder the job must not
+            write into (:func:`check_replaceable`).
+    """
+    if Path(output_dir).is_file():
+        raise OutputFolderError(
+            f"Output {output_dir} is a file, not a folder: choose another output folder."
+        )
+    check_replaceable(output_dir, inputs)
 
 
 def describe_os_error(error: OSError) -> str:

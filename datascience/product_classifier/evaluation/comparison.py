@@ -19,6 +19,9 @@ from product_classifier.categories import NUM_CATEGORIES
 from product_classifier.text_table import aligned_lines
 
 RESAMPLES: Final = 1000
+MAX_RESAMPLES: Final = 100_000
+"""Most bootstrap draws a command takes (each costs one metric call per difference)."""
+_BATCH: Final = 1000  # draws generated at once: memory stays at 1,000 x rows indices
 CONFIDENCE: Final = 0.95
 _CLASSES: Final = list(range(NUM_CATEGORIES))
 
@@ -130,6 +133,7 @@ def paired_difference(
         paired=True,
         vectorized=False,
         n_resamples=resamples,
+        batch=_BATCH,
         confidence_level=CONFIDENCE,
         method="percentile",
         rng=np.random.default_rng(seed),

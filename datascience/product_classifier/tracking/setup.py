@@ -171,6 +171,26 @@ def _make_sqlite_folder(url: URL) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def check_sqlite_store_exists(tracking_uri: str) -> None:
+    """Refuse a SQLite tracking URI whose file does not exist (other URIs are not checked).
+
+    Raises:
+        TrackingDatabaseUnreachableError: The file is missing (a typo in the URI, most often).
+    """
+    try:
+        url = make_url(tracking_uri)
+    except (ArgumentError, ValueError):
+        return
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in {"", ":memory:"}:
+        return
+    if not Path(database).is_file():
+        raise TrackingDatabaseUnreachableError(
+            f"No MLflow store at {database}: MLFLOW_TRACKING_URI names a SQLite file that does "
+            "not exist (a typo? a training creates it). Fix the URI or train a model first."
+        )
+
+
 def check_tracking_database(tracking_uri: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> None:
     """Fail fast when a database tracking store cannot be opened.
 
@@ -219,20 +239,29 @@ def check_tracking_database(tracking_uri: str, timeout: float = PROBE_TIMEOUT_SE
         engine.dispose()
 
 
-def configure_tracking(settings: PlatformSettings | None = None) -> str:
+def configure_tracking(settings: PlatformSettings | None = None, *, existing: bool = False) -> str:
     """Point MLflow (tracking and registry) at the configured store and return its URI.
 
     For commands: the store is checked first, so that one that cannot be used is a one-line
     error at once rather than minutes of MLflow's retries and a traceback (the API calls
     :meth:`PlatformSettings.configure_mlflow` itself: it serves while the store is down).
 
+    Args:
+        settings: Platform settings (read from the environment when omitted).
+        existing: For a command that only reads the store: a SQLite file that
+            ``MLFLOW_TRACKING_URI`` names must exist (MLflow would create an empty store at a
+            mistyped path and find nothing in it). The default store may be missing.
+
     Raises:
         TrackingServerUnreachableError: The URI is no tracking URI
             (:class:`InvalidTrackingUriError`), the store is a tracking server that does not
-            answer, or a database that cannot be opened (:class:`TrackingDatabaseUnreachableError`).
+            answer, or a database that cannot be opened (:class:`TrackingDatabaseUnreachableError`),
+            or does not exist when ``existing`` is asked for.
     """
     settings = settings or get_platform_settings()
     check_tracking_uri(settings.tracking_uri)
+    if existing and settings.MLFLOW_TRACKING_URI:
+        check_sqlite_store_exists(settings.tracking_uri)
     tracking_uri = settings.configure_mlflow()
     check_tracking_server(tracking_uri)
     check_tracking_database(tracking_uri)

@@ -77,7 +77,7 @@ def load_classifier(uri: str, kind: str) -> tuple[str, ProductClassifier]:
     if not isinstance(classifier, ProductClassifier) or config is None or config.kind != kind:
         found = config.kind if config is not None else type(classifier).__name__
         raise TrainingInputError(
-            f"--{kind}-model-uri {uri} is not a {kind} model (its kind is {found})."
+            f"--{kind}-model-uri {uri} is not a model of kind {kind} (its kind is {found})."
         )
     return resolved, classifier
 

@@ -26,10 +26,11 @@ def test_a_missing_database_is_named(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_a_database_url_that_is_not_one_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], database: str
 ) -> None:
-    assert _run(tmp_path, database) == 2
-    error = capsys.readouterr().err
-    assert "is not a SQLAlchemy URL" in error
-    assert len(error.strip().splitlines()) == 1
+    with pytest.raises(SystemExit) as stopped:  # an argparse usage error, before any work
+        _run(tmp_path, database)
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "argument --database-url: cannot be read as a database URL" in error
     assert not (tmp_path / "out").exists()
 
 

@@ -4,11 +4,24 @@ A gate switched off by ``--min-gain nan``, an image side the model cannot read, 
 that does not exist: each was found only later (or never), after minutes of other work.
 """
 
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from scripts import bootstrap_demo, evaluate_challenger, promote_model, train_image_model
+from scripts import (
+    bootstrap_demo,
+    create_datasets,
+    evaluate_challenger,
+    export_feedback_dataset,
+    make_sample_dataset,
+    promote_model,
+    score_catalogue,
+    train_image_model,
+)
 
 
 def _usage_error(main, argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -97,3 +110,98 @@ def test_a_sample_size_out_of_range_is_refused(count, tmp_path, capsys) -> None:
         make_sample_dataset.main, ["--n-products", count, "--output-dir", str(tmp_path)], capsys
     )
     assert "--n-products" in line
+
+
+@pytest.mark.parametrize(
+    ("main", "argv", "option"),
+    [
+        (evaluate_challenger.main, ["--challenger", "models:/fusion/2", "--resamples"], "100001"),
+        (create_datasets.main, ["--image-size"], "5000"),
+        (create_datasets.main, ["--image-size"], "31"),
+        (create_datasets.main, ["--workers"], "100000"),
+        (make_sample_dataset.main, ["--workers"], "0"),
+        (bootstrap_demo.main, ["--products"], "53"),
+        (bootstrap_demo.main, ["--products"], "99999999999"),
+        (score_catalogue.main, ["--model-uri", "m", "--output", "o", "--partitions"], "100001"),
+    ],
+)
+def test_sizes_a_command_cannot_serve_are_refused_before_any_work(main, argv, option, capsys):
+    # Unbounded, they ended in a MemoryError traceback or a failure steps later.
+    line = _usage_error(main, [*argv, option], capsys)
+    assert f"argument {argv[-1]}" in line
+
+
+@pytest.mark.parametrize("url", ["mysql://root@localhost/app", "not a url", "oracle://x"])
+def test_a_database_url_of_another_kind_is_one_usage_line(url, capsys) -> None:
+    for main in (export_feedback_dataset.main, evaluate_challenger.main):
+        argv = ["--output-dir", "out"] if main is export_feedback_dataset.main else []
+        line = _usage_error(main, [*argv, "--database-url", url], capsys)
+        assert "argument --database-url" in line
+        assert "SQLite and PostgreSQL are the only databases supported" in line
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
+def test_a_plain_postgresql_url_is_read_with_psycopg2_as_the_setting_is(scheme) -> None:
+    # The psycopg (3) driver SQLAlchemy would pick for postgresql:// is not installed.
+    parser = export_feedback_dataset.build_parser()
+    args = parser.parse_args(["--output-dir", "out", "--database-url", f"{scheme}://u@h:5432/app"])
+    assert args.database_url == "postgresql+psycopg2://u@h:5432/app"
+
+
+DATASCIENCE = Path(__file__).resolve().parents[2]
+
+
+def test_sigterm_stops_a_command_as_ctrl_c_does(tmp_path: Path) -> None:
+    """``kill``, ``timeout`` or a stopped CI job: the command's one Interrupted line, exit 130."""
+    output = tmp_path / "sample"
+    command = [sys.executable, "-m", "scripts.make_sample_dataset", "--output-dir", str(output)]
+    command += ["--n-products", "200000", "--workers", "1"]
+    process = subprocess.Popen(
+        command, cwd=DATASCIENCE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        # Started: the folder being written appears beside the output (written, then renamed).
+        deadline = time.monotonic() + 120
+        while not any(tmp_path.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, errors
+    assert errors.strip().splitlines()[-1].startswith("Interrupted:")
+    assert "Traceback" not in errors
+    assert not output.exists()
+
+
+@pytest.mark.parametrize("kind", ["text", "image", "fusion"])
+def test_a_training_never_writes_into_the_repository_its_state_home_or_input(
+    kind, tmp_path: Path, capsys
+) -> None:
+    from product_classifier.paths import REPOSITORY_ROOT
+    from product_classifier.settings import get_platform_settings
+    from scripts import train_fusion_model, train_text_model
+
+    main = {"text": train_text_model, "image": train_image_model, "fusion": train_fusion_model}
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    a_file = tmp_path / "a-file"
+    a_file.write_text("kept")
+    state = get_platform_settings().STATE_DIR
+    for output in ("", str(state), str(Path.home()), str(dataset), str(a_file)):
+        status = main[kind].main(["--input-dir", str(dataset), "--output-dir", output])
+        assert status == 2, output
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith("error: "), line
+    assert not (REPOSITORY_ROOT / ".training.lock").exists()
+    assert sorted(path.name for path in dataset.iterdir()) == []
+    assert a_file.read_text() == "kept"
+
+
+@pytest.mark.parametrize("name", ["a/b", "a:b", " ", "..", "."])
+def test_a_registered_model_name_mlflow_refuses_is_refused_before_training(name, capsys):
+    from scripts import train_text_model
+
+    argv = ["--input-dir", "x", "--registered-model", name]
+    line = _usage_error(train_text_model.main, argv, capsys)
+    assert "argument --registered-model" in line

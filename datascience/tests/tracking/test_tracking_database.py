@@ -224,10 +224,17 @@ def _uris(tmp_path: Path) -> dict[str, tuple[str, str]]:
             refused,
             f"error: The MLflow tracking database {refused} cannot be opened: Connection refused",
         ),
-        "sqlite": (
+        "sqlite": (  # a command that only reads the store: the file must exist
             sqlite,
-            f"error: The MLflow tracking database {sqlite} cannot be opened: "
-            f"Not a directory: {tmp_path / 'file' / 'dir'}",
+            f"error: No MLflow store at {tmp_path}/file/dir/mlflow.db: MLFLOW_TRACKING_URI "
+            "names a SQLite file that does not exist (a typo? a training creates it). Fix the "
+            "URI or train a model first.",
+        ),
+        "mistyped sqlite": (
+            f"sqlite:///{tmp_path}/mlflw.db",
+            f"error: No MLflow store at {tmp_path}/mlflw.db: MLFLOW_TRACKING_URI names a SQLite "
+            "file that does not exist (a typo? a training creates it). Fix the URI or train a "
+            "model first.",
         ),
         "not a uri": (
             "not a uri",
@@ -236,7 +243,9 @@ def _uris(tmp_path: Path) -> dict[str, tuple[str, str]]:
     }
 
 
-@pytest.mark.parametrize("case", ["missing database", "refused", "sqlite", "not a uri"])
+@pytest.mark.parametrize(
+    "case", ["missing database", "refused", "sqlite", "mistyped sqlite", "not a uri"]
+)
 def test_promote_model_says_it_in_one_line(tmp_path, case) -> None:
     if case == "missing database" and not _postgres_answers():
         pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
@@ -244,6 +253,7 @@ def test_promote_model_says_it_in_one_line(tmp_path, case) -> None:
     result, seconds = _run(["scripts.promote_model", "--list"], uri, tmp_path)
     _assert_one_line(result, expected)
     assert seconds < 15
+    assert not (tmp_path / "mlflw.db").exists()  # no empty store made at a mistyped path
 
 
 @pytest.mark.parametrize("command", TRACKING_COMMANDS)

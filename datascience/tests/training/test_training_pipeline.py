@@ -7,6 +7,7 @@ epochs, 32x32 images, :mod:`tests.trained_models`) and shared by the tests below
 import dataclasses
 import json
 import textwrap
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,12 +220,31 @@ def test_text_model_is_refitted_on_training_and_validation_rows(trained) -> None
 # --- promotion ------------------------------------------------------------------------------
 
 
+def test_promotions_take_turns(trained, capsys) -> None:
+    """The holder read, the gate and the move are one step: a second promotion waits."""
+    from scripts import promote_model
+
+    argv = ["--name", "fusion", "--version", "1", "--alias", "turns"]
+    statuses: list[int] = []
+    with promote_model.promotion_lock():
+        waiting = threading.Thread(target=lambda: statuses.append(promote_model.main(argv)))
+        waiting.start()
+        waiting.join(3)
+        assert waiting.is_alive(), "the promotion did not wait for the lock"
+        assert "turns" not in MlflowClient().get_registered_model("fusion").aliases
+    waiting.join(120)
+    assert statuses == [0]
+    assert "fusion@turns now points to version 1" in capsys.readouterr().out
+
+
 def test_promote_moves_aliases_and_lists_versions_with_metrics(trained, capsys) -> None:
     from scripts import promote_model
 
     assert promote_model.main(["--name", "fusion", "--version", "1", "--alias", "production"]) == 0
     assert "fusion@production now points to version 1" in capsys.readouterr().out
     assert int(MlflowClient().get_registered_model("fusion").aliases["production"]) == 1
+    assert promote_model.main(["--name", "fusion", "--version", "1", "--alias", "production"]) == 0
+    assert capsys.readouterr().out.strip() == "fusion@production already points to version 1."
     assert promote_model.main(["--list"]) == 0
     listing = capsys.readouterr().out
     assert "production" in listing
@@ -583,7 +603,7 @@ def test_image_model_needs_images(trained, tmp_path, capsys) -> None:
         ("models:/nope/1", "Unknown registered model 'nope'"),
         ("models:/text@nope", "has no alias 'nope'"),
         ("models:/text/42", "has no version 42"),
-        ("models:/image/1", "is not a text model (its kind is image)"),
+        ("models:/image/1", "is not a model of kind text (its kind is image)"),
     ],
 )
 def test_fusion_reports_unknown_models_and_aliases_in_one_line(

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from mlflow.exceptions import MlflowException
 from PIL import Image
 
 from product_classifier.categories import NUM_CATEGORIES
@@ -373,6 +374,24 @@ def test_balanced_class_weights_make_every_class_count_the_same() -> None:
     totals = {label: weights[label] * int((labels == label).sum()) for label in weights}
     assert totals[0] == pytest.approx(totals[3]) == pytest.approx(totals[26])
     assert weights[26] > weights[3] > weights[0]
+
+
+def test_mlflow_failing_mid_run_is_one_line_saying_how_to_resume(tmp_path, monkeypatch, capsys):
+    def server_gone(*args: object) -> None:
+        del args
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as cause:
+            message = "API request to http://127.0.0.1:5000/api/2.0/mlflow/runs/get failed"
+            raise MlflowException(f"{message}\nHTTPConnectionPool(...)") from cause
+
+    monkeypatch.setattr(pipeline, "run_training", server_gone)
+    output = tmp_path / "out"
+    status = train_text_model.main(["--input-dir", str(tmp_path), "--output-dir", str(output)])
+    assert status == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()  # no chained tracebacks
+    assert line.startswith("error: MLflow failed while the run was logged: API request to")
+    assert f"The checkpoints are kept in {output}" in line
 
 
 @pytest.mark.parametrize("kind", ["text", "image"])
