@@ -26,6 +26,7 @@ def operations(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
             if operation.get("security"):
                 filled = path.replace("{user_id}", str(MISSING_ID))
                 filled = filled.replace("{prediction_id}", str(MISSING_ID))
+                filled = filled.replace("{feedback_id}", str(MISSING_ID))
                 found.append((method, filled, operation))
     return found
 

@@ -22,6 +22,16 @@ def add_feedback(session: Session, feedback: Feedback) -> Feedback:
     return feedback
 
 
+def delete_feedback(session: Session, feedback_id: int) -> bool:
+    """Delete a feedback (flushed); ``False`` when there is none with this id."""
+    feedback = session.get(Feedback, feedback_id)
+    if feedback is None:
+        return False
+    session.delete(feedback)
+    session.flush()
+    return True
+
+
 def has_feedback_for_prediction(session: Session, prediction_id: int) -> bool:
     """Whether the prediction already received its (one) feedback."""
     query = select(Feedback.id).where(Feedback.prediction_id == prediction_id).limit(1)

@@ -130,6 +130,32 @@ def test_concurrent_feedbacks_on_one_prediction_are_answered_as_sequential_ones(
         assert refusals == {"A feedback already exists for this prediction."}
 
 
+def test_an_administrator_deletes_a_bogus_feedback_and_the_real_one_then_fits(
+    client, user, admin, db
+):
+    """A feedback without a prediction is taken as stated; one that squats a product's slot
+    can be deleted by an administrator, and the seller's real feedback then goes in."""
+    product_id = new_product_id()
+    bogus = send(
+        client, admin.headers, product_id=product_id, real_category_id=10, pred_category_id=10
+    )
+    assert bogus.status_code == 201
+    product = {"designation": "Lampe de chevet", "product_id": str(product_id)}
+    batch = client.post(f"{API}/predict/batch", json=[product], headers=user.headers)
+    prediction_id = batch.json()[0]["prediction_id"]
+    real = {"prediction_id": prediction_id, "real_category_id": 2060}
+    assert send(client, user.headers, **real).status_code == 400  # the slot is taken
+
+    path = f"{API}/feedback/{bogus.json()['id']}"
+    assert client.delete(path, headers=user.headers).status_code == 403  # administrators only
+    deleted = client.delete(path, headers=admin.headers)
+    assert (deleted.status_code, deleted.content) == (204, b"")
+    assert db.get(Feedback, bogus.json()["id"]) is None
+    assert client.delete(path, headers=admin.headers).status_code == 404
+    assert client.delete(f"{API}/feedback/{2**31 - 1}", headers=admin.headers).status_code == 404
+    assert send(client, user.headers, **real).status_code == 201
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -8,11 +8,16 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import CurrentUser, ModelServerDep, SessionDep, SettingsDep, require_admin
 from app.api.errors import invalid_input
-from app.api.params import PageSizeQuery, SkipQuery, VersionQuery
+from app.api.params import IdPath, PageSizeQuery, SkipQuery, VersionQuery
 from app.api.unit_of_work import DUPLICATE_PREDICTION_FEEDBACK
 from app.api.v1.routes.predictions import PREDICTION_NOT_FOUND
 from app.core.config import Settings
-from app.db.crud.feedback import add_feedback, has_feedback_for_prediction, list_feedback
+from app.db.crud.feedback import (
+    add_feedback,
+    delete_feedback,
+    has_feedback_for_prediction,
+    list_feedback,
+)
 from app.db.crud.predictions import get_prediction, top_category
 from app.db.models import Feedback, Prediction, User
 from app.inference.model_server import ModelServer
@@ -40,6 +45,27 @@ def get_feedbacks(
 def get_feedback_stats(session: SessionDep) -> list[FeedbackStats]:
     """Count, accuracy and weighted F1 of every model version, from the feedback received."""
     return feedback_stats(session)
+
+
+FEEDBACK_NOT_FOUND: Final = "Feedback not found"
+
+
+@router.delete(
+    "/{feedback_id:int}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Depends(require_admin)],
+    responses={
+        status.HTTP_404_NOT_FOUND: {"model": ErrorResponse, "description": FEEDBACK_NOT_FOUND}
+    },
+)
+def delete_feedback_route(feedback_id: IdPath, session: SessionDep) -> None:
+    """Delete a feedback (administrators only): a wrong or bogus one, whoever sent it.
+
+    Its product and model version (and its prediction) can then receive a feedback again, and
+    the quality figures no longer count it.
+    """
+    if not delete_feedback(session, feedback_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=FEEDBACK_NOT_FOUND)
 
 
 FEEDBACK_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
