@@ -17,6 +17,7 @@ runs ``app.main:app`` as ``uvicorn app.main:app`` would, with these differences:
 import argparse
 import logging
 import os
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -105,13 +106,39 @@ def _workers_argument(value: str) -> str:
         raise argparse.ArgumentTypeError(f"{value!r}: expected {error}") from None
 
 
-def worker_count(requested: str | None) -> int | None:
-    """The ``--workers`` value: a number, ``auto`` (see :func:`automatic_workers`) or ``None``."""
-    if requested is None or requested != AUTO:
-        return None if requested is None else int(requested)
-    return automatic_workers(
-        len(os.sched_getaffinity(0)), available_memory_mb(), get_settings().API_WORKER_MEMORY_MB
+def check_workers_fit(workers: int, memory_mb: float | None, worker_memory_mb: int) -> None:
+    """Refuse more workers than the available memory holds at ``worker_memory_mb`` each.
+
+    Each worker loads the application and a model: 1,000 of them would take the machine's
+    memory and let the kernel kill processes at random, the API's and others'.
+
+    Raises:
+        ValueError: what fits, for the error line.
+    """
+    if memory_mb is None or workers * worker_memory_mb <= memory_mb:
+        return
+    fits = max(1, int(memory_mb // worker_memory_mb))
+    raise ValueError(
+        f"--workers {workers} (API_WORKERS): at API_WORKER_MEMORY_MB={worker_memory_mb} they "
+        f"need {workers * worker_memory_mb:,} MB, more than the {memory_mb:,.0f} MB available: "
+        f"give at most {fits}, or {AUTO}"
     )
+
+
+def worker_count(requested: str | None) -> int | None:
+    """The ``--workers`` value: a number, ``auto`` (see :func:`automatic_workers`) or ``None``.
+
+    Raises:
+        ValueError: a number of workers the available memory cannot hold
+            (:func:`check_workers_fit`).
+    """
+    if requested is None:
+        return None
+    worker_memory_mb = get_settings().API_WORKER_MEMORY_MB
+    if requested != AUTO:
+        check_workers_fit(int(requested), available_memory_mb(), worker_memory_mb)
+        return int(requested)
+    return automatic_workers(len(os.sched_getaffinity(0)), available_memory_mb(), worker_memory_mb)
 
 
 def share_metrics_between(workers: int | None) -> None:
@@ -169,7 +196,11 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     """Serve until interrupted."""
     arguments = parse_arguments(argv)
-    workers = worker_count(arguments.workers)
+    try:
+        workers = worker_count(arguments.workers)
+    except ValueError as error:
+        print(f"error: {error}.", file=sys.stderr)
+        raise SystemExit(2) from None
     share_metrics_between(workers)
     uvicorn.run(
         APP,

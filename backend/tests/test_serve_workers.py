@@ -8,6 +8,8 @@ import pytest
 from app.serve import (
     WORKER_HEALTHCHECK_SECONDS,
     automatic_workers,
+    check_workers_fit,
+    main,
     parse_arguments,
     share_metrics_between,
     worker_count,
@@ -59,3 +61,33 @@ def test_workers_get_time_to_start_before_the_health_check_kills_them() -> None:
     assert parse_arguments([]).timeout_worker_healthcheck == WORKER_HEALTHCHECK_SECONDS >= 30
     chosen = parse_arguments(["--timeout-worker-healthcheck", "7"])
     assert chosen.timeout_worker_healthcheck == 7
+
+
+@pytest.mark.parametrize(
+    ("workers", "memory_mb", "fits"),
+    [
+        (1, 24_000, True),
+        (60, 24_000, True),
+        (61, 24_000, False),
+        (1000, 24_000, False),
+        (2, 500, False),
+        (1000, None, True),
+    ],
+)
+def test_a_number_of_workers_the_memory_cannot_hold_is_refused(
+    workers: int, memory_mb: float | None, fits: bool
+) -> None:
+    # --workers 1000 started 250 processes and let the kernel kill processes at random.
+    if fits:
+        check_workers_fit(workers, memory_mb, worker_memory_mb=400)
+        return
+    with pytest.raises(ValueError, match=r"more than the [\d,]+ MB available: give at most"):
+        check_workers_fit(workers, memory_mb, worker_memory_mb=400)
+
+
+def test_serve_says_it_in_one_line_before_starting(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["--workers", "100000", "--port", "1"])
+    assert stopped.value.code == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: --workers 100000 (API_WORKERS): at API_WORKER_MEMORY_MB=")
