@@ -385,6 +385,11 @@ def prepare(settings: "Settings") -> tuple[str, str, dict[str, str]]:
     engine = create_db_engine(settings.database_url)
     admin = seed_first_admin(create_session_factory(engine), settings)
     engine.dispose()
+    if admin is None:
+        raise SystemExit(
+            f"{settings.FIRST_ADMINUSER} does not exist in {settings.database_url}, whose "
+            "administrators have other e-mails: set FIRST_ADMINUSER to one of them."
+        )
     token = create_access_token(admin.id, settings.SECRET_KEY, timedelta(hours=1))
     return tracking_uri, target[0], {"Authorization": f"Bearer {token}"}
 

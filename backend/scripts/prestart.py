@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     logger.info(
         "Database %s is at the latest revision; administrator: %s.",
         engine.url.render_as_string(),
-        admin.email,
+        admin.email if admin is not None else "another account than FIRST_ADMINUSER",
     )
     return 0
 

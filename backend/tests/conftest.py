@@ -149,6 +149,7 @@ def seed_admin(url: str, settings: Settings) -> "Account":
         user = seed_first_admin(create_session_factory(engine), settings)
     finally:
         engine.dispose()
+    assert user is not None, "a database of its own has no other administrator"
     return Account(
         user.id, user.email, settings.FIRST_ADMINUSER_PASSWORD, bearer(user.id, settings, 60)
     )

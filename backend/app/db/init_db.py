@@ -102,15 +102,26 @@ def migrate(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-def seed_first_admin(session_factory: sessionmaker[Session], settings: Settings) -> User:
-    """Create ``FIRST_ADMINUSER`` as an active administrator unless that e-mail exists.
+def seed_first_admin(session_factory: sessionmaker[Session], settings: Settings) -> User | None:
+    """Create ``FIRST_ADMINUSER`` as an active administrator while the database has none.
 
     Idempotent: an existing account is returned unchanged (its password is not reset), unless
     the database has no active administrator at all (a database locked out before the API
-    refused it): then that account is made an active administrator again.
+    refused it): then that account is made an active administrator again. When the address
+    does not exist but another active administrator does (the first one changed its e-mail),
+    nothing is created: an account with the configured password never comes back by itself.
+
+    Returns:
+        The ``FIRST_ADMINUSER`` account, or ``None`` when it does not exist and need not.
     """
     with session_factory() as session:
         user = get_user_by_email(session, settings.FIRST_ADMINUSER)
+        if user is None and count_active_admins(session) > 0:
+            logger.info(
+                "%s does not exist, and active administrators do: none created.",
+                settings.FIRST_ADMINUSER,
+            )
+            return None
         if user is None:
             user = create_user(
                 session,

@@ -218,6 +218,19 @@ def test_two_administrators_demoting_each_other_at_once_leave_one(two_admins_onl
         assert any(a.json() == {"detail": LAST_ADMIN} for a in answers) or 403 in codes
 
 
+def test_a_renamed_first_administrator_is_not_created_again(two_admins_only):
+    # The first administrator changed its e-mail: a restart must not bring back an account
+    # with the configured (in development, well-known) password.
+    _, sessions = two_admins_only
+    settings = make_settings("sqlite://", FIRST_ADMINUSER="renamed-away@example.com")
+    with sessions() as session:
+        create_user(session, email="renamed@example.com", password="password-1", is_admin=True)
+        session.commit()
+    assert seed_first_admin(sessions, settings) is None
+    with sessions() as session:
+        assert get_user_by_email(session, "renamed-away@example.com") is None
+
+
 def test_a_restart_restores_an_administrator_to_a_locked_out_database(two_admins_only):
     _, sessions = two_admins_only
     settings = make_settings("sqlite://")
