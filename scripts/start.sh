@@ -147,7 +147,8 @@ datascience() {
 step "Checking the settings, the ports and the database"
 # Also validates and sets DEMO_BOOTSTRAP, READY_TIMEOUT_SECONDS and API_WORKERS (defaults
 # included), and waits DB_WAIT_SECONDS for the database.
-settings="$(backend -m scripts.start_checks preflight)" || exit 1
+# An invalid setting is one line and exit status 2, as for every command reading settings.
+settings="$(backend -m scripts.start_checks preflight)" || exit $?
 eval "$settings"
 echo "Database: $DATABASE_DISPLAY_URL; MLflow: $TRACKING_URI"
 

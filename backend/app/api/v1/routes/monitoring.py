@@ -42,7 +42,8 @@ DaysQuery = Annotated[
     DecimalNumber,
 ]
 VersionQuery = Annotated[
-    str | None, Query(max_length=64, description="A model version (default: see the route).")
+    str | None,
+    Query(min_length=1, max_length=64, description="A model version (default: see the route)."),
 ]
 NameQuery = Annotated[
     str | None,
@@ -152,7 +153,8 @@ def get_errors(
     session: SessionDep,
     days: DaysQuery = DEFAULT_DAYS,
     model_version: Annotated[
-        str | None, Query(max_length=64, description="Only this model version (default: all).")
+        str | None,
+        Query(min_length=1, max_length=64, description="Only this model version (default: all)."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100), WholeNumber] = 10,
 ) -> ErrorsReport:
