@@ -337,8 +337,18 @@ def configure_logging() -> None:
     )
 
 
+_command_pid: int | None = None
+"""The process that called :func:`start_command` (its forked workers keep SIGTERM's default)."""
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    del signum, frame
+    del frame
+    if os.getpid() != _command_pid:
+        # A forked worker (multiprocessing.Pool ends its workers with SIGTERM): end quietly,
+        # as SIGTERM's default action does.
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     raise KeyboardInterrupt
 
 
@@ -348,10 +358,13 @@ def start_command() -> None:
     ``kill``, ``timeout``, a stopped CI job or container send SIGTERM, which would end the
     process at once, without a word, leaving its MLflow run ``RUNNING`` for ever; read as
     Ctrl-C, it stops the command the way Ctrl-C does (its one ``Interrupted:`` line, the
-    run marked failed, checkpoints kept). Only from the main thread, where signals arrive.
+    run marked failed, checkpoints kept). Only from the main thread, where signals arrive, and
+    only in this process: its forked workers, which a pool ends with SIGTERM, end quietly.
     """
+    global _command_pid  # noqa: PLW0603 - signal handlers are process-wide too
     configure_logging()
     if threading.current_thread() is threading.main_thread():
+        _command_pid = os.getpid()
         signal.signal(signal.SIGTERM, _interrupt)
 
 

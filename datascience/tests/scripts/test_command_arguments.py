@@ -205,3 +205,30 @@ def test_a_registered_model_name_mlflow_refuses_is_refused_before_training(name,
     argv = ["--input-dir", "x", "--registered-model", name]
     line = _usage_error(train_text_model.main, argv, capsys)
     assert "argument --registered-model" in line
+
+
+def test_forked_workers_ended_by_their_pool_end_quietly() -> None:
+    """multiprocessing.Pool ends its workers with SIGTERM: no Ctrl-C traceback from them."""
+    code = (
+        "import multiprocessing, time\n"
+        "from scripts.cli_support import start_command\n"
+        "start_command()\n"
+        "pool = multiprocessing.get_context('fork').Pool(2)\n"
+        "pool.map(abs, range(100))\n"
+        "time.sleep(0.5)\n"
+        "pool.terminate()\n"
+        "pool.join()\n"
+        "print('done')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        cwd=DATASCIENCE,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "done"
+    assert "Traceback" not in result.stderr
+    assert "KeyboardInterrupt" not in result.stderr
