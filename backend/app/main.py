@@ -22,6 +22,7 @@ from app.api.docs_policy import DocsContentPolicy
 from app.api.errors import install_error_handlers
 from app.api.frontend_files import FrontendFiles
 from app.api.input_boundary import InputBoundaryMiddleware
+from app.api.login_throttle import LoginThrottle
 from app.api.metrics import router as metrics_router
 from app.api.openapi import install_exact_openapi
 from app.api.request_batching import new_request_batcher
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None, frontend_dir: Path = FRONTEND_D
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
+    app.state.login_throttle = LoginThrottle.from_settings(settings)
     install_error_handlers(app)
     install_database_error_handler(app)
     install_exact_openapi(app)

@@ -213,6 +213,10 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "SQLALCHEMY_DATABASE_URI": database_url,
         "MODEL_RELOAD_INTERVAL_SECONDS": 3600.0,
+        # One session-long application serves every test from one client address: wrong
+        # logins of unrelated tests (and the schema fuzzing) must not add up to a 429.
+        # tests/api/routes/test_login_throttle.py tests the limit.
+        "LOGIN_FAILURES_PER_CLIENT": "",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -140,6 +140,14 @@ export function describeError(error) {
       message: "La photo est trop lourde ou trop grande. Choisissez une image plus légère.",
       detail: text,
     };
+  if (status === 429) {
+    return {
+      message:
+        "Trop de tentatives de connexion échouées pour ce compte ou depuis cette adresse. " +
+        "Réessayez dans quelques minutes.",
+      detail: text,
+    };
+  }
   }
   if (status === 503) {
     return {

@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Final, Literal, Self
 
+import limits
 from pydantic import (
     AnyHttpUrl,
     EmailStr,
@@ -22,6 +23,7 @@ from pydantic import (
 )
 from pydantic_settings import NoDecode
 
+from app.core.limits_storage import open_limits_storage
 from app.core.secret_key import development_secret_key
 from app.schemas.users import PASSWORD_MIN
 from product_classifier.settings import PlatformSettings, check_model_alias, read_settings_or_exit
@@ -117,6 +119,18 @@ class Settings(PlatformSettings):
     MAX_TEXT_LENGTH: int = Field(default=20_000, gt=0)
     """Longest ``designation`` or ``description`` accepted, in characters."""
 
+    LOGIN_FAILURES_PER_ACCOUNT: str = "10 per 15 minutes"
+    """Failed logins allowed per account in a moving window (``limits`` notation, e.g. ``5 per
+    minute``); then ``POST /login/access-token`` answers 429 for that account until the window
+    moves on. A successful login clears the account's count. Empty: no limit."""
+    LOGIN_FAILURES_PER_CLIENT: str = "100 per 15 minutes"
+    """Failed logins allowed per client IP address (all accounts together) in a moving
+    window; empty: no limit. Behind a proxy, run uvicorn with ``--forwarded-allow-ips`` so
+    that the address is the client's."""
+    LOGIN_LIMITS_STORAGE_URI: str = "memory://"
+    """Where failed logins are counted (``limits`` storage URI): ``memory://`` in each worker
+    process, ``redis://host:6379`` shared by every worker and replica."""
+
     API_WORKER_MEMORY_MB: int = Field(default=400, gt=0)
     """Resident memory planned per API worker process, for ``python -m app.serve --workers
     auto`` (what ``scripts/start.sh`` uses): one worker per two cores, as long as the workers
@@ -184,6 +198,33 @@ class Settings(PlatformSettings):
             # What a browser sends in its Origin header: lower case, no default port, no "/".
             checked.append(str(url).removesuffix("/"))
         return checked
+
+    @field_validator("LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_CLIENT")
+    @classmethod
+    def _check_login_limit(cls, value: str) -> str:
+        if value.strip():
+            try:
+                allowed = limits.parse(value).amount
+            except ValueError:
+                allowed = 0
+            if allowed < 1:
+                raise ValueError(
+                    f'"{value}" is not a rate limit: expected e.g. "10 per 15 minutes", or '
+                    "empty for no limit."
+                )
+        return value.strip()
+
+    @field_validator("LOGIN_LIMITS_STORAGE_URI")
+    @classmethod
+    def _check_limits_storage(cls, value: str) -> str:
+        try:
+            open_limits_storage(value)
+        except ValueError as error:
+            raise ValueError(
+                f'"{value}" is not a usable storage: {error} (expected memory:// or '
+                "redis://host:6379)."
+            ) from None
+        return value
 
     @field_validator("OTEL_EXPORTER_OTLP_ENDPOINT")
     @classmethod

@@ -1,8 +1,10 @@
 """Login, logout and the session's end, in a real browser."""
 
 import re
+import uuid
 from datetime import timedelta
 
+import limits
 import pytest
 from playwright.sync_api import expect
 
@@ -30,6 +32,28 @@ def test_wrong_password_is_refused_in_plain_french(
     expect(page.locator("#nav")).to_be_hidden()
     assert access_token(page) is None
     screenshot(page, "login-wrong-password")
+
+
+def test_too_many_wrong_passwords_are_refused_in_plain_french(
+    open_page: OpenPage, api_settings: Settings
+) -> None:
+    page = open_page()
+    wait_for_view(page, "login")
+    # An address of its own: the live API counts failures per account.
+    allowed = limits.parse(api_settings.LOGIN_FAILURES_PER_ACCOUNT).amount
+    page.fill("#login-email", f"devine-{uuid.uuid4().hex[:8]}@example.com")
+    page.fill("#login-password", "not-the-password")
+    statuses = []
+    for _ in range(allowed + 1):
+        with page.expect_response("**/api/v1/login/access-token") as answer:
+            page.click("#login-submit")
+        statuses.append(answer.value.status)
+    assert statuses == [401] * allowed + [429]
+    expect(page.locator("#login-message")).to_contain_text(
+        "Trop de tentatives de connexion échouées"
+    )
+    expect(page.locator("#nav")).to_be_hidden()
+    screenshot(page, "login-too-many-failures")
 
 
 def test_pages_need_a_login_and_logout_forgets_the_token(

@@ -3,13 +3,15 @@
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
+from app.api.login_throttle import LoginThrottleDep, login_attempt, refuse_if_throttled
 from app.core.security import create_access_token
 from app.db.crud.users import authenticate
 from app.db.models import User
+from app.schemas.common import ErrorResponse
 from app.schemas.token import Token
 from app.schemas.users import User as UserOut
 
@@ -19,21 +21,46 @@ router = APIRouter(tags=["login"])
 @router.post(
     "/login/access-token",
     responses={
-        status.HTTP_401_UNAUTHORIZED: {"description": "Incorrect email or password"},
-        status.HTTP_403_FORBIDDEN: {"description": "Inactive user"},
+        status.HTTP_401_UNAUTHORIZED: {
+            "model": ErrorResponse,
+            "description": "Incorrect email or password",
+        },
+        status.HTTP_403_FORBIDDEN: {"model": ErrorResponse, "description": "Inactive user"},
+        status.HTTP_429_TOO_MANY_REQUESTS: {
+            "model": ErrorResponse,
+            "description": "Too many failed logins for this account or from this address "
+            "(`LOGIN_FAILURES_PER_ACCOUNT`, `LOGIN_FAILURES_PER_CLIENT`): retry after "
+            "`Retry-After` seconds",
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds until the next try is allowed.",
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            },
+        },
     },
 )
 def login_access_token(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    throttle: LoginThrottleDep,
     form_data: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> Token:
-    """Exchange an e-mail (as `username`) and a password for a bearer access token."""
+    """Exchange an e-mail (as `username`) and a password for a bearer access token.
+
+    Failed logins are counted per account and per client address; past the limits the
+    answer is 429 with `Retry-After`, before the password is checked.
+    """
+    attempt = login_attempt(request, form_data.username)
+    refuse_if_throttled(throttle, attempt)
     user = authenticate(session, form_data.username, form_data.password)
     if user is None:
+        throttle.record_failure(attempt)
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED, detail="Incorrect email or password"
         )
+    throttle.record_success(attempt)
     if not user.is_active:
         raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Inactive user")
     expires = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)

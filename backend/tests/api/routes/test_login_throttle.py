@@ -1,0 +1,153 @@
+"""Failed logins are limited per account and per client address (429 with Retry-After)."""
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.config import Settings
+from app.main import create_app
+from tests.conftest import Account, make_account, make_settings
+
+API = "/api/v1"
+LOGIN = f"{API}/login/access-token"
+WINDOW_SECONDS = 15 * 60
+
+
+@contextmanager
+def throttled_client(database_url: str, **limits: str) -> Iterator[TestClient]:
+    """An application (serving no model) with the given login limits."""
+    settings = make_settings(database_url, MODEL_NAME="absent-model", **limits)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def login(client: TestClient, username: str, password: str) -> Any:
+    return client.post(LOGIN, data={"username": username, "password": password})
+
+
+@pytest.fixture
+def account(session_factory: sessionmaker[Session], app_settings: Settings) -> Account:
+    return make_account(session_factory, app_settings)
+
+
+def assert_throttled(response: Any) -> int:
+    """Check a 429 and return its ``Retry-After`` (seconds)."""
+    assert response.status_code == 429, response.text
+    assert "Too many failed logins" in response.json()["detail"]
+    wait = int(response.headers["Retry-After"])
+    assert 1 <= wait <= WINDOW_SECONDS
+    return wait
+
+
+def test_an_account_is_refused_after_its_failures_even_with_the_right_password(
+    database_url, account
+):
+    with throttled_client(database_url, LOGIN_FAILURES_PER_ACCOUNT="3 per 15 minutes") as client:
+        for _ in range(3):
+            assert login(client, account.email, "wrong-password").status_code == 401
+        assert_throttled(login(client, account.email, "wrong-password"))
+        assert_throttled(login(client, account.email, account.password))
+        # The same account however its address is written; another account is not affected.
+        assert_throttled(login(client, f"  {account.email.upper()} ", account.password))
+        assert login(client, "admin@example.com", "wrong-password").status_code == 401
+
+
+def test_a_successful_login_clears_the_account_failures(database_url, account):
+    with throttled_client(database_url, LOGIN_FAILURES_PER_ACCOUNT="3 per 15 minutes") as client:
+        for _ in range(2):
+            assert login(client, account.email, "wrong-password").status_code == 401
+        assert login(client, account.email, account.password).status_code == 200
+        for _ in range(3):
+            assert login(client, account.email, "wrong-password").status_code == 401
+        assert_throttled(login(client, account.email, "wrong-password"))
+
+
+def test_unknown_accounts_are_counted_like_known_ones(database_url):
+    nobody = f"nobody-{uuid.uuid4().hex[:8]}@example.com"
+    with throttled_client(database_url, LOGIN_FAILURES_PER_ACCOUNT="2 per 15 minutes") as client:
+        assert [login(client, nobody, "x").status_code for _ in range(2)] == [401, 401]
+        assert_throttled(login(client, nobody, "x"))
+
+
+def test_a_client_is_refused_after_failures_on_many_accounts(database_url, account):
+    with throttled_client(
+        database_url, LOGIN_FAILURES_PER_ACCOUNT="", LOGIN_FAILURES_PER_CLIENT="4 per minute"
+    ) as client:
+        for index in range(4):
+            assert login(client, f"spray-{index}@example.com", "password1").status_code == 401
+        assert_throttled(login(client, account.email, account.password))
+        # Another address is not refused.
+        other = TestClient(client.app, client=("198.51.100.7", 50000))
+        assert login(other, account.email, account.password).status_code == 200
+
+
+def test_without_limits_failures_are_never_refused(database_url, account):
+    with throttled_client(
+        database_url, LOGIN_FAILURES_PER_ACCOUNT="", LOGIN_FAILURES_PER_CLIENT=""
+    ) as client:
+        assert {login(client, account.email, "wrong").status_code for _ in range(12)} == {401}
+        assert login(client, account.email, account.password).status_code == 200
+
+
+def test_the_429_is_published_with_retry_after(database_url):
+    with throttled_client(database_url) as client:
+        operation = client.get("/openapi.json").json()["paths"][LOGIN]["post"]
+    refused = operation["responses"]["429"]
+    assert "Retry-After" in refused["headers"]
+    assert refused["content"]["application/json"]
+
+
+def _redis_reachable() -> bool:
+    try:
+        return bool(redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_reachable(), reason="no Redis at 127.0.0.1:6379")
+def test_a_shared_redis_storage_counts_across_applications(database_url, account):
+    shared = {
+        "LOGIN_FAILURES_PER_ACCOUNT": "3 per 15 minutes",
+        "LOGIN_LIMITS_STORAGE_URI": "redis://127.0.0.1:6379/0",
+    }
+    with (
+        throttled_client(database_url, **shared) as first,
+        throttled_client(database_url, **shared) as second,
+    ):
+        for client in (first, second, first):
+            assert login(client, account.email, "wrong-password").status_code == 401
+        assert_throttled(login(second, account.email, account.password))
+        assert_throttled(login(first, account.email, account.password))
+
+
+def test_an_unreachable_storage_does_not_stop_logins(database_url, account, caplog):
+    with throttled_client(
+        database_url,
+        LOGIN_FAILURES_PER_ACCOUNT="1 per 15 minutes",
+        LOGIN_LIMITS_STORAGE_URI="redis://127.0.0.1:9/0",  # discard port: nothing listens
+    ) as client:
+        assert [login(client, account.email, "wrong").status_code for _ in range(3)] == [401] * 3
+        assert login(client, account.email, account.password).status_code == 200
+    assert "storage failed" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LOGIN_FAILURES_PER_ACCOUNT", "ten per minute"),
+        ("LOGIN_FAILURES_PER_ACCOUNT", "0 per minute"),
+        ("LOGIN_FAILURES_PER_CLIENT", "-1 per minute"),
+        ("LOGIN_LIMITS_STORAGE_URI", "foo://localhost"),
+        ("LOGIN_LIMITS_STORAGE_URI", "async+memory://"),
+    ],
+)
+def test_invalid_login_limit_settings_are_refused(database_url, name, value):
+    with pytest.raises(ValidationError, match=name):
+        make_settings(database_url, **{name: value})
