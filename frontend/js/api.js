@@ -84,7 +84,10 @@ export async function apiRequest(
     const refusedToken =
       response.status === 401 ||
       (response.status === 403 && String(detail).toLowerCase().includes("could not validate"));
-    if (token && refusedToken) endSession(token);
+    // Only the session that sent this request ends: when parallel calls are refused, the
+    // first ends it (and leaves its message for the login page); a later one must not end
+    // it again, nor end a session started meanwhile.
+    if (token && refusedToken && getToken() === token) endSession(token);
     throw new ApiError(response.status, detail);
   }
   return { data, headers: response.headers, status: response.status };

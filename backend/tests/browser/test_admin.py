@@ -10,11 +10,12 @@ from sklearn.metrics import f1_score
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.config import Settings
 from app.db.models import Feedback, Prediction
 from product_classifier.categories import CATEGORY_CODES, category_name
 from tests.browser.formatting import french_percent, french_ratio, js_fixed
 from tests.browser.live_api import LiveApi
-from tests.browser.support import MOBILE, Credentials, OpenPage, api_login
+from tests.browser.support import MOBILE, Credentials, OpenPage, api_login, token_for
 from tests.browser.ui import log_in, screenshot, wait_for_view
 
 # The first browser test also waits for the session's models to train and the API to load
@@ -228,3 +229,24 @@ def test_sellers_cannot_open_the_admin_page(
     expect(page.locator("#model-card")).to_be_hidden()
     expect(page.locator("#stats-card")).to_be_hidden()
     expect(page.locator("#predictions-card")).to_be_hidden()
+
+
+def test_a_session_expiring_on_the_admin_page_says_so_once_every_call_is_refused(
+    open_page: OpenPage, admin_credentials: Credentials, api_settings: Settings
+) -> None:
+    page = _open_admin(open_page, admin_credentials)
+    # The token expires while the page is open; the refresh sends its calls in parallel and
+    # each is refused: the first ends the session, the others must not end it again.
+    page.evaluate(
+        "token => sessionStorage.setItem('categorisation.access_token', token)",
+        token_for(admin_credentials.id, api_settings, minutes=-5),
+    )
+    page.click("#admin-refresh")
+    wait_for_view(page, "login")
+    expect(page.locator("#login-message")).to_have_text(
+        "Votre session a expiré. Reconnectez-vous pour continuer."
+    )
+    page.wait_for_timeout(1000)  # the last refusals arrive after the login page is shown
+    expect(page.locator("#login-message")).to_have_text(
+        "Votre session a expiré. Reconnectez-vous pour continuer."
+    )
