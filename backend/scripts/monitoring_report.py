@@ -9,7 +9,8 @@ Usage (from backend/)::
         [--model-version V] [--days N] [--min-predictions M] [--errors K]
 
 Without ``--model-version``: the version ``MODEL_NAME@MODEL_ALIAS`` points at in the registry,
-else the one that made the latest stored prediction.
+else the one that made the latest stored prediction. A ``--model-version`` that is neither
+registered in MLflow nor found in the stored predictions is refused (exit status 1).
 """
 
 import argparse
@@ -26,7 +27,12 @@ from app.monitoring.drift import MIN_PREDICTIONS
 from app.monitoring.html_report import render_html
 from app.monitoring.quality import last_days
 from app.monitoring.reference import find_reference
-from app.monitoring.service import monitoring_report, resolve_version
+from app.monitoring.service import (
+    monitoring_report,
+    resolve_version,
+    unknown_version_message,
+    version_is_unknown,
+)
 from product_classifier.tracking.setup import TrackingServerUnreachableError, configure_tracking
 from scripts.prestart import UnreadableDatabaseError, migrated_database
 
@@ -127,6 +133,11 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
                     "pass --model-version.",
                     file=sys.stderr,
                 )
+                return 1
+            if args.model_version and version_is_unknown(
+                session, tracking_uri, model_name, version
+            ):
+                print(f"error: {unknown_version_message(model_name, version)}", file=sys.stderr)
                 return 1
             report = monitoring_report(
                 session,

@@ -7,7 +7,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from app.db.crud.predictions import iter_profile_rows, latest_predicted_version, top_category
+from app.db.crud.predictions import (
+    has_predictions,
+    iter_profile_rows,
+    latest_predicted_version,
+    top_category,
+)
 from app.monitoring.drift import MIN_PREDICTIONS, compare_profiles, summarise
 from app.monitoring.quality import frequent_errors, prediction_volume, quality_by_version
 from app.monitoring.reference import Reference
@@ -90,6 +95,38 @@ def resolve_version(session: Session, tracking_uri: str, model_name: str, alias:
     except MlflowException:
         found = None
     return found.version if found else latest_predicted_version(session, model_name)
+
+
+def unknown_version_message(model_name: str, model_version: str) -> str:
+    """Why a version asked for by name cannot be monitored: it exists nowhere."""
+    return (
+        f"Version {model_version!r} of model {model_name!r} is neither registered in MLflow "
+        "nor found in the stored predictions."
+    )
+
+
+def version_is_unknown(
+    session: Session, tracking_uri: str, model_name: str, model_version: str
+) -> bool:
+    """Whether ``model_version`` of ``model_name`` exists neither in predictions nor in MLflow.
+
+    A version found in the stored predictions is known even when the registry has since
+    deleted it. A registry that cannot be asked proves nothing: the version is not called
+    unknown then.
+    """
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
+    from product_classifier.tracking.registry import find_registered_version  # noqa: PLC0415
+
+    if has_predictions(session, model_name, model_version):
+        return False
+    try:
+        found = find_registered_version(
+            model_name, version=model_version, tracking_uri=tracking_uri
+        )
+    except MlflowException:
+        return False
+    return found is None
 
 
 def monitoring_report(

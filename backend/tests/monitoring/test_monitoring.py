@@ -5,13 +5,16 @@ The expected values are worked out by hand in tests/helpers/monitoring.py.
 
 import base64
 import math
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from html.parser import HTMLParser
 
+import mlflow
 import pytest
 from fastapi.testclient import TestClient
+from mlflow.tracking import MlflowClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -288,6 +291,74 @@ def test_default_version_is_the_last_predicted_without_a_served_model(api, admin
     assert "pass model_version" in missing.json()["detail"]
 
 
+@pytest.mark.parametrize("route", ["drift", "report"])
+@pytest.mark.parametrize("version", ["abc", "3"])
+def test_a_version_that_exists_nowhere_is_404(api, admin_headers, seeded, route, version):
+    response = api.get(
+        f"/api/v1/monitoring/{route}", params={"model_version": version}, headers=admin_headers
+    )
+    assert response.status_code == 404, response.text
+    assert response.json() == {
+        "detail": f"Version {version!r} of model {seeded.models.with_profile!r} is neither "
+        "registered in MLflow nor found in the stored predictions."
+    }
+    other = api.get(
+        f"/api/v1/monitoring/{route}",
+        params={"model_name": seeded.models.without_profile, "model_version": "2"},
+        headers=admin_headers,
+    )
+    assert other.status_code == 404, other.text
+    assert seeded.models.without_profile in other.json()["detail"]
+
+
+@pytest.mark.parametrize("route", ["drift", "report"])
+def test_a_version_only_in_the_predictions_is_still_monitored(api, admin_headers, route):
+    # Version 2 made predictions but is not (or no longer) in the registry.
+    response = api.get(
+        f"/api/v1/monitoring/{route}", params={"model_version": "2"}, headers=admin_headers
+    )
+    assert response.status_code == 200, response.text
+    drift = response.json() if route == "drift" else response.json()["drift"]
+    assert (drift["model_version"], drift["status"]) == ("2", "no_reference")
+    assert "is not in the registry" in drift["message"]
+
+
+def test_a_registered_version_without_predictions_is_monitored(api, admin_headers, tracking_uri):
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    name = f"unpredicted-{uuid.uuid4().hex[:8]}"
+    client.create_registered_model(name)
+    client.create_model_version(name, "file:///nowhere/model", await_creation_for=0)
+    response = api.get(
+        "/api/v1/monitoring/drift",
+        params={"model_name": name, "model_version": "1"},
+        headers=admin_headers,
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["recent"]["rows"], response.json()["status"]) == (0, "no_reference")
+    assert "has no training run" in response.json()["message"]
+
+
+def test_an_unreachable_registry_does_not_make_a_version_unknown(
+    seeded, admin_headers, tracking_uri, monkeypatch
+):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    settings = make_settings(
+        seeded.url, MODEL_NAME=seeded.models.with_profile, MLFLOW_TRACKING_URI="http://127.0.0.1:9"
+    )
+    try:
+        with TestClient(create_app(settings)) as client:
+            response = client.get(
+                "/api/v1/monitoring/drift", params={"model_version": "abc"}, headers=admin_headers
+            )
+    finally:  # the app pointed MLflow's process-wide URIs elsewhere
+        mlflow.set_tracking_uri(tracking_uri)
+        mlflow.set_registry_uri(tracking_uri)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "no_reference"
+    assert "cannot ask the registry" in response.json()["message"]
+
+
 def test_metrics_expose_feedback_figures_from_the_database(api):
     response = api.get("/metrics")
     assert response.status_code == 200
@@ -393,6 +464,30 @@ def test_report_command_writes_the_page(seeded, tmp_path):
     assert "Drift: drift" in completed.stdout
     assert "Version 1: 4 feedback, accuracy 0.750, weighted F1 0.767" in completed.stdout
     assert_page_has_the_figures(output.read_text(encoding="utf-8"))
+
+
+def test_report_command_refuses_a_version_that_exists_nowhere(seeded, tmp_path):
+    if not seeded.url.startswith("sqlite"):
+        pytest.skip("The command runs once, on SQLite; the check is the routes' (both databases).")
+    output = tmp_path / "report.html"
+    env = {
+        "SQLALCHEMY_DATABASE_URI": seeded.url,
+        "MLFLOW_TRACKING_URI": seeded.tracking_uri,
+        "MODEL_NAME": seeded.models.with_profile,
+    }
+    completed = run_python(
+        "-m",
+        "scripts.monitoring_report",
+        "--output",
+        str(output),
+        "--model-version",
+        "abc",
+        env=env,
+    )
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert "'abc'" in completed.stderr
+    assert "neither registered in MLflow nor found in the stored predictions" in completed.stderr
+    assert not output.exists()
 
 
 def test_report_command_refuses_an_empty_window(tmp_path):

@@ -121,6 +121,16 @@ def latest_predicted_version(session: Session, model_name: str) -> str | None:
     return session.scalars(query).first()
 
 
+def has_predictions(session: Session, model_name: str, model_version: str) -> bool:
+    """Whether a prediction of ``model_name`` version ``model_version`` is stored."""
+    query = (
+        select(Prediction.id)
+        .where(Prediction.model_name == model_name, Prediction.model_version == model_version)
+        .limit(1)
+    )
+    return session.scalars(query).first() is not None
+
+
 def prediction_counts(
     session: Session, start: datetime, end: datetime
 ) -> list[tuple[str, str, int]]:

@@ -16,7 +16,13 @@ from app.monitoring.challenger import challenger_report
 from app.monitoring.drift import MIN_PREDICTIONS
 from app.monitoring.quality import frequent_errors, last_days, quality_by_version, quality_timeline
 from app.monitoring.reference import Reference, reference_cache
-from app.monitoring.service import drift_report, monitoring_report, resolve_version
+from app.monitoring.service import (
+    drift_report,
+    monitoring_report,
+    resolve_version,
+    unknown_version_message,
+    version_is_unknown,
+)
 from app.schemas.common import ErrorResponse
 from app.schemas.monitoring import (
     ChallengerReport,
@@ -57,7 +63,8 @@ MinPredictionsQuery = Annotated[
 NOT_FOUND: Final[dict[int | str, dict[str, object]]] = {
     status.HTTP_404_NOT_FOUND: {
         "model": ErrorResponse,
-        "description": "No model version given, served, registered or predicted.",
+        "description": "No model version served, registered or predicted; or the "
+        "model_version asked for is neither registered nor predicted.",
     }
 }
 
@@ -78,10 +85,24 @@ def monitored_model(
     model_name: NameQuery = None,
     model_version: VersionQuery = None,
 ) -> MonitoredModel:
-    """The (name, version) asked for, else the served one, the alias's or the last predicted."""
+    """The (name, version) asked for, else the served one, the alias's or the last predicted.
+
+    Raises:
+        HTTPException: 404 when no version can be found, or when ``model_version`` names one
+            that is neither registered in MLflow nor in the stored predictions.
+    """
     served = server.current
     name = model_name or (served.name if served else settings.MODEL_NAME)
     version = model_version
+    is_served = served is not None and (served.name, served.version) == (name, version)
+    if (
+        version
+        and not is_served
+        and version_is_unknown(session, server.tracking_uri, name, version)
+    ):
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail=unknown_version_message(name, version)
+        )
     if not version and served is not None and served.name == name:
         version = served.version
     if not version:
