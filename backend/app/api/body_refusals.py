@@ -5,7 +5,8 @@ body parsing, the validation handler), so FastAPI does not document them: on eve
 a request line or headers over the server's head limit (414, 431:
 :mod:`app.http_protocol`); on every operation with a body, a body over its size limit (413),
 one that cannot be parsed at all (400: a multipart body cut short, a JSON number of more than
-4,300 digits) and, for a JSON body, one not sent as JSON (415).
+4,300 digits) and, for a JSON body, one not sent as JSON or declared in a charset other than
+UTF-8 (415: :mod:`app.api.input_boundary`).
 """
 
 from typing import Any, Final
@@ -17,7 +18,10 @@ UNPARSABLE: Final = (
     "The body cannot be parsed: a multipart body cut short, a JSON number of more than "
     "4,300 digits."
 )
-NOT_JSON: Final = "The body was not sent as JSON (Content-Type: application/json)."
+NOT_JSON: Final = (
+    "The body was not sent as JSON (Content-Type: application/json), or its Content-Type "
+    "declares a charset other than UTF-8."
+)
 URL_TOO_LONG: Final = "The request line (URL) is over the server's head limit."
 HEADERS_TOO_LARGE: Final = "The request line and headers are over the server's head limit."
 

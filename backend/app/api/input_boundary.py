@@ -4,7 +4,10 @@ One ASGI middleware applies :mod:`app.api.text_rules` to everything a request ca
 the path (path parameters), the query string, and the body, as it arrives, whatever its type:
 
 - JSON (``application/json``, ``*/*+json`` or no ``Content-Type``, as FastAPI reads it): UTF-8,
-  no NUL, no ``\u0000`` escape, no lone surrogate escape, no key twice in one object;
+  no NUL, no ``\u0000`` escape, no lone surrogate escape, no key twice in one object. JSON is
+  UTF-8 (RFC 8259, section 8.1): a ``charset`` parameter naming another encoding is a 415, and
+  a UTF-16 or UTF-32 body (byte-order mark, or the NUL bytes of its first character) is a 422
+  saying so, not one about NUL characters;
 - ``application/x-www-form-urlencoded`` (the login form): like a query string;
 - ``multipart/form-data``: every part name and file name, and the value of every part that is
   not a file, must be UTF-8 without NUL, and no part name may come twice. A file part named
@@ -29,6 +32,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.text_rules import (
+    JSON_MUST_BE_UTF8,
     NOT_UTF8_MESSAGE,
     NUL_MESSAGE,
     NUL_TYPE,
@@ -36,12 +40,14 @@ from app.api.text_rules import (
     Utf8Stream,
     bytes_problem,
     display_name,
+    is_utf8_charset,
     json_escape_problem,
     locate_json_problem,
     path_problem,
     repeated_key_problem,
     repeated_problem,
     urlencoded_problem,
+    wide_unicode_problem,
 )
 
 TRUNCATED_MULTIPART: Final = (
@@ -87,12 +93,36 @@ class _JsonInspector:
         if self._utf8.problem is None and not final:
             return
         body = b"".join(self._chunks)
+        if self._utf8.problem is not None:  # NUL or invalid UTF-8: UTF-16 or UTF-32, maybe
+            wide = wide_unicode_problem(body)
+            if wide is not None:
+                raise _refuse(wide)
         kind = self._utf8.problem or json_escape_problem(body)
         if kind is not None:
             raise _refuse(locate_json_problem(body, kind))
         problem = repeated_key_problem(body)
         if problem is not None:
             raise _refuse(problem)
+
+
+class _CharsetInspector:
+    """A JSON body declared in a charset other than UTF-8: a 415 once the body is read."""
+
+    def __init__(self, charset: bytes) -> None:
+        self._charset = display_name(charset)
+
+    def feed(self, chunk: bytes, *, final: bool) -> None:
+        """Refuse the body, whatever it holds.
+
+        Raises:
+            HTTPException: 415 naming the declared charset.
+        """
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            detail=f"{JSON_MUST_BE_UTF8}: this request's Content-Type declares the charset "
+            f"{self._charset!r}. Send the body encoded in UTF-8, with charset=utf-8 or no "
+            "charset.",
+        )
 
 
 class _UrlencodedInspector:
@@ -215,6 +245,9 @@ def _inspector_for(headers: Headers) -> _BodyInspector | None:
         return _JsonInspector()  # FastAPI reads a body without Content-Type as JSON
     media_type, options = parse_options_header(content_type)
     if media_type == b"application/json" or media_type.endswith(b"+json"):
+        charset = options.get(b"charset")
+        if charset is not None and not is_utf8_charset(charset):
+            return _CharsetInspector(charset)
         return _JsonInspector()
     if media_type == b"application/x-www-form-urlencoded":
         return _UrlencodedInspector()
@@ -225,7 +258,8 @@ def _inspector_for(headers: Headers) -> _BodyInspector | None:
 
 VALIDATION_ERROR_REF: Final = {"$ref": "#/components/schemas/HTTPValidationError"}
 TEXT_REFUSED: Final = (
-    "Text that is not valid UTF-8 or holds NUL, in the path, the query string or the body."
+    "Text that is not valid UTF-8 or holds NUL, in the path, the query string or the body "
+    "(a UTF-16 or UTF-32 JSON body included)."
 )
 
 

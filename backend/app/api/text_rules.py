@@ -32,6 +32,17 @@ LONE_SURROGATE_MESSAGE: Final = (
 NUL_TYPE: Final = "nul_character"
 UNICODE_TYPE: Final = "invalid_unicode"
 REPEATED_TYPE: Final = "repeated_field"
+JSON_NOT_UTF8_TYPE: Final = "json_not_utf8"
+JSON_MUST_BE_UTF8: Final = "JSON bodies must be UTF-8 (RFC 8259, section 8.1)"
+UTF8_CHARSETS: Final = frozenset({"utf-8", "ascii"})
+"""Python's names of the charsets a JSON body may declare (ASCII text is UTF-8)."""
+# Byte-order marks, longest first (UTF-32LE's starts with UTF-16LE's).
+_BOMS: Final = (
+    (codecs.BOM_UTF32_LE, "UTF-32 (little-endian, with a byte-order mark)"),
+    (codecs.BOM_UTF32_BE, "UTF-32 (big-endian, with a byte-order mark)"),
+    (codecs.BOM_UTF16_LE, "UTF-16 (little-endian, with a byte-order mark)"),
+    (codecs.BOM_UTF16_BE, "UTF-16 (big-endian, with a byte-order mark)"),
+)
 REPEATED_MESSAGE: Final = "is sent twice: send it once (a parser would keep only one of its values)"
 
 _NAME_DISPLAY_LIMIT: Final = 64
@@ -214,6 +225,52 @@ class Utf8Stream:
             self.problem = UNICODE_TYPE
             return False
         return True
+
+
+def is_utf8_charset(charset: bytes) -> bool:
+    """Whether a ``charset`` parameter names UTF-8 (any spelling Python knows, or ASCII)."""
+    try:
+        return codecs.lookup(charset.decode("ascii")).name in UTF8_CHARSETS
+    except (LookupError, UnicodeDecodeError):
+        return False
+
+
+def wide_unicode_encoding(body: bytes) -> str | None:
+    """Which UTF-16 or UTF-32 encoding a JSON text is in, if its first bytes say so.
+
+    A byte-order mark says it; without one, the NUL bytes around the first character do (a
+    JSON text starts with an ASCII character: RFC 4627, section 3).
+
+    Returns:
+        The encoding in words (``UTF-16 (little-endian, without a byte-order mark)``), or
+        ``None`` for anything else (UTF-8 among others).
+    """
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return name
+    nul = [byte == 0 for byte in body[:4]]
+    patterns = (
+        ([True, True, True, False], "UTF-32 (big-endian"),
+        ([False, True, True, True], "UTF-32 (little-endian"),
+        ([True, False], "UTF-16 (big-endian"),
+        ([False, True], "UTF-16 (little-endian"),
+    )
+    for pattern, name in patterns:
+        if nul[: len(pattern)] == pattern:
+            return f"{name}, without a byte-order mark)"
+    return None
+
+
+def wide_unicode_problem(body: bytes) -> TextProblem | None:
+    """Refuse a JSON text encoded in UTF-16 or UTF-32 (with or without a byte-order mark)."""
+    encoding = wide_unicode_encoding(body)
+    if encoding is None:
+        return None
+    return TextProblem(
+        ("body",),
+        f"The JSON body is {encoding} text: {JSON_MUST_BE_UTF8}. Send it encoded in UTF-8.",
+        JSON_NOT_UTF8_TYPE,
+    )
 
 
 def _surrogate_problem(body: bytes) -> str | None:

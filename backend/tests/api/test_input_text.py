@@ -285,3 +285,107 @@ def test_a_multipart_part_sent_twice_is_422(client, user, db):
     response = client.post(f"{API}/predict/", content=body, headers={**user.headers, **headers})
     refused_at(response, ["body", "image"], "repeated_field")
     assert db.query(Prediction).count() == before
+
+
+# --- JSON bodies are UTF-8 (RFC 8259) -------------------------------------------------------
+
+JSON_ROUTES = {
+    "single": ("POST", "/predict/", {"designation": "Cahier A4"}),
+    "batch": ("POST", "/predict/batch", [{"designation": "Cahier A4"}]),
+    "feedback": (
+        "POST",
+        "/feedback/",
+        {"product_id": 1, "real_category_id": 2522, "pred_category_id": 2522},
+    ),
+    "update me": ("PUT", "/users/me", {"full_name": "Nom"}),
+}
+
+
+def send_json(
+    client: TestClient, route: str, raw: bytes, content_type: str, headers: dict[str, str]
+) -> Any:
+    """Send ``raw`` to one of :data:`JSON_ROUTES` under ``content_type``."""
+    method, path, _ = JSON_ROUTES[route]
+    return client.request(
+        method, f"{API}{path}", content=raw, headers={**headers, "Content-Type": content_type}
+    )
+
+
+def published(client: TestClient, route: str, status: int) -> bool:
+    """Whether the OpenAPI document lists ``status`` for the route's operation."""
+    method, path, _ = JSON_ROUTES[route]
+    operation = client.get("/openapi.json").json()["paths"][f"{API}{path}"][method.lower()]
+    return str(status) in operation["responses"]
+
+
+@pytest.mark.parametrize(
+    ("charset", "encoding"),
+    [
+        ("utf-16", "utf-16"),
+        ('"UTF-16LE"', "utf-16-le"),
+        ("utf-32", "utf-32"),
+        ("latin-1", "latin-1"),
+    ],
+)
+@pytest.mark.parametrize("route", list(JSON_ROUTES))
+def test_a_json_body_declared_in_another_charset_is_415(
+    client, admin, db, *, route, charset, encoding
+):
+    before = db.query(Prediction).count()
+    raw = json.dumps(JSON_ROUTES[route][2]).encode(encoding)
+    response = send_json(client, route, raw, f"application/json; charset={charset}", admin.headers)
+    assert response.status_code == 415, response.text
+    shown = charset.strip('"')
+    assert response.json() == {
+        "detail": "JSON bodies must be UTF-8 (RFC 8259, section 8.1): this request's "
+        f"Content-Type declares the charset {shown!r}. Send the body encoded in UTF-8, with "
+        "charset=utf-8 or no charset."
+    }
+    assert published(client, route, 415)
+    assert db.query(Prediction).count() == before
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "UTF8", '"utf-8"', "us-ascii"])
+def test_utf8_spelt_any_way_is_read(client, user, charset):
+    response = send_json(
+        client,
+        "update me",
+        b'{"full_name": "Nom"}',
+        f"application/json; charset={charset}",
+        user.headers,
+    )
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("encoding", "said"),
+    [
+        ("utf-16", "UTF-16 (little-endian, with a byte-order mark)"),
+        ("utf-16-le", "UTF-16 (little-endian, without a byte-order mark)"),
+        ("utf-16-be", "UTF-16 (big-endian, without a byte-order mark)"),
+        ("utf-32", "UTF-32 (little-endian, with a byte-order mark)"),
+        ("utf-32-le", "UTF-32 (little-endian, without a byte-order mark)"),
+        ("utf-32-be", "UTF-32 (big-endian, without a byte-order mark)"),
+    ],
+)
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8"])
+@pytest.mark.parametrize("route", list(JSON_ROUTES))
+def test_a_utf16_or_utf32_json_body_is_422_saying_json_is_utf8(
+    client, admin, db, *, route, content_type, encoding, said
+):
+    before = db.query(Prediction).count()
+    raw = json.dumps(JSON_ROUTES[route][2]).encode(encoding)
+    response = send_json(client, route, raw, content_type, admin.headers)
+    refused_at(response, ["body"], "json_not_utf8")
+    assert response.json()["detail"][0]["msg"] == (
+        f"The JSON body is {said} text: JSON bodies must be UTF-8 (RFC 8259, section 8.1). "
+        "Send it encoded in UTF-8."
+    )
+    assert published(client, route, 422)
+    assert db.query(Prediction).count() == before
+
+
+def test_a_nul_in_utf8_json_is_still_called_a_nul(client, user):
+    response = post_json(client, "/predict/batch", b'[{"designation": "a\x00b"}]', user.headers)
+    refused_at(response, ["body"], "nul_character")
+    assert "NUL character" in response.json()["detail"][0]["msg"]
