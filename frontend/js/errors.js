@@ -17,6 +17,11 @@ const KNOWN_MESSAGES = [
     "La photo doit être un fichier JPEG (extension .jpg ou .jpeg). Choisissez une autre photo.",
   ],
   [
+    "image format mismatch",
+    "Le nom ou le type de cette photo ne correspond pas à son contenu, une image JPEG : " +
+      "renommez-la en .jpg ou .jpeg, ou choisissez une autre photo.",
+  ],
+  [
     "invalid image format",
     "Cette photo n'a pas pu être lue : il faut une image JPEG en couleur. Choisissez une autre photo.",
   ],
@@ -135,11 +140,6 @@ export function describeError(error) {
   if (status === 403) {
     return { message: "Vous n'avez pas le droit de faire cette action.", detail: text };
   }
-  if (status === 413) {
-    return {
-      message: "La photo est trop lourde ou trop grande. Choisissez une image plus légère.",
-      detail: text,
-    };
   if (status === 429) {
     return {
       message:
@@ -148,6 +148,11 @@ export function describeError(error) {
       detail: text,
     };
   }
+  if (status === 413) {
+    return {
+      message: "La photo est trop lourde ou trop grande. Choisissez une image plus légère.",
+      detail: text,
+    };
   }
   if (status === 503) {
     return {

@@ -31,13 +31,15 @@ from app.api.errors import invalid_input
 from app.api.query_parameters import extra_inputs_error
 from app.core.config import Settings
 from app.inference.images import (
-    INVALID_EXTENSION,
     DecodedImage,
     ImageRejectedError,
     PixelBudget,
+    check_declared_format,
+    declarations,
     decode_base64_jpeg,
     decode_jpeg,
     has_jpeg_extension,
+    wrong_name_message,
 )
 from app.inference.model_inputs import ModelInputs
 from app.inference.predictions import ProductRequest
@@ -265,16 +267,22 @@ def _uploaded_image(
     image: UploadFile, settings: Settings, min_side: int | None, budget: PixelBudget
 ) -> DecodedImage:
     if not has_jpeg_extension(image.filename):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=INVALID_EXTENSION)
+        # Read the bytes to say whether they contradict the name (a JPEG named .png).
+        data = image.file.read(settings.MAX_UPLOAD_BYTES + 1)
+        detail = wrong_name_message(data, image.filename, image.content_type)
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=detail)
     if image.size is not None and image.size > settings.MAX_UPLOAD_BYTES:
         raise HTTPException(
             status.HTTP_413_CONTENT_TOO_LARGE,
             detail=f"Image too large: {image.size} bytes "
             f"(maximum {settings.MAX_UPLOAD_BYTES} bytes).",
         )
+    data = image.file.read(settings.MAX_UPLOAD_BYTES + 1)
     try:
+        if len(data) <= settings.MAX_UPLOAD_BYTES:  # else decode_jpeg answers 413
+            check_declared_format(data, declarations(image.filename, image.content_type))
         return decode_jpeg(
-            image.file.read(settings.MAX_UPLOAD_BYTES + 1),
+            data,
             max_bytes=settings.MAX_UPLOAD_BYTES,
             max_pixels=settings.MAX_IMAGE_PIXELS,
             min_side=min_side,
@@ -306,7 +314,8 @@ def product_request(
 
     Raises:
         RequestValidationError: 422 for a text over ``MAX_TEXT_LENGTH``.
-        HTTPException: 400 for an image that is not a colour JPEG, nothing to predict from or
+        HTTPException: 400 for an image that is not a colour JPEG (or whose file name or
+            declared content type contradicts its real format), nothing to predict from or
             nothing the served model reads; 413 for an image over the size or pixel limits.
     """
     min_side = inputs.min_side if inputs is not None else None

@@ -3,6 +3,9 @@
 Colour JPEGs are what the logged models read (:mod:`product_classifier.preprocessing.image`,
 shared with them): a baseline or progressive JPEG, an MPO (a JPEG with extra frames, as phones
 save photos: its first frame) and a CMYK JPEG (converted to RGB). Anything else is refused.
+What the client declared of the format (the file name's extension, the multipart part's
+``Content-Type``, a data URL's media type) must agree with the bytes: a refusal names what was
+declared and the real format (:func:`format_mismatch`).
 
 The checks run on the header before any pixel is decoded, so an oversized upload or a
 decompression bomb (a small file claiming a huge picture) is refused quickly and cheaply. A
@@ -13,8 +16,10 @@ large photos cannot exhaust the memory.
 
 import binascii
 import hashlib
+import io
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Final
 
 from PIL import Image
@@ -32,6 +37,16 @@ from product_classifier.preprocessing.image import (
 INVALID_EXTENSION: Final = "Invalid image extension. Image must be in JPEG or JPG format."
 INVALID_FORMAT: Final = "Invalid image format. Image must be in JPEG or JPG format and colored."
 JPEG_EXTENSIONS: Final = (".jpg", ".jpeg")
+FORMAT_MISMATCH: Final = (
+    "Image format mismatch: the {declared} {verb} not match the image's real format, {real}. "
+    "Send a JPEG named .jpg or .jpeg, with the content type image/jpeg (or none)."
+)
+FORMAT_MISMATCH_NOT_JPEG: Final = (
+    "Invalid image format: the {declared} {verb} not match the image's real format, {real}. "
+    "Image must be in JPEG or JPG format and colored."
+)
+JPEG: Final = "JPEG"
+_MEDIA_TYPE_ALIASES: Final = {"image/jpg": JPEG, "image/pjpeg": JPEG, "image/x-png": "PNG"}
 
 
 class ImageRejectedError(Exception):
@@ -119,6 +134,110 @@ def has_jpeg_extension(filename: str | None) -> bool:
     return bool(filename) and str(filename).lower().endswith(JPEG_EXTENSIONS)
 
 
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """What a client said an image's format is: a file name's extension or a content type."""
+
+    what: str
+    """How it was said, for messages: ``file name's extension .png``."""
+    format: str | None
+    """The format it names (Pillow's name, JPEG for any JPEG); ``None``: no image format."""
+
+
+def _family(image_format: str | None) -> str | None:
+    """Pillow's format name, JPEG for every JPEG kind (an MPO is a JPEG with extra frames)."""
+    return JPEG if image_format in JPEG_FORMATS else image_format
+
+
+def _media_type_format(media_type: str) -> str | None:
+    Image.init()
+    known = {mime: name for name, mime in Image.MIME.items()} | _MEDIA_TYPE_ALIASES
+    return _family(known.get(media_type))
+
+
+def declarations(
+    filename: str | None, content_type: str | None, type_source: str = "declared content type"
+) -> list[Declaration]:
+    """What a file name's extension and a content type say of an image's format.
+
+    Only image content types (``image/png``...) declare a format: a missing, generic
+    (``application/octet-stream``) or wildcard (``image/*``) one says nothing.
+
+    Args:
+        filename: The file name sent with the image, if any.
+        content_type: The content type (or media type) declared for the image, if any.
+        type_source: What declared the content type, for messages.
+    """
+    found = []
+    suffix = PurePosixPath(filename or "").suffix.lower()
+    if suffix:
+        Image.init()
+        declared = _family(Image.registered_extensions().get(suffix))
+        found.append(Declaration(f"file name's extension {suffix}", declared))
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type.startswith("image/") and media_type != "image/*":
+        found.append(Declaration(f"{type_source} {media_type}", _media_type_format(media_type)))
+    return found
+
+
+def real_format(data: bytes) -> str | None:
+    """The format of an encoded image, read from its header (JPEG for any JPEG kind).
+
+    Returns:
+        Pillow's name of the format; ``None`` for bytes that are not an image Pillow opens.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            return _family(opened.format)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def format_mismatch(data: bytes, declared: list[Declaration]) -> str | None:
+    """Say which declarations of an image's format its bytes contradict, if any.
+
+    Args:
+        data: The encoded image.
+        declared: What the client said its format is (:func:`declarations`).
+
+    Returns:
+        A message naming the declarations and the real format; ``None`` when none contradicts
+        the bytes, or when the bytes are no image at all (nothing to compare with).
+    """
+    if not declared:
+        return None
+    real = real_format(data)
+    wrong = [item.what for item in declared if item.format != real]
+    if real is None or not wrong:
+        return None
+    template = FORMAT_MISMATCH if real == JPEG else FORMAT_MISMATCH_NOT_JPEG
+    return template.format(
+        declared=" and the ".join(wrong), verb="does" if len(wrong) == 1 else "do", real=real
+    )
+
+
+def wrong_name_message(data: bytes, filename: str | None, content_type: str | None) -> str:
+    """The message refusing an image whose file name does not end with ``.jpg`` or ``.jpeg``.
+
+    When the name's extension contradicts the bytes (a JPEG named ``.png``), the message says
+    so, naming the extension (and the content type, if it is wrong too) and the real format.
+    """
+    if format_mismatch(data, declarations(filename, None)) is None:
+        return INVALID_EXTENSION
+    return format_mismatch(data, declarations(filename, content_type)) or INVALID_EXTENSION
+
+
+def check_declared_format(data: bytes, declared: list[Declaration]) -> None:
+    """Refuse an image whose file name's extension or content type contradicts its bytes.
+
+    Raises:
+        ImageRejectedError: 400 naming what was declared and the real format.
+    """
+    problem = format_mismatch(data, declared)
+    if problem is not None:
+        raise ImageRejectedError(400, problem)
+
+
 def too_large(size: int | str, maximum: int, unit: str) -> ImageRejectedError:
     """Return the 413 error for an image over its limit."""
     return ImageRejectedError(413, f"Image too large: {size} {unit} (maximum {maximum} {unit}).")
@@ -202,9 +321,14 @@ def decode_base64_jpeg(
 
     Raises:
         ImageRejectedError: 413 when the decoded file would exceed ``max_bytes``; 400 for
-            invalid base64 or anything :func:`decode_jpeg` refuses.
+            invalid base64, a data URL whose media type is not the image's real format, or
+            anything :func:`decode_jpeg` refuses.
     """
-    payload = encoded.split(",", 1)[1] if encoded.startswith("data:") else encoded
+    media_type = None
+    payload = encoded
+    if encoded.startswith("data:"):
+        header, _, payload = encoded.partition(",")
+        media_type = header.removeprefix("data:").split(";")[0]
     payload = "".join(payload.split())  # line breaks of MIME-style base64
     # Four base64 characters carry three bytes, less one per "=" of padding: refuse before
     # allocating the decoded bytes (the size of valid base64 exactly).
@@ -215,6 +339,8 @@ def decode_base64_jpeg(
         data = binascii.a2b_base64(payload, strict_mode=True)
     except (binascii.Error, ValueError) as error:
         raise ImageRejectedError(400, f"{INVALID_FORMAT} (invalid base64)") from error
+    if len(data) <= max_bytes:
+        check_declared_format(data, declarations(None, media_type, "data URL's media type"))
     return decode_jpeg(
         data, max_bytes=max_bytes, max_pixels=max_pixels, min_side=min_side, budget=budget
     )

@@ -208,6 +208,7 @@ def test_refused_images_and_empty_form_are_explained(
     page.fill("#designation", "Lampe de chevet en laiton")
     cases = [
         ("photo.png", image_bytes(fmt="PNG"), "image/png", "La photo doit être un fichier JPEG"),
+        ("photo.png", image_bytes(), "image/png", "ne correspond pas à son contenu"),
         ("photo.jpg", image_bytes(fmt="PNG"), "image/jpeg", "Cette photo n'a pas pu être lue"),
         ("gris.jpg", image_bytes(mode="L"), "image/jpeg", "Cette photo n'a pas pu être lue"),
     ]

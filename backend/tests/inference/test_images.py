@@ -9,11 +9,15 @@ import pytest
 from PIL import Image
 
 from app.inference.images import (
+    INVALID_EXTENSION,
     INVALID_FORMAT,
     ImageRejectedError,
+    declarations,
     decode_base64_jpeg,
     decode_jpeg,
+    format_mismatch,
     has_jpeg_extension,
+    wrong_name_message,
 )
 from product_classifier.paths import REAL_SAMPLE_DIR
 from tests.helpers.images import image_bytes, with_jpeg_dimensions
@@ -152,3 +156,66 @@ def test_a_base64_image_is_measured_at_its_decoded_size(size: int) -> None:
     else:
         assert refused.value.status_code == 413
         assert refused.value.detail == f"Image too large: {size} bytes (maximum 10 bytes)."
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "data", "expected"),
+    [
+        ("a.jpg", "image/jpeg", image_bytes(), None),
+        ("a.JPEG", "image/pjpeg", image_bytes(), None),
+        ("a.jpg", None, image_bytes(), None),
+        (None, "application/octet-stream", image_bytes(), None),
+        ("a.jpg", "image/*", image_bytes(), None),
+        ("a.mpo", None, image_bytes(), None),  # an MPO is a JPEG
+        ("a.jpg", "image/jpeg", b"not an image", None),  # nothing to compare with
+        ("a.png", "image/png", image_bytes(fmt="PNG"), None),
+        (
+            "a.png",
+            None,
+            image_bytes(),
+            "Image format mismatch: the file name's extension .png does not match the image's "
+            "real format, JPEG.",
+        ),
+        (
+            "a.jpg",
+            "IMAGE/PNG; x=y",
+            image_bytes(),
+            "Image format mismatch: the declared content type image/png does not match the "
+            "image's real format, JPEG.",
+        ),
+        (
+            "a.jpg",
+            "image/png",
+            image_bytes(fmt="GIF"),
+            "Invalid image format: the file name's extension .jpg and the declared content type "
+            "image/png do not match the image's real format, GIF.",
+        ),
+    ],
+)
+def test_a_declared_format_is_compared_with_the_real_one(filename, content_type, data, expected):
+    found = format_mismatch(data, declarations(filename, content_type))
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert found.startswith(expected)
+
+
+def test_a_wrong_name_says_whether_the_bytes_contradict_it():
+    jpeg, png = image_bytes(), image_bytes(fmt="PNG")
+    assert wrong_name_message(png, "a.png", "image/jpeg") == INVALID_EXTENSION
+    assert wrong_name_message(jpeg, "photo", "image/png") == INVALID_EXTENSION
+    assert wrong_name_message(jpeg, "a.png", "image/jpeg").startswith(
+        "Image format mismatch: the file name's extension .png does not match"
+    )
+
+
+def test_a_data_url_media_type_is_compared_with_the_real_format():
+    encoded = base64.b64encode(image_bytes()).decode()
+    assert decode_base64_jpeg("data:image/jpg;base64," + encoded, **LIMITS).size_bytes > 0
+    with pytest.raises(ImageRejectedError) as caught:
+        decode_base64_jpeg("data:image/png;base64," + encoded, **LIMITS)
+    assert caught.value.status_code == 400
+    assert "data URL's media type image/png does not match the image's real format, JPEG" in (
+        caught.value.detail
+    )

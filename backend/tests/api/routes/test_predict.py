@@ -23,6 +23,7 @@ BOOK: dict[str, str] = {
 NO_DATA = "You must provide either designation/description or an image to get a result."
 INVALID_EXTENSION = "Invalid image extension. Image must be in JPEG or JPG format."
 INVALID_FORMAT = "Invalid image format. Image must be in JPEG or JPG format and colored."
+PNG = image_bytes("RGB", fmt="PNG")
 
 
 def predict(
@@ -31,8 +32,10 @@ def predict(
     params: dict[str, Any] | None = None,
     image: bytes | None = None,
     filename: str = "product.jpg",
+    *,
+    content_type: str = "image/jpeg",
 ) -> Any:
-    files = {"image": (filename, image, "image/jpeg")} if image is not None else None
+    files = {"image": (filename, image, content_type)} if image is not None else None
     return client.post(f"{API}/predict/", params=params or {}, headers=headers, files=files)
 
 
@@ -173,15 +176,60 @@ def test_wrong_extension_is_400(client, user):
     [
         pytest.param(b"Hello world", id="not-an-image"),
         pytest.param(image_bytes("L"), id="grayscale"),
-        pytest.param(image_bytes("RGBA", fmt="PNG"), id="rgba-png"),
-        pytest.param(image_bytes("RGB", fmt="PNG"), id="png-named-jpg"),
-        pytest.param(image_bytes("RGB", fmt="GIF"), id="gif-named-jpg"),
     ],
 )
 def test_anything_but_a_colour_jpeg_is_400(client, user, data):
     response = predict(client, user.headers, BOOK, data)
     assert response.status_code == 400
     assert response.json() == {"detail": INVALID_FORMAT}
+
+
+@pytest.mark.parametrize(("fmt", "real"), [("PNG", "PNG"), ("GIF", "GIF")])
+def test_another_format_named_and_declared_jpeg_is_400_naming_both(client, user, fmt, real):
+    response = predict(client, user.headers, BOOK, image_bytes("RGB", fmt=fmt))
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Invalid image format: the file name's extension .jpg and the declared "
+        f"content type image/jpeg do not match the image's real format, {real}. "
+        "Image must be in JPEG or JPG format and colored."
+    }
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "declared"),
+    [
+        (
+            "product.png",
+            "image/png",
+            "the file name's extension .png and the declared content type image/png do",
+        ),
+        ("product.png", "image/jpeg", "the file name's extension .png does"),
+        ("product.jpg", "image/png", "the declared content type image/png does"),
+        ("product.jpeg", "image/webp; q=1", "the declared content type image/webp does"),
+    ],
+)
+def test_a_jpeg_declared_as_another_format_is_400_naming_both(
+    client, user, db, *, filename, content_type, declared
+):
+    before = db.scalar(select(func.count()).select_from(Prediction))
+    response = predict(
+        client, user.headers, BOOK, image_bytes("RGB"), filename, content_type=content_type
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": f"Image format mismatch: {declared} not match the image's real format, JPEG. "
+        "Send a JPEG named .jpg or .jpeg, with the content type image/jpeg (or none)."
+    }
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Prediction)) == before
+
+
+@pytest.mark.parametrize("content_type", ["application/octet-stream", "image/jpg", "image/*"])
+def test_a_jpeg_with_a_generic_or_alias_content_type_is_predicted(client, user, content_type):
+    response = predict(
+        client, user.headers, BOOK, image_bytes("RGB"), "p.JPG", content_type=content_type
+    )
+    assert response.status_code == 200, response.text
 
 
 def test_decompression_bomb_is_413(client, user, app_settings):
@@ -342,6 +390,25 @@ def test_batch_with_base64_images(client, user, db):
             f"Product 1: {INVALID_FORMAT}",
         ),
         ([{**BOOK, "image": "%%%"}], 400, f"Product 0: {INVALID_FORMAT} (invalid base64)"),
+        (
+            [
+                {
+                    **BOOK,
+                    "image": "data:image/png;base64," + base64.b64encode(image_bytes()).decode(),
+                }
+            ],
+            400,
+            "Product 0: Image format mismatch: the data URL's media type image/png does not "
+            "match the image's real format, JPEG. Send a JPEG named .jpg or .jpeg, with the "
+            "content type image/jpeg (or none).",
+        ),
+        (
+            [{**BOOK, "image": "data:image/jpeg;base64," + base64.b64encode(PNG).decode()}],
+            400,
+            "Product 0: Invalid image format: the data URL's media type image/jpeg does not "
+            "match the image's real format, PNG. Image must be in JPEG or JPG format and "
+            "colored.",
+        ),
     ],
 )
 def test_batch_errors(client, user, products, status, detail):
