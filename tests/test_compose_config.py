@@ -6,14 +6,19 @@ servers listen on, the API receives only settings it knows, the services share o
 database credentials, and the compose tools (and the compose JSON schema) accept the file.
 """
 
+import http.server
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml  # type: ignore[import-untyped]
 
@@ -307,6 +312,73 @@ def test_nginx_accepts_the_proxy_configuration(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+class _EchoForwardedFor(http.server.BaseHTTPRequestHandler):
+    """Answers with the X-Forwarded-For header it received (the API's view of the client)."""
+
+    def do_GET(self) -> None:
+        body = (self.headers.get("X-Forwarded-For") or "").encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_proxy_passes_the_client_address_not_the_client_header(tmp_path: Path) -> None:
+    """A client cannot choose the address the API limits failed logins by."""
+    if not NGINX.is_file():
+        pytest.skip(f"{NGINX} is not installed (apt-get install nginx to run this check)")
+    api = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EchoForwardedFor)
+    threading.Thread(target=api.serve_forever, daemon=True).start()
+    _, config = nginx_config()
+    port = _free_port()
+    # The real configuration, with the API replicas replaced by the echo server.
+    config = re.sub(r"^resolver .*$", "", config, flags=re.MULTILINE)
+    config = re.sub(r"listen \d+;", f"listen 127.0.0.1:{port};", config)
+    config = re.sub(r"http://api:\d+", f"http://127.0.0.1:{api.server_address[1]}", config)
+    (tmp_path / "api.conf").write_text(config, encoding="utf-8")
+    main = tmp_path / "nginx.conf"
+    main.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\ndaemon off;\nevents {{}}\n"
+        f"http {{\n  access_log off;\n  include {tmp_path}/api.conf;\n}}\n",
+        encoding="utf-8",
+    )
+    proxy = subprocess.Popen([str(NGINX), "-p", str(tmp_path), "-c", str(main)])
+    try:
+        seen = _get_through_proxy(port, {"X-Forwarded-For": "6.6.6.6"})
+        assert seen == "127.0.0.1"
+        assert _get_through_proxy(port, {}) == "127.0.0.1"
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=30)
+        api.shutdown()
+
+
+def _get_through_proxy(port: int, headers: dict[str, str]) -> str:
+    for _ in range(100):  # nginx listens within a moment
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/", headers=headers, timeout=10).text
+        except httpx.ConnectError:
+            time.sleep(0.1)
+    raise AssertionError("nginx did not start listening")
+
+
+def test_api_replicas_share_one_count_of_failed_logins() -> None:
+    uri = service("api")["environment"]["LOGIN_LIMITS_STORAGE_URI"]
+    host = re.fullmatch(r"redis://(\w+):6379/\d+", uri)
+    assert host is not None, uri
+    assert service(host.group(1))["image"].startswith("redis:")
+    assert service("api")["depends_on"][host.group(1)]["condition"] == "service_healthy"
 
 
 def test_services_reach_mlflow_on_its_port() -> None:

@@ -76,6 +76,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     tracking_uri = settings.configure_mlflow()
     server = _model_server(settings, tracking_uri, settings.MODEL_ALIAS)
     app.state.model_server = server
+    await anyio.to_thread.run_sync(app.state.login_throttle.check_storage)
     servers = [server]
     app.state.shadow = None
     if settings.MODEL_CHALLENGER_ALIAS:

@@ -88,7 +88,8 @@ export async function apiRequest(
     // first ends it (and leaves its message for the login page); a later one must not end
     // it again, nor end a session started meanwhile.
     if (token && refusedToken && getToken() === token) endSession(token);
-    throw new ApiError(response.status, detail);
+    const retryAfter = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);
+    throw new ApiError(response.status, detail, Number.isNaN(retryAfter) ? null : retryAfter);
   }
   return { data, headers: response.headers, status: response.status };
 }

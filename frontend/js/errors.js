@@ -2,12 +2,22 @@
 
 /** An error answered by the API (or a network failure, with status 0). */
 export class ApiError extends Error {
-  constructor(status, detail) {
+  /** retryAfter: seconds of the answer's Retry-After header (a number), or null. */
+  constructor(status, detail, retryAfter = null) {
     super(typeof detail === "string" ? detail : `HTTP ${status}`);
     this.name = "ApiError";
     this.status = status;
     this.detail = detail;
+    this.retryAfter = retryAfter;
   }
+}
+
+/** "dans 45 secondes", "dans 2 minutes" (rounded up); "dans quelques minutes" if unknown. */
+function waitInFrench(seconds) {
+  if (!Number.isFinite(seconds) || seconds <= 0) return "dans quelques minutes";
+  if (seconds < 60) return seconds === 1 ? "dans 1 seconde" : `dans ${seconds} secondes`;
+  const minutes = Math.ceil(seconds / 60);
+  return minutes === 1 ? "dans 1 minute" : `dans ${minutes} minutes`;
 }
 
 // Known server messages (the original project's wording), matched case-insensitively.
@@ -144,7 +154,7 @@ export function describeError(error) {
     return {
       message:
         "Trop de tentatives de connexion échouées pour ce compte ou depuis cette adresse. " +
-        "Réessayez dans quelques minutes.",
+        `Réessayez ${waitInFrench(error.retryAfter)}.`,
       detail: text,
     };
   }

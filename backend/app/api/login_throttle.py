@@ -5,32 +5,43 @@ hash (tens of milliseconds of CPU): a flood of wrong passwords both guesses and 
 other request. Failures are counted with the ``limits`` library's moving window in
 ``LOGIN_LIMITS_STORAGE_URI``: ``memory://`` counts in each worker process (with ``N`` workers a
 client gets up to ``N`` times the limit), ``redis://host:6379`` shares the count between
-workers and replicas. A successful login clears its account's count. Once a limit is reached,
-the login is refused with 429 and ``Retry-After`` before the password is hashed.
+workers and replicas. Once a limit is reached, the login is refused with 429 and
+``Retry-After`` before the password is hashed.
 
-If the storage cannot be reached, logins go on without throttling (logged): an outage of the
-counter must not lock everyone out.
+An account's attempt is counted *before* its password is checked (an atomic hit of the
+moving window), so concurrent guesses cannot all pass the check while the first ones are
+being hashed; a successful login clears its account's count. A client's count grows with
+its failures only (a shared office address is not refused for logging in).
+
+If the storage cannot be reached, logins go on without throttling: an outage of the counter
+must not lock everyone out. It is logged once when it starts and once when it ends, and
+``/health/ready`` lists it in ``warnings`` meanwhile.
 """
 
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Final
 
 from fastapi import Depends, HTTPException, Request, status
 from limits import RateLimitItem, parse
 from limits.storage import Storage
 from limits.strategies import MovingWindowRateLimiter
 
+from app.api.errors import invalid_input
 from app.core.config import Settings
 from app.core.emails import email_key
 from app.core.limits_storage import open_limits_storage
 
 logger = logging.getLogger(__name__)
 
-NAMESPACE = "login-failures"
+NAMESPACE: Final = "login-failures"
 """First part of every counter's key, so that a shared store can hold other counters."""
+MAX_USERNAME_LENGTH: Final = 320
+"""Longest ``username`` a login reads, in characters: an e-mail address is at most 64
+characters before the ``@`` and 255 after it (RFC 5321); a longer one is no account's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,90 +53,144 @@ class LoginAttempt:
 
 
 class LoginThrottle:
-    """Counts failed logins and says when the next try is allowed."""
+    """Counts login attempts and failures and says when the next try is allowed."""
 
     def __init__(
         self,
         storage: Storage,
         per_account: RateLimitItem | None,
         per_client: RateLimitItem | None,
+        storage_uri: str = "",
     ) -> None:
         """Count in ``storage``; a ``None`` limit is not applied.
 
         Args:
-            storage: Where the counts live (``limits.storage.storage_from_string``).
-            per_account: Failures allowed per account in the window.
+            storage: Where the counts live (:func:`app.core.limits_storage.open_limits_storage`).
+            per_account: Attempts allowed per account in the window (a success clears them).
             per_client: Failures allowed per client address in the window.
+            storage_uri: The storage's URI, for messages.
         """
         self._storage = storage
+        self._storage_uri = storage_uri
         self._limiter = MovingWindowRateLimiter(storage)
-        self._limits = [
-            (limit, kind)
-            for limit, kind in ((per_account, "account"), (per_client, "client"))
-            if limit is not None
-        ]
+        self._per_account = per_account
+        self._per_client = per_client
+        self._lock = threading.Lock()
+        self.problem: str | None = None
+        """Why failed logins cannot be counted now (``None``: they are)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "LoginThrottle":
         """Build from ``LOGIN_FAILURES_PER_ACCOUNT``, ``..._PER_CLIENT`` and the storage URI."""
-        return cls(
-            open_limits_storage(settings.LOGIN_LIMITS_STORAGE_URI),
-            parse(settings.LOGIN_FAILURES_PER_ACCOUNT)
-            if settings.LOGIN_FAILURES_PER_ACCOUNT
-            else None,
-            parse(settings.LOGIN_FAILURES_PER_CLIENT)
-            if settings.LOGIN_FAILURES_PER_CLIENT
-            else None,
+        per_account, per_client = (
+            parse(value) if value else None
+            for value in (settings.LOGIN_FAILURES_PER_ACCOUNT, settings.LOGIN_FAILURES_PER_CLIENT)
         )
+        uri = settings.LOGIN_LIMITS_STORAGE_URI
+        return cls(open_limits_storage(uri), per_account, per_client, uri)
 
-    def _key(self, kind: str, attempt: LoginAttempt) -> str:
-        return attempt.account if kind == "account" else attempt.client
+    def _wait(self, limit: RateLimitItem, *key: str) -> int:
+        reset = self._limiter.get_window_stats(limit, NAMESPACE, *key).reset_time
+        return max(1, math.ceil(reset - time.time()))
 
-    def retry_after(self, attempt: LoginAttempt) -> int | None:
-        """Seconds until ``attempt`` may be tried (at least 1), or ``None`` when it may now."""
-        waits = []
+    def _storage_failed(self, error: Exception) -> None:
+        with self._lock:
+            if self.problem is None:
+                logger.warning(
+                    "Failed logins are not counted (logins are not throttled): the storage "
+                    "%s failed: %s",
+                    self._storage_uri,
+                    error,
+                )
+            self.problem = (
+                f"failed logins are not counted, logins not throttled: LOGIN_LIMITS_STORAGE_URI "
+                f"{self._storage_uri} failed: {type(error).__name__}"
+            )
+
+    def _storage_answered(self) -> None:
+        if self.problem is not None:
+            with self._lock:
+                if self.problem is not None:
+                    logger.warning("Failed logins are counted again (%s).", self._storage_uri)
+                self.problem = None
+
+    def check_storage(self) -> None:
+        """Ask the storage whether it answers (at start: an outage is logged before a login)."""
         try:
-            for limit, kind in self._limits:
-                key = self._key(kind, attempt)
-                if not self._limiter.test(limit, NAMESPACE, kind, key):
-                    stats = self._limiter.get_window_stats(limit, NAMESPACE, kind, key)
-                    waits.append(max(1, math.ceil(stats.reset_time - time.time())))
+            answers = self._storage.check()
         except self._storage.base_exceptions as error:
-            logger.warning("Login throttling skipped: its storage failed (%s).", error)
+            self._storage_failed(error)
+            return
+        if answers:
+            self._storage_answered()
+        else:
+            self._storage_failed(ConnectionError("it does not answer"))
+
+    def admit(self, attempt: LoginAttempt) -> int | None:
+        """Count the attempt against its account; say how long to wait when it is refused.
+
+        Returns:
+            Seconds until the next try is allowed (at least 1) when the client's failures or
+            the account's attempts are past their limit, else ``None`` (the attempt may go on).
+        """
+        try:
+            if self._per_client is not None and not self._limiter.test(
+                self._per_client, NAMESPACE, "client", attempt.client
+            ):
+                return self._wait(self._per_client, "client", attempt.client)
+            if self._per_account is not None and not self._limiter.hit(
+                self._per_account, NAMESPACE, "account", attempt.account
+            ):
+                return self._wait(self._per_account, "account", attempt.account)
+        except self._storage.base_exceptions as error:
+            self._storage_failed(error)
             return None
-        return max(waits) if waits else None
+        self._storage_answered()
+        return None
 
     def record_failure(self, attempt: LoginAttempt) -> None:
-        """Count one failed login for the account and the client."""
+        """Count a failed login for the client (its account's attempt is already counted)."""
+        if self._per_client is None:
+            return
         try:
-            for limit, kind in self._limits:
-                self._limiter.hit(limit, NAMESPACE, kind, self._key(kind, attempt))
+            self._limiter.hit(self._per_client, NAMESPACE, "client", attempt.client)
         except self._storage.base_exceptions as error:
-            logger.warning("Login failure not counted: its storage failed (%s).", error)
+            self._storage_failed(error)
 
     def record_success(self, attempt: LoginAttempt) -> None:
-        """Forget the account's failures (the client's stay counted)."""
+        """Forget the account's attempts (the client's failures stay counted)."""
+        if self._per_account is None:
+            return
         try:
-            for limit, kind in self._limits:
-                if kind == "account":
-                    self._limiter.clear(limit, NAMESPACE, kind, attempt.account)
+            self._limiter.clear(self._per_account, NAMESPACE, "account", attempt.account)
         except self._storage.base_exceptions as error:
-            logger.warning("Login failures not cleared: their storage failed (%s).", error)
+            self._storage_failed(error)
 
 
 def login_attempt(request: Request, username: str) -> LoginAttempt:
-    """The attempt's keys: the e-mail as accounts are looked up, the client's IP address."""
+    """The attempt's keys: the e-mail as accounts are looked up, the client's IP address.
+
+    Raises:
+        RequestValidationError: 422 for a ``username`` longer than any e-mail address (it is
+            refused before any work, and never becomes a key of the store).
+    """
+    if len(username) > MAX_USERNAME_LENGTH:
+        raise invalid_input(
+            ("body", "username"),
+            f"The username is longer than any e-mail address ({MAX_USERNAME_LENGTH} characters).",
+            "string_too_long",
+        )
     client = request.client.host if request.client else "unknown"
     return LoginAttempt(account=email_key(username), client=client)
 
 
 def refuse_if_throttled(throttle: LoginThrottle, attempt: LoginAttempt) -> None:
-    """Raise the 429 when the attempt's account or client is past its limit.
+    """Count the attempt; raise the 429 when its account or client is past its limit.
 
     Raises:
         HTTPException: 429 with ``Retry-After`` in seconds.
     """
-    wait = throttle.retry_after(attempt)
+    wait = throttle.admit(attempt)
     if wait is not None:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,

@@ -7,11 +7,11 @@ service refuses to start with a default or short secret.
 """
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Final, Literal, Self
 
-import limits
 from pydantic import (
     AnyHttpUrl,
     EmailStr,
@@ -33,6 +33,34 @@ DEFAULT_SECRET = "changethis"  # noqa: S105 - the placeholder that must never re
 MIN_SECRET_KEY_BYTES: Final = 32
 """Shortest ``SECRET_KEY`` outside development: an HS256 key is at least as long as the hash
 output, 256 bits (RFC 7518, section 3.2)."""
+_LOGIN_LIMIT: Final = re.compile(
+    r"(?P<amount>[0-9]+) *(?:/|per) *(?P<multiples>[0-9]+)? *(?P<unit>second|minute|hour|day)s?",
+    re.IGNORECASE,
+)
+_UNIT_SECONDS: Final = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+MAX_LOGIN_WINDOW_SECONDS: Final = 86400
+"""Longest window of a login limit: a day (a longer one locks an account out for days)."""
+
+
+def login_limit_seconds(text: str) -> int | None:
+    """The window of a login limit such as ``10 per 15 minutes``, in seconds.
+
+    Args:
+        text: One limit in the ``limits`` library's notation.
+
+    Returns:
+        The window's length; ``None`` when ``text`` is not one limit of at least one attempt
+        in a window of one second to a day (``limits`` alone would read ``0 minutes`` as one
+        minute and keep only the first of several limits).
+    """
+    match = _LOGIN_LIMIT.fullmatch(text.strip())
+    if match is None or int(match["amount"]) < 1:
+        return None
+    multiples = int(match["multiples"] or 1)
+    seconds = multiples * _UNIT_SECONDS[match["unit"].lower()]
+    return seconds if multiples >= 1 and seconds <= MAX_LOGIN_WINDOW_SECONDS else None
+
+
 MAX_ACCESS_TOKEN_MINUTES: Final = 10 * 365 * 24 * 60
 """Ten years (5,256,000 minutes): the longest access-token lifetime (far longer ones overflow
 the expiry date)."""
@@ -202,17 +230,14 @@ class Settings(PlatformSettings):
     @field_validator("LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_CLIENT")
     @classmethod
     def _check_login_limit(cls, value: str) -> str:
-        if value.strip():
-            try:
-                allowed = limits.parse(value).amount
-            except ValueError:
-                allowed = 0
-            if allowed < 1:
-                raise ValueError(
-                    f'"{value}" is not a rate limit: expected e.g. "10 per 15 minutes", or '
-                    "empty for no limit."
-                )
-        return value.strip()
+        value = value.strip()
+        if value and login_limit_seconds(value) is None:
+            raise ValueError(
+                f'"{value}" is not one rate limit of at most a day: expected e.g. "10 per 15 '
+                'minutes" (a count from 1, "per", an optional number and second, minute, hour '
+                "or day), or empty for no limit."
+            )
+        return value
 
     @field_validator("LOGIN_LIMITS_STORAGE_URI")
     @classmethod

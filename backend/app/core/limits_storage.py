@@ -1,7 +1,15 @@
 """Open a storage of the ``limits`` library from its URI (``memory://``, ``redis://...``)."""
 
+from typing import Final
+from urllib.parse import urlsplit
+
 from limits.errors import ConfigurationError
 from limits.storage import Storage, storage_from_string
+
+SCHEMES: Final = frozenset(
+    {"memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster"}
+)
+"""The storages whose driver the backend installs (``limits[redis]``)."""
 
 
 def open_limits_storage(uri: str) -> Storage:
@@ -11,9 +19,14 @@ def open_limits_storage(uri: str) -> Storage:
         uri: A ``limits`` storage URI such as ``memory://`` or ``redis://localhost:6379``.
 
     Raises:
-        ValueError: an unknown scheme, a driver that is not installed or an ``async+``
-            storage (the login route is synchronous).
+        ValueError: a scheme other than ``memory`` and Redis's (another driver is not
+            installed; an ``async+`` storage does not fit the synchronous login route).
     """
+    scheme = urlsplit(uri).scheme.lower()
+    if scheme not in SCHEMES:
+        raise ValueError(
+            f"the scheme {scheme or 'is missing and'}:// is not one of {sorted(SCHEMES)}"
+        )
     try:
         storage = storage_from_string(uri)
     except ConfigurationError as error:

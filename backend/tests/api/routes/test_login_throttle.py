@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.api.login_throttle import MAX_USERNAME_LENGTH
 from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import Account, make_account, make_settings
@@ -18,6 +20,7 @@ from tests.conftest import Account, make_account, make_settings
 API = "/api/v1"
 LOGIN = f"{API}/login/access-token"
 WINDOW_SECONDS = 15 * 60
+UNREACHABLE_REDIS = "redis://127.0.0.1:9/0"  # the discard port: nothing listens
 
 
 @contextmanager
@@ -127,15 +130,58 @@ def test_a_shared_redis_storage_counts_across_applications(database_url, account
         assert_throttled(login(first, account.email, account.password))
 
 
-def test_an_unreachable_storage_does_not_stop_logins(database_url, account, caplog):
+def test_an_unreachable_storage_does_not_stop_logins_and_is_said_once(
+    database_url, account, caplog
+):
     with throttled_client(
         database_url,
         LOGIN_FAILURES_PER_ACCOUNT="1 per 15 minutes",
-        LOGIN_LIMITS_STORAGE_URI="redis://127.0.0.1:9/0",  # discard port: nothing listens
+        LOGIN_LIMITS_STORAGE_URI=UNREACHABLE_REDIS,
     ) as client:
+        # Said at start, before any login.
+        assert caplog.text.count("Failed logins are not counted") == 1
         assert [login(client, account.email, "wrong").status_code for _ in range(3)] == [401] * 3
         assert login(client, account.email, account.password).status_code == 200
-    assert "storage failed" in caplog.text
+    assert caplog.text.count("Failed logins are not counted") == 1
+
+
+def test_readiness_warns_while_failed_logins_cannot_be_counted(database_url, trained_text, account):
+    settings = make_settings(
+        database_url,
+        MODEL_NAME="text",
+        MODEL_ALIAS="production",
+        LOGIN_LIMITS_STORAGE_URI=UNREACHABLE_REDIS,
+    )
+    with TestClient(create_app(settings)) as client:
+        assert login(client, account.email, "wrong").status_code == 401
+        answer = client.get(f"{API}/health/ready")
+    assert answer.status_code == 200
+    (warning,) = [text for text in answer.json()["warnings"] if "LOGIN_LIMITS" in text]
+    assert "not throttled" in warning
+
+
+def test_concurrent_guesses_do_not_pass_the_account_limit(database_url, account):
+    with (
+        throttled_client(database_url, LOGIN_FAILURES_PER_ACCOUNT="3 per 15 minutes") as client,
+        ThreadPoolExecutor(max_workers=8) as pool,
+    ):
+        statuses = list(
+            pool.map(lambda _: login(client, account.email, "wrong").status_code, range(8))
+        )
+    assert sorted(statuses) == [401] * 3 + [429] * 5
+
+
+def test_a_username_longer_than_any_address_is_refused_before_any_work(database_url):
+    with throttled_client(database_url, LOGIN_FAILURES_PER_ACCOUNT="1 per 15 minutes") as client:
+        longest = "a" * 64 + "@" + "b" * (MAX_USERNAME_LENGTH - 65)
+        assert login(client, longest, "wrong").status_code == 401
+        for _ in range(2):
+            refused = login(client, longest + "b", "wrong")
+            assert refused.status_code == 422
+            (error,) = refused.json()["detail"]
+            assert error["loc"] == ["body", "username"]
+            assert error["type"] == "string_too_long"
+        assert_throttled(login(client, longest, "wrong"))
 
 
 @pytest.mark.parametrize(
@@ -144,6 +190,11 @@ def test_an_unreachable_storage_does_not_stop_logins(database_url, account, capl
         ("LOGIN_FAILURES_PER_ACCOUNT", "ten per minute"),
         ("LOGIN_FAILURES_PER_ACCOUNT", "0 per minute"),
         ("LOGIN_FAILURES_PER_CLIENT", "-1 per minute"),
+        ("LOGIN_FAILURES_PER_ACCOUNT", "10 per minute;5 per second"),
+        ("LOGIN_FAILURES_PER_ACCOUNT", "10 per 0 minutes"),
+        ("LOGIN_FAILURES_PER_ACCOUNT", "2 per 99999999999999999999 years"),
+        ("LOGIN_FAILURES_PER_CLIENT", "2 per 2 days"),
+        ("LOGIN_LIMITS_STORAGE_URI", "mongodb://localhost"),
         ("LOGIN_LIMITS_STORAGE_URI", "foo://localhost"),
         ("LOGIN_LIMITS_STORAGE_URI", "async+memory://"),
     ],

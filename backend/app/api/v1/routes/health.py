@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from app.api.database_unavailable import retry_after_seconds
 from app.api.deps import ModelServerDep, SessionDep, ShadowDep
+from app.api.login_throttle import LoginThrottleDep
 from app.api.model_status import (
     alias_target_info,
     challenger_warnings,
@@ -39,13 +40,18 @@ async def live() -> Health:
     },
 )
 def ready(
-    request: Request, session: SessionDep, server: ModelServerDep, shadow: ShadowDep
+    request: Request,
+    session: SessionDep,
+    server: ModelServerDep,
+    shadow: ShadowDep,
+    throttle: LoginThrottleDep,
 ) -> Health:
     """Ready when the database answers and a model is loaded (else 503 and why).
 
     A service that serves a loaded model stays ready when the model registry does not answer
     or when the alias moved to a version that failed to load: `warnings` says so, and
-    `alias_target` and `registry` give the details (as in `/models/current`).
+    `alias_target` and `registry` give the details (as in `/models/current`). So does a
+    `LOGIN_LIMITS_STORAGE_URI` that fails (logins then go on without throttling).
     """
     problems = []
     try:
@@ -69,7 +75,9 @@ def ready(
         model=served.label,
         alias_target=alias_target_info(server),
         registry=registry_status(server),
-        warnings=model_warnings(server) + challenger_warnings(shadow),
+        warnings=model_warnings(server)
+        + challenger_warnings(shadow)
+        + ([throttle.problem] if throttle.problem else []),
     )
 
 

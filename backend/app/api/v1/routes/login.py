@@ -49,8 +49,9 @@ def login_access_token(
 ) -> Token:
     """Exchange an e-mail (as `username`) and a password for a bearer access token.
 
-    Failed logins are counted per account and per client address; past the limits the
-    answer is 429 with `Retry-After`, before the password is checked.
+    Attempts are counted per account (a success clears them) and failures per client
+    address; past the limits the answer is 429 with `Retry-After`, before the password is
+    checked. A `username` longer than any e-mail address (320 characters) is a 422.
     """
     attempt = login_attempt(request, form_data.username)
     refuse_if_throttled(throttle, attempt)
