@@ -6,16 +6,16 @@ from typing import Annotated, Final
 from fastapi import Path, Query
 from pydantic import BeforeValidator
 
-from app.schemas.bounds import INT32_MAX, VERSION_MAX_LENGTH
+from app.schemas.bounds import INT32_MAX, MODEL_VERSION_PATTERN
 
 MAX_PAGE_SIZE: Final = 1000
 """Most rows one listing returns."""
 
-_WHOLE_NUMBER: Final = re.compile(r"[+-]?[0-9]+")
-# Decimal notation; nan and inf pass, for the field's own finite-number check to name them.
+# Digits, with a minus sign at most (for the bound's own message): no "+", no exponent.
+_WHOLE_NUMBER: Final = re.compile(r"-?[0-9]+")
+# Digits with a decimal point; nan and inf pass, for the field's finite-number check to name them.
 _DECIMAL_NUMBER: Final = re.compile(
-    r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:nan|inf|infinity)",
-    re.IGNORECASE,
+    r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)|-?(?:nan|inf|infinity)", re.IGNORECASE
 )
 
 
@@ -29,9 +29,11 @@ def _written_as(pattern: re.Pattern[str], example: str) -> BeforeValidator:
 
 
 WholeNumber: Final = _written_as(_WHOLE_NUMBER, "decimal digits, such as 10")
-"""A query integer as digits only: pydantic would read ``1.0``, ``1_0`` or `` 1 `` too."""
-DecimalNumber: Final = _written_as(_DECIMAL_NUMBER, "7, 0.5 or 1e-3")
-"""A query number in decimal notation (no ``1_0``, no spaces)."""
+"""A query integer as digits only: pydantic would read ``1.0``, ``1_0``, `` 1 ``, ``+1`` or
+``1e1`` too."""
+DecimalNumber: Final = _written_as(_DECIMAL_NUMBER, "digits, such as 7 or 0.5")
+"""A query number as digits with an optional decimal point (no ``1_0``, spaces, ``+`` or
+exponent)."""
 
 SkipQuery = Annotated[
     int,
@@ -44,5 +46,15 @@ PageSizeQuery = Annotated[
 IdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="The row id (1 to 2^31 - 1).")]
 VersionQuery = Annotated[
     str | None,
-    Query(min_length=1, max_length=VERSION_MAX_LENGTH, description="Only this model version."),
+    Query(pattern=MODEL_VERSION_PATTERN, description="Only this model version (1, 2, 3...)."),
 ]
+"""A ``model_version`` filter, written as the API stores versions (see
+:data:`~app.schemas.bounds.MODEL_VERSION_PATTERN`): ``01`` or `` 1`` would match no row."""
+MonitoredVersionQuery = Annotated[
+    str | None,
+    Query(
+        pattern=MODEL_VERSION_PATTERN,
+        description="A model version, 1, 2, 3... (default: see the route).",
+    ),
+]
+"""A ``model_version`` a monitoring route looks at, written as :data:`VersionQuery`."""

@@ -15,6 +15,10 @@ INT64_MAX: Final = 2**63 - 1
 """Largest value of a ``BigInteger`` column (PostgreSQL ``bigint``): product ids."""
 VERSION_MAX_LENGTH: Final = 64
 """Longest model version (``String(64)`` columns)."""
+MODEL_VERSION_PATTERN: Final = r"^[1-9][0-9]{0,9}$"
+"""A model version as the API takes it: an MLflow registry version (1, 2, 3...), written as
+MLflow answers it, without sign, spaces or leading zeros (MLflow would read ``01`` as 1, while
+the stored rows hold ``"1"``)."""
 
 RowId = Annotated[int, Field(ge=1, le=INT32_MAX, description="A row id (1 to 2^31 - 1).")]
 """The id of a stored row (``Integer`` primary key)."""

@@ -1,14 +1,11 @@
 """Shapes of the feedback a marketplace sends once the seller chose a category."""
 
-from typing import Annotated, Final
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.schemas.bounds import ProductId, RowId
+from app.schemas.bounds import MODEL_VERSION_PATTERN, ProductId, RowId
 from product_classifier.categories import CATEGORY_CODES, is_category_code
-
-MODEL_VERSION_PATTERN: Final = r"^[1-9][0-9]{0,9}$"
-"""MLflow registry versions: 1, 2, 3..."""
 
 
 def _known_category(value: int) -> int:

@@ -1,8 +1,10 @@
 """Query strings are read as published: unknown parameters and loosely written numbers are 422s.
 
 FastAPI would ignore a misspelt parameter (``?model_verison=3`` answered the unfiltered list)
-and pydantic reads ``1.0``, ``1_0`` or `` 1 `` as the integer 1 or 10; neither is what the
-caller wrote, so both are refused, on every route, single and batch predictions included.
+and pydantic reads ``1.0``, ``1_0``, `` 1 ``, ``+1`` or ``1e1`` as the number 1 or 10; neither is
+what the caller wrote, so both are refused, on every route, single and batch predictions
+included. A ``model_version`` filter is written as MLflow writes versions (``1``, not ``01``,
+which MLflow reads as 1 but which matches no stored row), as the feedback's body takes it.
 """
 
 from typing import Any
@@ -52,18 +54,38 @@ def test_a_parameter_the_route_does_not_take_is_422(client, admin, method, path)
         ("/monitoring/quality?days=1_0", "days"),
         ("/monitoring/quality/timeline?slices=2.0", "slices"),
         ("/monitoring/errors?limit=1e1", "limit"),
+        ("/feedback/?limit=%2B5", "limit"),  # "+5" ("+" alone is a space in a query string)
+        ("/users/?skip=%2B0", "skip"),
+        ("/monitoring/quality?days=%2B5", "days"),
+        ("/monitoring/quality?days=1e3", "days"),
+        ("/monitoring/quality?days=1e-1", "days"),
+        ("/monitoring/quality?days=%2Binf", "days"),
+        ("/monitoring/challenger?days=5E0", "days"),
+        ("/monitoring/quality/timeline?slices=%2B3", "slices"),
+        ("/monitoring/drift?min_predictions=1e1", "min_predictions"),
+        ("/monitoring/report?limit=%2B1", "limit"),
     ],
 )
 def test_a_number_not_written_as_digits_is_422(client, admin, path, name):
-    refused(client.get(f"{API}{path}", headers=admin.headers), name, "value_error")
+    response = client.get(f"{API}{path}", headers=admin.headers)
+    refused(response, name, "value_error")
+    assert response.json()["detail"][0]["msg"].startswith("Value error, Input should be a number")
+
+
+@pytest.mark.parametrize("path", ["/predict/?designation=Livre&limit=", "/predict/batch?limit="])
+@pytest.mark.parametrize("written", ["%2B3", "3e0", "3.0"])
+def test_a_prediction_limit_not_written_as_digits_is_422(client, user, path, written):
+    kwargs: dict[str, Any] = {"headers": user.headers}
+    if path.startswith("/predict/batch"):
+        kwargs["json"] = [{"designation": "Livre"}]
+    refused(client.post(f"{API}{path}{written}", **kwargs), "limit", "value_error")
 
 
 def test_numbers_written_plainly_are_read(client, admin, user):
     for path in (
         "/predictions/?limit=5&skip=0",
-        "/feedback/?limit=%2B5",  # "+5" ("+" alone is a space in a query string)
         "/monitoring/quality?days=0.5",
-        "/monitoring/quality?days=1e-1",
+        "/monitoring/quality?days=30",
         "/monitoring/quality/timeline?slices=3&days=3",
     ):
         response = client.get(f"{API}{path}", headers=admin.headers)
@@ -73,3 +95,26 @@ def test_numbers_written_plainly_are_read(client, admin, user):
     assert len(response.json()) == 2
     response = client.post(f"{API}/predict/?designation=Livre&limit=2.0", headers=user.headers)
     refused(response, "limit", "value_error")
+
+
+@pytest.mark.parametrize("written", ["01", "%201", "1%20", "%2B1", "1.0", "1e0", "v1", "0", "-1"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/predictions/",
+        "/feedback/",
+        "/monitoring/quality",
+        "/monitoring/errors",
+        "/monitoring/drift",
+        "/monitoring/report",
+    ],
+)
+def test_a_version_filter_is_written_as_mlflow_writes_versions(client, admin, user, path, written):
+    response = client.get(f"{API}{path}?model_version={written}", headers=admin.headers)
+    refused(response, "model_version", "string_pattern_mismatch")
+    # The same rule, in the same words, as the feedback's model_version.
+    body = {"product_id": 1, "model_version": "01", "real_category_id": 10, "pred_category_id": 10}
+    sent = client.post(f"{API}/feedback/", json=body, headers=user.headers)
+    assert sent.status_code == 422, sent.text
+    assert sent.json()["detail"][0]["msg"] == response.json()["detail"][0]["msg"]
+    assert client.get(f"{API}{path}?model_version=1", headers=admin.headers).status_code == 200

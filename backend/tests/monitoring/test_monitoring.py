@@ -292,7 +292,7 @@ def test_default_version_is_the_last_predicted_without_a_served_model(api, admin
 
 
 @pytest.mark.parametrize("route", ["drift", "report"])
-@pytest.mark.parametrize("version", ["abc", "3"])
+@pytest.mark.parametrize("version", ["3", "9999999999"])
 def test_a_version_that_exists_nowhere_is_404(api, admin_headers, seeded, route, version):
     response = api.get(
         f"/api/v1/monitoring/{route}", params={"model_version": version}, headers=admin_headers
@@ -309,6 +309,23 @@ def test_a_version_that_exists_nowhere_is_404(api, admin_headers, seeded, route,
     )
     assert other.status_code == 404, other.text
     assert seeded.models.without_profile in other.json()["detail"]
+
+
+@pytest.mark.parametrize("route", ["quality", "errors", "drift", "report"])
+@pytest.mark.parametrize("written", ["01", " 1", "1 ", "+1", "1.0", "v1", "0", "abc"])
+def test_a_version_written_otherwise_than_mlflow_does_is_422(api, admin_headers, route, written):
+    # MLflow reads "01" as version 1 while the predictions store "1": drift answered version 1's
+    # training profile against no prediction at all.
+    response = api.get(
+        f"/api/v1/monitoring/{route}", params={"model_version": written}, headers=admin_headers
+    )
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert (error["loc"], error["type"]) == (["query", "model_version"], "string_pattern_mismatch")
+    plain = api.get(
+        f"/api/v1/monitoring/{route}", params={"model_version": "1"}, headers=admin_headers
+    )
+    assert plain.status_code == 200, plain.text
 
 
 @pytest.mark.parametrize("route", ["drift", "report"])
@@ -349,7 +366,7 @@ def test_an_unreachable_registry_does_not_make_a_version_unknown(
     try:
         with TestClient(create_app(settings)) as client:
             response = client.get(
-                "/api/v1/monitoring/drift", params={"model_version": "abc"}, headers=admin_headers
+                "/api/v1/monitoring/drift", params={"model_version": "3"}, headers=admin_headers
             )
     finally:  # the app pointed MLflow's process-wide URIs elsewhere
         mlflow.set_tracking_uri(tracking_uri)

@@ -203,8 +203,13 @@ def stored_feedback(db, version: str, real: int = 10, pred: int = 10) -> dict[st
     }
 
 
+def unused_version() -> str:
+    """A version number no other test stores (the filters take versions as MLflow writes them)."""
+    return str(10**9 + uuid.uuid4().int % (9 * 10**9))
+
+
 def test_admin_lists_feedback_by_model_version(client, admin, db):
-    version = f"list-{uuid.uuid4().hex[:8]}"
+    version = unused_version()
     sent = [stored_feedback(db, version) for _ in range(3)]
     listed = client.get(
         f"{API}/feedback/", params={"model_version": version}, headers=admin.headers

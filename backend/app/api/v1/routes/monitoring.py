@@ -11,7 +11,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from app.api.deps import ModelServerDep, SessionDep, SettingsDep, ShadowDep, require_admin
-from app.api.params import DecimalNumber, WholeNumber
+from app.api.params import DecimalNumber, MonitoredVersionQuery, VersionQuery, WholeNumber
 from app.monitoring.challenger import challenger_report
 from app.monitoring.drift import MIN_PREDICTIONS
 from app.monitoring.quality import frequent_errors, last_days, quality_by_version, quality_timeline
@@ -47,10 +47,6 @@ DaysQuery = Annotated[
     ),
     DecimalNumber,
 ]
-VersionQuery = Annotated[
-    str | None,
-    Query(min_length=1, max_length=64, description="A model version (default: see the route)."),
-]
 NameQuery = Annotated[
     str | None,
     Query(max_length=255, description="Registered model name (default: the one served)."),
@@ -83,7 +79,7 @@ def monitored_model(
     settings: SettingsDep,
     session: SessionDep,
     model_name: NameQuery = None,
-    model_version: VersionQuery = None,
+    model_version: MonitoredVersionQuery = None,
 ) -> MonitoredModel:
     """The (name, version) asked for, else the served one, the alias's or the last predicted.
 
@@ -173,10 +169,7 @@ def get_challenger(
 def get_errors(
     session: SessionDep,
     days: DaysQuery = DEFAULT_DAYS,
-    model_version: Annotated[
-        str | None,
-        Query(min_length=1, max_length=64, description="Only this model version (default: all)."),
-    ] = None,
+    model_version: VersionQuery = None,
     limit: Annotated[int, Query(ge=1, le=100), WholeNumber] = 10,
 ) -> ErrorsReport:
     """The (predicted, real) category pairs most often wrong in the window, most frequent first."""
