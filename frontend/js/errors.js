@@ -32,6 +32,10 @@ const KNOWN_MESSAGES = [
       "renommez-la en .jpg ou .jpeg, ou choisissez une autre photo.",
   ],
   [
+    "empty image",
+    "Cette photo est un fichier vide (0 octet) : choisissez une autre photo.",
+  ],
+  [
     "invalid image format",
     "Cette photo n'a pas pu être lue : il faut une image JPEG en couleur. Choisissez une autre photo.",
   ],

@@ -5,7 +5,9 @@ shared with them): a baseline or progressive JPEG, an MPO (a JPEG with extra fra
 save photos: its first frame) and a CMYK JPEG (converted to RGB). Anything else is refused.
 What the client declared of the format (the file name's extension, the multipart part's
 ``Content-Type``, a data URL's media type) must agree with the bytes: a refusal names what was
-declared and the real format (:func:`format_mismatch`).
+declared and the real format (:func:`format_mismatch`). Any content type declares something,
+but for a generic one (``application/octet-stream``) or a wildcard: ``text/plain`` declares
+text, which a JPEG is not.
 
 The checks run on the header before any pixel is decoded, so an oversized upload or a
 decompression bomb (a small file claiming a huge picture) is refused quickly and cheaply. A
@@ -45,7 +47,12 @@ FORMAT_MISMATCH_NOT_JPEG: Final = (
     "Invalid image format: the {declared} {verb} not match the image's real format, {real}. "
     "Image must be in JPEG or JPG format and colored."
 )
+EMPTY_IMAGE: Final = (
+    "Empty image: the image file is empty (0 bytes). Send a colour JPEG, or no image at all."
+)
 JPEG: Final = "JPEG"
+GENERIC_MEDIA_TYPES: Final = frozenset({"application/octet-stream", "image/*", "*/*"})
+"""Content types that say nothing of an image's format."""
 _MEDIA_TYPE_ALIASES: Final = {"image/jpg": JPEG, "image/pjpeg": JPEG, "image/x-png": "PNG"}
 
 
@@ -160,8 +167,9 @@ def declarations(
 ) -> list[Declaration]:
     """What a file name's extension and a content type say of an image's format.
 
-    Only image content types (``image/png``...) declare a format: a missing, generic
-    (``application/octet-stream``) or wildcard (``image/*``) one says nothing.
+    A missing, generic (``application/octet-stream``) or wildcard (``image/*``) content type
+    says nothing; any other declares a format, or no image format at all (``text/plain``), which
+    the bytes of an image then contradict. Media types are read case-insensitively (RFC 2045).
 
     Args:
         filename: The file name sent with the image, if any.
@@ -175,7 +183,7 @@ def declarations(
         declared = _family(Image.registered_extensions().get(suffix))
         found.append(Declaration(f"file name's extension {suffix}", declared))
     media_type = (content_type or "").split(";")[0].strip().lower()
-    if media_type.startswith("image/") and media_type != "image/*":
+    if media_type and media_type not in GENERIC_MEDIA_TYPES:
         found.append(Declaration(f"{type_source} {media_type}", _media_type_format(media_type)))
     return found
 
@@ -274,10 +282,13 @@ def decode_jpeg(
 
     Raises:
         ImageRejectedError: 413 for a file or picture over its limit, or a request over its
-            pixel budget; 400 for anything that is not a readable colour JPEG.
+            pixel budget; 400 for an empty file and anything that is not a readable colour
+            JPEG.
     """
     if len(data) > max_bytes:
         raise too_large(len(data), max_bytes, "bytes")
+    if not data:
+        raise ImageRejectedError(400, EMPTY_IMAGE)
     try:
         with open_image(data) as opened:
             if opened.format not in JPEG_FORMATS or opened.mode not in COLOUR_MODES:
@@ -307,6 +318,26 @@ def decode_jpeg(
     )
 
 
+def split_data_url(encoded: str) -> tuple[str | None, str]:
+    """Split a data URL (``data:image/jpeg;base64,...``, RFC 2397) into media type and payload.
+
+    The scheme, the media type and the ``;base64`` marker are read in any case (RFC 2397 and
+    RFC 2045 make them case-insensitive). A string that is no data URL (no ``data:`` scheme, or
+    no comma after it) is all payload.
+
+    Returns:
+        The media type (``None`` when the URL names none, or for plain base64) and the payload.
+    """
+    header, comma, payload = encoded[5:].partition(",")
+    if encoded[:5].lower() != "data:" or not comma:
+        return None, encoded
+    parameters = [part.strip() for part in header.split(";")]
+    if parameters[-1].lower() == "base64":
+        parameters.pop()
+    media_type = parameters[0].lower() if parameters else ""
+    return media_type or None, payload
+
+
 def decode_base64_jpeg(
     encoded: str,
     *,
@@ -321,14 +352,11 @@ def decode_base64_jpeg(
 
     Raises:
         ImageRejectedError: 413 when the decoded file would exceed ``max_bytes``; 400 for
-            invalid base64, a data URL whose media type is not the image's real format, or
-            anything :func:`decode_jpeg` refuses.
+            invalid base64, a data URL whose media type is not the image's real format (read
+            in any case; ``text/plain`` too), or anything :func:`decode_jpeg` refuses (an
+            empty image included).
     """
-    media_type = None
-    payload = encoded
-    if encoded.startswith("data:"):
-        header, _, payload = encoded.partition(",")
-        media_type = header.removeprefix("data:").split(";")[0]
+    media_type, payload = split_data_url(encoded)
     payload = "".join(payload.split())  # line breaks of MIME-style base64
     # Four base64 characters carry three bytes, less one per "=" of padding: refuse before
     # allocating the decoded bytes (the size of valid base64 exactly).

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db.models import Prediction
-from app.inference.images import INVALID_FORMAT, decode_jpeg
+from app.inference.images import EMPTY_IMAGE, INVALID_FORMAT, decode_jpeg
 from product_classifier.preprocessing.image import load_rgb_image
 from tests.helpers.images import cmyk_jpeg_bytes, image_bytes, mpo_bytes
 from tests.helpers.predictions import assert_answer_stored
@@ -158,7 +158,10 @@ def test_the_api_reads_them_as_the_logged_model_does(data):
 def test_what_is_not_a_colour_jpeg_is_still_refused(client, user, data):
     response = predict_with(client, user.headers, data)
     assert response.status_code == 400
-    assert response.json() == {"detail": INVALID_FORMAT}
+    detail = response.json()["detail"]
+    # Another format sent as photo.jpg (image/jpeg) is also said not to match its real format.
+    assert detail.startswith("Invalid image format")
+    assert detail.endswith(INVALID_FORMAT.removeprefix("Invalid image format."))
 
 
 # --- a browser form: a file input left empty, file names with NUL ------------------------------
@@ -178,11 +181,32 @@ def test_a_file_input_left_empty_is_no_image(client, user, db):
     assert row.image_sha256 is None
 
 
-def test_an_empty_file_with_a_name_is_still_a_broken_upload(client, user, db):
+@pytest.mark.parametrize("content_type", [b"application/octet-stream", b"image/jpeg"])
+def test_an_empty_file_with_a_name_is_a_400_saying_it_is_empty(client, user, db, content_type):
+    # What a browser sends for an empty photo.jpg chosen in the file input.
     before = prediction_count(db)
     body = EMPTY_FILE_INPUT.replace(b'filename=""', b'filename="photo.jpg"')
+    body = body.replace(b"application/octet-stream", content_type)
+    response = post_raw(client, user.headers, body)
+    assert (response.status_code, response.json()) == (400, {"detail": EMPTY_IMAGE})
+    assert prediction_count(db) == before
+
+
+def test_a_jpeg_part_declared_as_text_is_400_and_nothing_is_stored(client, user, db):
+    before = prediction_count(db)
+    body = (
+        b'--XyZ\r\nContent-Disposition: form-data; name="designation"\r\n\r\nCahier A4\r\n'
+        b"--XyZ\r\n"
+        + IMAGE_PART.replace(b"image/jpeg", b"text/plain")
+        + image_bytes()
+        + b"\r\n--XyZ--\r\n"
+    )
     response = post_raw(client, user.headers, body)
     assert response.status_code == 400, response.text
+    assert response.json()["detail"].startswith(
+        "Image format mismatch: the declared content type text/plain does not match the "
+        "image's real format, JPEG."
+    )
     assert prediction_count(db) == before
 
 

@@ -211,6 +211,7 @@ def test_refused_images_and_empty_form_are_explained(
         ("photo.png", image_bytes(), "image/png", "ne correspond pas à son contenu"),
         ("photo.jpg", image_bytes(fmt="PNG"), "image/jpeg", "Cette photo n'a pas pu être lue"),
         ("gris.jpg", image_bytes(mode="L"), "image/jpeg", "Cette photo n'a pas pu être lue"),
+        ("vide.jpg", b"", "image/jpeg", "Cette photo est un fichier vide"),
     ]
     for name, data, mime_type, expected in cases:
         page.set_input_files("#image-input", {"name": name, "mimeType": mime_type, "buffer": data})

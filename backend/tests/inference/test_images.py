@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from app.inference.images import (
+    EMPTY_IMAGE,
     INVALID_EXTENSION,
     INVALID_FORMAT,
     ImageRejectedError,
@@ -17,6 +18,7 @@ from app.inference.images import (
     decode_jpeg,
     format_mismatch,
     has_jpeg_extension,
+    split_data_url,
     wrong_name_message,
 )
 from product_classifier.paths import REAL_SAMPLE_DIR
@@ -77,7 +79,6 @@ def test_real_sample_jpeg_is_decoded():
         pytest.param(image_bytes("RGB", fmt="WEBP"), id="webp"),
         pytest.param(image_bytes("RGBA", fmt="PNG"), id="rgba-png"),
         pytest.param(b"Hello world", id="not-an-image"),
-        pytest.param(b"", id="empty"),
         pytest.param(image_bytes("RGB", (300, 300))[:400], id="truncated-jpeg"),
     ],
 )
@@ -85,6 +86,15 @@ def test_anything_but_a_colour_jpeg_is_a_400(data):
     error = rejected(data)
     assert error.status_code == 400
     assert error.detail == INVALID_FORMAT
+
+
+def test_an_empty_file_is_a_400_saying_so():
+    error = rejected(b"")
+    assert (error.status_code, error.detail) == (400, EMPTY_IMAGE)
+    for encoded in ("", "data:image/jpeg;base64,", "DATA:;BASE64,\n"):
+        with pytest.raises(ImageRejectedError) as caught:
+            decode_base64_jpeg(encoded, **LIMITS)
+        assert (caught.value.status_code, caught.value.detail) == (400, EMPTY_IMAGE)
 
 
 def test_oversized_file_is_a_413():
@@ -169,6 +179,30 @@ def test_a_base64_image_is_measured_at_its_decoded_size(size: int) -> None:
         ("a.mpo", None, image_bytes(), None),  # an MPO is a JPEG
         ("a.jpg", "image/jpeg", b"not an image", None),  # nothing to compare with
         ("a.png", "image/png", image_bytes(fmt="PNG"), None),
+        ("a.jpg", "*/*", image_bytes(), None),
+        ("a.jpg", "Application/Octet-Stream; x=y", image_bytes(), None),
+        ("a.jpg", "text/plain", b"", None),  # no image to compare with
+        (
+            "a.jpg",
+            "text/plain; charset=utf-8",
+            image_bytes(),
+            "Image format mismatch: the declared content type text/plain does not match the "
+            "image's real format, JPEG.",
+        ),
+        (
+            None,
+            "application/json",
+            image_bytes(),
+            "Image format mismatch: the declared content type application/json does not match "
+            "the image's real format, JPEG.",
+        ),
+        (
+            "a.png",
+            "text/html",
+            image_bytes(fmt="PNG"),
+            "Invalid image format: the declared content type text/html does not match the "
+            "image's real format, PNG.",
+        ),
         (
             "a.png",
             None,
@@ -219,3 +253,40 @@ def test_a_data_url_media_type_is_compared_with_the_real_format():
     assert "data URL's media type image/png does not match the image's real format, JPEG" in (
         caught.value.detail
     )
+
+
+@pytest.mark.parametrize(
+    ("encoded", "expected"),
+    [
+        ("/9j/4A==", (None, "/9j/4A==")),
+        ("data:image/jpeg;base64,/9j/", ("image/jpeg", "/9j/")),
+        ("DATA:IMAGE/PNG;BASE64,/9j/", ("image/png", "/9j/")),
+        ("Data:Text/Plain;Charset=US-ASCII;Base64,/9j/", ("text/plain", "/9j/")),
+        ("data:;base64,/9j/", (None, "/9j/")),
+        ("data:base64,/9j/", (None, "/9j/")),
+        ("data:,/9j/", (None, "/9j/")),
+        ("data: image/jpeg ; base64 ,/9j/", ("image/jpeg", "/9j/")),
+        ("data:image/jpeg;base64", (None, "data:image/jpeg;base64")),  # no comma: no data URL
+    ],
+)
+def test_a_data_url_is_read_in_any_case(encoded, expected):
+    assert split_data_url(encoded) == expected
+
+
+@pytest.mark.parametrize("media_type", ["text/plain", "TEXT/PLAIN", "application/pdf"])
+def test_a_data_url_naming_no_image_type_is_a_mismatch(media_type):
+    encoded = base64.b64encode(image_bytes()).decode()
+    with pytest.raises(ImageRejectedError) as caught:
+        decode_base64_jpeg(f"data:{media_type};base64," + encoded, **LIMITS)
+    assert caught.value.status_code == 400
+    assert caught.value.detail.startswith(
+        f"Image format mismatch: the data URL's media type {media_type.lower()} does not match "
+        "the image's real format, JPEG."
+    )
+
+
+@pytest.mark.parametrize("scheme", ["DATA:IMAGE/JPEG;BASE64,", "Data:image/JPG;Base64,"])
+def test_a_data_url_in_capitals_is_decoded(scheme):
+    data = image_bytes()
+    decoded = decode_base64_jpeg(scheme + base64.b64encode(data).decode(), **LIMITS)
+    assert decoded.sha256 == decode_jpeg(data, **LIMITS).sha256

@@ -23,6 +23,10 @@ BOOK: dict[str, str] = {
 NO_DATA = "You must provide either designation/description or an image to get a result."
 INVALID_EXTENSION = "Invalid image extension. Image must be in JPEG or JPG format."
 INVALID_FORMAT = "Invalid image format. Image must be in JPEG or JPG format and colored."
+EMPTY_IMAGE = (
+    "Empty image: the image file is empty (0 bytes). Send a colour JPEG, or no image at all."
+)
+SEND_A_JPEG = "Send a JPEG named .jpg or .jpeg, with the content type image/jpeg (or none)."
 PNG = image_bytes("RGB", fmt="PNG")
 
 
@@ -206,6 +210,10 @@ def test_another_format_named_and_declared_jpeg_is_400_naming_both(client, user,
         ("product.png", "image/jpeg", "the file name's extension .png does"),
         ("product.jpg", "image/png", "the declared content type image/png does"),
         ("product.jpeg", "image/webp; q=1", "the declared content type image/webp does"),
+        # A type that is no image type declares no image either (only a generic one is silent).
+        ("product.jpg", "text/plain", "the declared content type text/plain does"),
+        ("product.jpg", "Application/JSON", "the declared content type application/json does"),
+        ("product.jpg", "video/mp4", "the declared content type video/mp4 does"),
     ],
 )
 def test_a_jpeg_declared_as_another_format_is_400_naming_both(
@@ -224,12 +232,24 @@ def test_a_jpeg_declared_as_another_format_is_400_naming_both(
     assert db.scalar(select(func.count()).select_from(Prediction)) == before
 
 
-@pytest.mark.parametrize("content_type", ["application/octet-stream", "image/jpg", "image/*"])
+@pytest.mark.parametrize(
+    "content_type", ["application/octet-stream", "APPLICATION/OCTET-STREAM", "image/jpg", "image/*"]
+)
 def test_a_jpeg_with_a_generic_or_alias_content_type_is_predicted(client, user, content_type):
     response = predict(
         client, user.headers, BOOK, image_bytes("RGB"), "p.JPG", content_type=content_type
     )
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("filename", ["product.jpg", "vide.JPEG"])
+@pytest.mark.parametrize("content_type", ["image/jpeg", "application/octet-stream", "text/plain"])
+def test_an_empty_file_is_400_saying_so(client, user, db, filename, content_type):
+    before = db.scalar(select(func.count()).select_from(Prediction))
+    response = predict(client, user.headers, BOOK, b"", filename, content_type=content_type)
+    assert (response.status_code, response.json()) == (400, {"detail": EMPTY_IMAGE})
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Prediction)) == before
 
 
 def test_decompression_bomb_is_413(client, user, app_settings):
@@ -415,6 +435,59 @@ def test_batch_errors(client, user, products, status, detail):
     response = batch(client, user.headers, products)
     assert response.status_code == status
     assert response.json() == {"detail": detail}
+
+
+JPEG_BASE64 = base64.b64encode(image_bytes()).decode()
+
+
+@pytest.mark.parametrize(
+    ("image", "detail"),
+    [
+        (
+            "data:text/plain;base64," + JPEG_BASE64,
+            "Image format mismatch: the data URL's media type text/plain does not match the "
+            f"image's real format, JPEG. {SEND_A_JPEG}",
+        ),
+        (
+            "data:application/pdf;base64," + JPEG_BASE64,
+            "Image format mismatch: the data URL's media type application/pdf does not match "
+            f"the image's real format, JPEG. {SEND_A_JPEG}",
+        ),
+        # The scheme, the media type and ;base64 in capitals (RFC 2397, RFC 2045).
+        (
+            "DATA:IMAGE/PNG;BASE64," + JPEG_BASE64,
+            "Image format mismatch: the data URL's media type image/png does not match the "
+            f"image's real format, JPEG. {SEND_A_JPEG}",
+        ),
+        (
+            "Data:Text/Plain;Charset=US-ASCII;Base64," + JPEG_BASE64,
+            "Image format mismatch: the data URL's media type text/plain does not match the "
+            f"image's real format, JPEG. {SEND_A_JPEG}",
+        ),
+        ("data:image/jpeg;base64,", EMPTY_IMAGE),
+        ("DATA:IMAGE/JPEG;BASE64,\r\n", EMPTY_IMAGE),
+        ("  ", EMPTY_IMAGE),
+    ],
+)
+def test_batch_images_declared_otherwise_or_empty_are_400(client, user, db, image, detail):
+    before = db.scalar(select(func.count()).select_from(Prediction))
+    response = batch(client, user.headers, [BOOK, {**BOOK, "image": image}])
+    assert (response.status_code, response.json()) == (400, {"detail": f"Product 1: {detail}"})
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Prediction)) == before
+
+
+@pytest.mark.parametrize(
+    "prefix", ["DATA:IMAGE/JPEG;BASE64,", "data:Image/Jpeg;Base64,", "Data:;base64,", "data:,"]
+)
+def test_batch_data_urls_are_read_in_any_case(client, user, db, prefix):
+    data = image_bytes()
+    response = batch(client, user.headers, [{**BOOK, "image": prefix + JPEG_BASE64}])
+    assert response.status_code == 200, response.text
+    (prediction_id,) = response.headers["X-Prediction-Id"].split(",")
+    row = db.get(Prediction, int(prediction_id))
+    assert row is not None
+    assert row.image_size_bytes == len(data)
 
 
 def test_empty_batch_is_422(client, user):
