@@ -344,12 +344,23 @@ _command_pid: int | None = None
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     del frame
     if os.getpid() != _command_pid:
-        # A forked worker (multiprocessing.Pool ends its workers with SIGTERM): end quietly,
+        # A forked worker that got SIGTERM before _default_sigterm_in_child ran: end quietly,
         # as SIGTERM's default action does.
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
         return
     raise KeyboardInterrupt
+
+
+def _default_sigterm_in_child() -> None:
+    """Give a forked worker SIGTERM's default action back, at the kernel's level.
+
+    multiprocessing.Pool ends its workers with SIGTERM. A Python handler runs only between
+    bytecodes: a worker that receives it just before it blocks on its task queue's lock would
+    keep waiting, and the pool's ``terminate()`` would wait for it for ever.
+    """
+    if _command_pid is not None and os.getpid() != _command_pid:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def start_command() -> None:
@@ -364,6 +375,8 @@ def start_command() -> None:
     global _command_pid  # noqa: PLW0603 - signal handlers are process-wide too
     configure_logging()
     if threading.current_thread() is threading.main_thread():
+        if _command_pid is None:
+            os.register_at_fork(after_in_child=_default_sigterm_in_child)
         _command_pid = os.getpid()
         signal.signal(signal.SIGTERM, _interrupt)
 

@@ -207,6 +207,29 @@ def test_a_registered_model_name_mlflow_refuses_is_refused_before_training(name,
     assert "argument --registered-model" in line
 
 
+def test_forked_workers_keep_sigterm_default_at_the_kernel_level() -> None:
+    """A worker's SIGTERM is not a Python handler, which could miss it while blocking."""
+    code = (
+        "import multiprocessing, signal\n"
+        "from scripts.cli_support import start_command\n"
+        "start_command()\n"
+        "with multiprocessing.get_context('fork').Pool(2) as pool:\n"
+        "    seen = pool.map(signal.getsignal, [signal.SIGTERM] * 4)\n"
+        "in_command = signal.getsignal(signal.SIGTERM)\n"
+        "print(set(seen) == {signal.SIG_DFL}, in_command is not signal.SIG_DFL)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        cwd=DATASCIENCE,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
+
+
 def test_forked_workers_ended_by_their_pool_end_quietly() -> None:
     """multiprocessing.Pool ends its workers with SIGTERM: no Ctrl-C traceback from them."""
     code = (
