@@ -22,8 +22,9 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Final
+from typing import Annotated, Final, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
 from limits import RateLimitItem, parse
@@ -36,6 +37,8 @@ from app.core.emails import email_key
 from app.core.limits_storage import open_limits_storage
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 NAMESPACE: Final = "login-failures"
 """First part of every counter's key, so that a shared store can hold other counters."""
@@ -126,45 +129,48 @@ class LoginThrottle:
         else:
             self._storage_failed(ConnectionError("it does not answer"))
 
+    def _guarded(self, call: Callable[[], T]) -> T | None:
+        """Run one call of the storage; on its failure, log it and answer ``None``."""
+        try:
+            result = call()
+        except self._storage.base_exceptions as error:
+            self._storage_failed(error)
+            return None
+        self._storage_answered()
+        return result
+
+    def _refusal_wait(self, attempt: LoginAttempt) -> int | None:
+        if self._per_client is not None and not self._limiter.test(
+            self._per_client, NAMESPACE, "client", attempt.client
+        ):
+            return self._wait(self._per_client, "client", attempt.client)
+        if self._per_account is not None and not self._limiter.hit(
+            self._per_account, NAMESPACE, "account", attempt.account
+        ):
+            return self._wait(self._per_account, "account", attempt.account)
+        return None
+
     def admit(self, attempt: LoginAttempt) -> int | None:
         """Count the attempt against its account; say how long to wait when it is refused.
 
         Returns:
             Seconds until the next try is allowed (at least 1) when the client's failures or
-            the account's attempts are past their limit, else ``None`` (the attempt may go on).
+            the account's attempts are past their limit, else ``None`` (the attempt may go on,
+            also when the storage fails).
         """
-        try:
-            if self._per_client is not None and not self._limiter.test(
-                self._per_client, NAMESPACE, "client", attempt.client
-            ):
-                return self._wait(self._per_client, "client", attempt.client)
-            if self._per_account is not None and not self._limiter.hit(
-                self._per_account, NAMESPACE, "account", attempt.account
-            ):
-                return self._wait(self._per_account, "account", attempt.account)
-        except self._storage.base_exceptions as error:
-            self._storage_failed(error)
-            return None
-        self._storage_answered()
-        return None
+        return self._guarded(lambda: self._refusal_wait(attempt))
 
     def record_failure(self, attempt: LoginAttempt) -> None:
         """Count a failed login for the client (its account's attempt is already counted)."""
-        if self._per_client is None:
-            return
-        try:
-            self._limiter.hit(self._per_client, NAMESPACE, "client", attempt.client)
-        except self._storage.base_exceptions as error:
-            self._storage_failed(error)
+        if self._per_client is not None:
+            limit = self._per_client
+            self._guarded(lambda: self._limiter.hit(limit, NAMESPACE, "client", attempt.client))
 
     def record_success(self, attempt: LoginAttempt) -> None:
         """Forget the account's attempts (the client's failures stay counted)."""
-        if self._per_account is None:
-            return
-        try:
-            self._limiter.clear(self._per_account, NAMESPACE, "account", attempt.account)
-        except self._storage.base_exceptions as error:
-            self._storage_failed(error)
+        if self._per_account is not None:
+            limit = self._per_account
+            self._guarded(lambda: self._limiter.clear(limit, NAMESPACE, "account", attempt.account))
 
 
 def login_attempt(request: Request, username: str) -> LoginAttempt:

@@ -17,6 +17,7 @@ large photos cannot exhaust the memory.
 """
 
 import binascii
+import functools
 import hashlib
 import io
 import re
@@ -156,10 +157,15 @@ def _family(image_format: str | None) -> str | None:
     return JPEG if image_format in JPEG_FORMATS else image_format
 
 
-def _media_type_format(media_type: str) -> str | None:
+@functools.cache
+def _formats_by_media_type() -> dict[str, str]:
+    """Pillow's format for each media type it registers, with common aliases (built once)."""
     Image.init()
-    known = {mime: name for name, mime in Image.MIME.items()} | _MEDIA_TYPE_ALIASES
-    return _family(known.get(media_type))
+    return {mime: name for name, mime in Image.MIME.items()} | _MEDIA_TYPE_ALIASES
+
+
+def _media_type_format(media_type: str) -> str | None:
+    return _family(_formats_by_media_type().get(media_type))
 
 
 def declarations(

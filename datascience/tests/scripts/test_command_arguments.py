@@ -207,6 +207,18 @@ def test_a_registered_model_name_mlflow_refuses_is_refused_before_training(name,
     assert "argument --registered-model" in line
 
 
+def _run_python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a new Python process from the datascience folder, capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        cwd=DATASCIENCE,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_forked_workers_keep_sigterm_default_at_the_kernel_level() -> None:
     """A worker's SIGTERM is not a Python handler, which could miss it while blocking."""
     code = (
@@ -218,14 +230,7 @@ def test_forked_workers_keep_sigterm_default_at_the_kernel_level() -> None:
         "in_command = signal.getsignal(signal.SIGTERM)\n"
         "print(set(seen) == {signal.SIG_DFL}, in_command is not signal.SIG_DFL)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        check=False,
-        cwd=DATASCIENCE,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _run_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True"]
 
@@ -243,14 +248,7 @@ def test_forked_workers_ended_by_their_pool_end_quietly() -> None:
         "pool.join()\n"
         "print('done')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        check=False,
-        cwd=DATASCIENCE,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _run_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "done"
     assert "Traceback" not in result.stderr
