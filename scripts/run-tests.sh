@@ -2,13 +2,20 @@
 # Install what is missing, then run every check: lint, format, types and all test suites.
 # Exits non-zero when any of them fails. Extra arguments are passed to every pytest run (the
 # datascience, backend and repository suites, e.g. -x or -k EXPRESSION); an option pytest does
-# not list is refused before anything runs. Reads CI=true (a missing PostgreSQL or Chromium
-# fails the tests that need it instead of skipping them; a uv this script installs stays out of
-# the shell startup files) and UV_PROJECT_ENVIRONMENT (default .venv).
+# not list is refused before anything runs. The datascience suite runs beside the backend's
+# (they share a small machine's cores; its output is shown when both have ended). Reads
+# SUITES_IN_PARALLEL=false (one after the other, as without setsid on macOS: for --pdb, say),
+# CI=true (a missing PostgreSQL or Chromium fails the tests that need it instead of skipping
+# them; a uv this script installs stays out of the shell startup files) and
+# UV_PROJECT_ENVIRONMENT (default .venv).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 answer_help "[pytest options]" "$@"
 cd "$REPOSITORY_ROOT" || exit 1
+case "${SUITES_IN_PARALLEL:-true}" in
+true | false) ;;
+*) die "invalid settings: SUITES_IN_PARALLEL is \"$SUITES_IN_PARALLEL\": expected true (the datascience suite beside the backend's) or false." ;;
+esac
 # In CI, a uv this script installs stays out of the shell startup files (as uv's installer
 # does for CI with UV_UNMANAGED_INSTALL); a person's run puts it on their PATH like start.sh.
 [ "${CI:-}" != true ] || export UV_NO_MODIFY_PATH="${UV_NO_MODIFY_PATH:-1}"
@@ -37,9 +44,28 @@ check "ruff format" uv run --no-sync ruff format --check .
 check "mypy datascience" bash -c 'cd datascience && uv run --no-sync mypy .'
 check "mypy backend" bash -c 'cd backend && uv run --no-sync mypy .'
 check "mypy repository tests" uv run --no-sync mypy tests
-check "pytest datascience" bash -c 'cd datascience && uv run --no-sync pytest "$@"' _ "$@"
+# pytest in the folder given first, with the script's arguments.
+pytest_in=(bash -c 'cd "$0" && exec uv run --no-sync pytest "$@"')
 ensure_chromium
-check "pytest backend" bash -c 'cd backend && uv run --no-sync pytest "$@"' _ "$@"
+if [ "${SUITES_IN_PARALLEL:-true}" = false ] || ! command -v setsid >/dev/null; then
+    check "pytest datascience" "${pytest_in[@]}" datascience "$@"
+    check "pytest backend" "${pytest_in[@]}" backend "$@"
+else
+    # The datascience suite, in a session of its own so that it stops with this script (Ctrl-C
+    # included) whatever it has started; its output waits in a file.
+    datascience_log="$(mktemp)"
+    setsid "${pytest_in[@]}" datascience "$@" >"$datascience_log" 2>&1 </dev/null &
+    datascience_pid=$!
+    trap 'kill -TERM -- "-$datascience_pid" 2>/dev/null; rm -f "$datascience_log"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    check "pytest backend (the datascience suite runs beside it)" "${pytest_in[@]}" backend "$@"
+    step "pytest datascience"
+    datascience_status=0
+    wait "$datascience_pid" || datascience_status=$?
+    cat "$datascience_log"
+    [ "$datascience_status" -eq 0 ] || failed+=("pytest datascience")
+fi
 ensure_compose_validator
 ensure_nginx
 # The root .venv (every workspace package) runs the repository-level tests from the root.

@@ -26,7 +26,7 @@ SCRIPTS: dict[str, tuple[str, ...]] = {
     "scripts/start-with-telemetry.sh": ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME"),
     "scripts/environment-setup.sh": ("UV_PROJECT_ENVIRONMENT", "UV_NO_MODIFY_PATH"),
     "scripts/mlflow-ui.sh": ("[mlflow ui options]", "MLFLOW_PORT", "STATE_DIR"),
-    "scripts/run-tests.sh": ("[pytest options]", "CI=true"),
+    "scripts/run-tests.sh": ("[pytest options]", "CI=true", "SUITES_IN_PARALLEL=false"),
     "scripts/docker-deploy.sh": ("[docker compose up options]", "API_REPLICAS", ".env"),
     "backend/scripts/prestart.sh": ("[--attempts N]", "FIRST_ADMINUSER", "STATE_DIR"),
     "backend/scripts/start-reload.sh": ("[python -m app.serve options]", "BACKEND_PORT", "HOST"),
@@ -184,6 +184,20 @@ def test_scripts_without_arguments_refuse_any(
     assert run.stderr == f"error: unknown argument '{arguments[0]}' (see ./{script} --help)\n"
     assert run.stdout == ""
     assert run.seconds < HELP_SECONDS
+    sandbox.assert_nothing_done()
+
+
+@pytest.mark.parametrize("value", ["yes", "0", "False"])
+def test_run_tests_refuses_an_invalid_suites_in_parallel_before_anything(
+    sandbox: Sandbox, value: str
+) -> None:
+    environment = {**sandbox.environment, "SUITES_IN_PARALLEL": value}
+    run = run_script("scripts/run-tests.sh", environment=environment)
+    assert run.status == 1
+    assert run.stderr == (
+        f'error: invalid settings: SUITES_IN_PARALLEL is "{value}": expected true (the '
+        "datascience suite beside the backend's) or false.\n"
+    )
     sandbox.assert_nothing_done()
 
 
