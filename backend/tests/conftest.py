@@ -34,6 +34,7 @@ from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import timedelta  # noqa: E402
 
+import httpx  # noqa: E402
 import pytest  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import create_engine, delete, text  # noqa: E402
@@ -264,6 +265,14 @@ def bearer(user_id: int, settings: Settings, minutes: float = 30) -> dict[str, s
     """Authorization headers with a token signed like the application signs them."""
     token = create_access_token(user_id, settings.SECRET_KEY, timedelta(minutes=minutes))
     return {"Authorization": f"Bearer {token}"}
+
+
+def login(client: TestClient, username: str, password: str) -> httpx.Response:
+    """Log in with the OAuth2 password form (``username`` is the e-mail)."""
+    response: httpx.Response = client.post(
+        "/api/v1/login/access-token", data={"username": username, "password": password}
+    )
+    return response
 
 
 def make_account(

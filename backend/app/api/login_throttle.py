@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Final, TypeVar
+from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
 from limits import RateLimitItem, parse
@@ -35,6 +35,7 @@ from app.api.errors import invalid_input
 from app.core.config import Settings
 from app.core.emails import email_key
 from app.core.limits_storage import open_limits_storage
+from app.schemas.common import ErrorResponse
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,22 @@ NAMESPACE: Final = "login-failures"
 MAX_USERNAME_LENGTH: Final = 320
 """Longest ``username`` a login reads, in characters: an e-mail address is at most 64
 characters before the ``@`` and 255 after it (RFC 5321); a longer one is no account's."""
+
+TOO_MANY_FAILURES_RESPONSE: Final[dict[int | str, dict[str, Any]]] = {
+    status.HTTP_429_TOO_MANY_REQUESTS: {
+        "model": ErrorResponse,
+        "description": "Too many failed logins for this account or from this address "
+        "(`LOGIN_FAILURES_PER_ACCOUNT`, `LOGIN_FAILURES_PER_CLIENT`): retry after "
+        "`Retry-After` seconds",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until the next try is allowed.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    }
+}
+"""The 429 of a route that checks a password, as published in the OpenAPI document."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,11 @@ class UserUpdateMe(BaseModel):
         default=None, max_length=255, description="`null` clears the name."
     )
     password: str = unchanged_when_absent(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+    current_password: str = unchanged_when_absent(
+        max_length=PASSWORD_MAX,
+        description="Your password as it is now: required to change `email` or `password` "
+        "(a token alone cannot take the account over), checked whenever it is sent.",
+    )
 
 
 class User(UserBase):

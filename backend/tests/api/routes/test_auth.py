@@ -12,7 +12,7 @@ from sqlalchemy import delete
 from app.core.emails import email_key
 from app.core.security import hash_password
 from app.db.models import User
-from tests.conftest import Account, bearer
+from tests.conftest import Account, bearer, login
 
 API = "/api/v1"
 
@@ -54,12 +54,6 @@ def call(
     headers: dict[str, str] | None = None,
 ) -> Any:
     return client.request(method, path, json=body, headers=headers or {})
-
-
-def login(client: TestClient, username: str, password: str) -> Any:
-    return client.post(
-        f"{API}/login/access-token", data={"username": username, "password": password}
-    )
 
 
 def test_login_gives_a_working_token(client, admin):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.api.login_throttle import MAX_USERNAME_LENGTH
 from app.core.config import Settings
 from app.main import create_app
-from tests.conftest import Account, make_account, make_settings
+from tests.conftest import Account, login, make_account, make_settings
 
 API = "/api/v1"
 LOGIN = f"{API}/login/access-token"
@@ -29,10 +29,6 @@ def throttled_client(database_url: str, **limits: str) -> Iterator[TestClient]:
     settings = make_settings(database_url, MODEL_NAME="absent-model", **limits)
     with TestClient(create_app(settings)) as client:
         yield client
-
-
-def login(client: TestClient, username: str, password: str) -> Any:
-    return client.post(LOGIN, data={"username": username, "password": password})
 
 
 @pytest.fixture
@@ -70,6 +66,19 @@ def test_a_successful_login_clears_the_account_failures(database_url, account):
         for _ in range(3):
             assert login(client, account.email, "wrong-password").status_code == 401
         assert_throttled(login(client, account.email, "wrong-password"))
+
+
+def test_wrong_current_passwords_of_a_profile_change_count_as_failed_logins(database_url, account):
+    change = {"password": "new-password-1", "current_password": "wrong-password"}
+    with throttled_client(database_url, LOGIN_FAILURES_PER_ACCOUNT="3 per 15 minutes") as client:
+        for _ in range(2):
+            response = client.put(f"{API}/users/me", json=change, headers=account.headers)
+            assert response.status_code == 400, response.text
+        assert login(client, account.email, "wrong-password").status_code == 401
+        # Past the limit: the change is refused even with the right password, so is a login.
+        right = {**change, "current_password": account.password}
+        assert_throttled(client.put(f"{API}/users/me", json=right, headers=account.headers))
+        assert_throttled(login(client, account.email, account.password))
 
 
 def test_unknown_accounts_are_counted_like_known_ones(database_url):

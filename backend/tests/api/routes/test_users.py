@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from app.db.crud.users import authenticate, get_user_by_email
+from tests.conftest import login
 
 API = "/api/v1"
 
@@ -123,8 +124,52 @@ def test_user_updates_self_but_cannot_become_admin(client, session_factory, app_
     assert response.status_code == 200
     assert response.json()["full_name"] == "Nouveau Nom"
     new = new_email()
-    response = client.put(f"{API}/users/me", headers=account.headers, json={"email": new})
+    response = client.put(
+        f"{API}/users/me",
+        headers=account.headers,
+        json={"email": new, "current_password": account.password},
+    )
     assert response.json()["email"] == new
+
+
+@pytest.mark.parametrize("change", [{"email": "new"}, {"password": "new-password-1"}])
+def test_changing_own_credentials_needs_the_current_password(
+    client, session_factory, app_settings, change
+):
+    from tests.conftest import make_account
+
+    account = make_account(session_factory, app_settings)
+    change = {name: new_email() if value == "new" else value for name, value in change.items()}
+    url, headers = f"{API}/users/me", account.headers
+    before = client.get(url, headers=headers).json()
+    missing = client.put(url, headers=headers, json=change)
+    assert missing.status_code == 422, missing.text
+    (error,) = missing.json()["detail"]
+    assert (error["loc"], error["type"]) == (["body", "current_password"], "missing")
+    wrong = client.put(url, headers=headers, json={**change, "current_password": "not-it-1"})
+    assert wrong.status_code == 400
+    assert wrong.json() == {"detail": "Incorrect current password"}
+    assert client.get(url, headers=headers).json() == before
+    assert login(client, account.email, account.password).status_code == 200
+    right = client.put(url, headers=headers, json={**change, "current_password": account.password})
+    assert right.status_code == 200, right.text
+    email = change.get("email", account.email)
+    password = change.get("password", account.password)
+    assert login(client, email, password).status_code == 200
+    assert login(client, account.email, account.password).status_code == 401
+
+
+def test_a_wrong_current_password_refuses_even_a_name_change(client, session_factory, app_settings):
+    from tests.conftest import make_account
+
+    account = make_account(session_factory, app_settings)
+    body = {"full_name": "Jeanne", "current_password": "not-it-1"}
+    response = client.put(f"{API}/users/me", headers=account.headers, json=body)
+    assert response.status_code == 400
+    assert client.get(f"{API}/users/me", headers=account.headers).json()["full_name"] is None
+    body["current_password"] = account.password
+    response = client.put(f"{API}/users/me", headers=account.headers, json=body)
+    assert response.json()["full_name"] == "Jeanne"
 
 
 def test_admin_deactivates_a_user_who_is_then_refused(client, admin, session_factory, app_settings):

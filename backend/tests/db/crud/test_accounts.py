@@ -20,7 +20,7 @@ from app.db.init_db import seed_first_admin
 from app.db.models import User
 from app.db.session import create_db_engine, create_session_factory
 from app.main import create_app
-from tests.conftest import bearer, make_account, make_settings, migrated_database
+from tests.conftest import bearer, login, make_account, make_settings, migrated_database
 
 API = "/api/v1"
 LAST_ADMIN = (
@@ -35,12 +35,6 @@ NO_SELF_DEMOTION = (
 
 def unique_local() -> str:
     return uuid.uuid4().hex[:10]
-
-
-def login(client: TestClient, username: str, password: str) -> Any:
-    return client.post(
-        f"{API}/login/access-token", data={"username": username, "password": password}
-    )
 
 
 def create(client: TestClient, headers: dict[str, str], email: str, password: str) -> Any:
@@ -71,14 +65,17 @@ def test_an_email_differing_only_by_case_is_taken(client, admin):
 
 def test_changing_to_a_taken_email_in_another_case_is_refused(client, admin, user):
     account = user.email.upper()
-    response = client.put(f"{API}/users/me", json={"email": account}, headers=admin.headers)
+    change = {"email": account, "current_password": admin.password}
+    response = client.put(f"{API}/users/me", json=change, headers=admin.headers)
     assert response.status_code == 400
 
 
 def test_own_email_may_change_case(client, session_factory, app_settings):
     account = make_account(session_factory, app_settings)
     response = client.put(
-        f"{API}/users/me", json={"email": account.email.upper()}, headers=account.headers
+        f"{API}/users/me",
+        json={"email": account.email.upper(), "current_password": account.password},
+        headers=account.headers,
     )
     assert response.status_code == 200
     assert login(client, account.email, account.password).status_code == 200

@@ -7,7 +7,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
-from app.api.login_throttle import LoginThrottleDep, login_attempt, refuse_if_throttled
+from app.api.login_throttle import (
+    TOO_MANY_FAILURES_RESPONSE,
+    LoginThrottleDep,
+    login_attempt,
+    refuse_if_throttled,
+)
 from app.core.security import create_access_token
 from app.db.crud.users import authenticate
 from app.db.models import User
@@ -26,18 +31,7 @@ router = APIRouter(tags=["login"])
             "description": "Incorrect email or password",
         },
         status.HTTP_403_FORBIDDEN: {"model": ErrorResponse, "description": "Inactive user"},
-        status.HTTP_429_TOO_MANY_REQUESTS: {
-            "model": ErrorResponse,
-            "description": "Too many failed logins for this account or from this address "
-            "(`LOGIN_FAILURES_PER_ACCOUNT`, `LOGIN_FAILURES_PER_CLIENT`): retry after "
-            "`Retry-After` seconds",
-            "headers": {
-                "Retry-After": {
-                    "description": "Seconds until the next try is allowed.",
-                    "schema": {"type": "integer", "minimum": 1},
-                }
-            },
-        },
+        **TOO_MANY_FAILURES_RESPONSE,
     },
 )
 def login_access_token(

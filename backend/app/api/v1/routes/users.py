@@ -7,11 +7,20 @@ an active administrator: nobody can deactivate or demote themselves, nor the las
 
 from typing import Any, Final
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 
 from app.api.deps import AdminUser, CurrentUser, SessionDep, SettingsDep, require_admin
+from app.api.errors import invalid_input
+from app.api.login_throttle import (
+    TOO_MANY_FAILURES_RESPONSE,
+    LoginThrottle,
+    LoginThrottleDep,
+    login_attempt,
+    refuse_if_throttled,
+)
 from app.api.params import IdPath, PageSizeQuery, SkipQuery
 from app.api.unit_of_work import EMAIL_TAKEN
+from app.core.security import verify_password
 from app.db.crud import users as crud
 from app.db.models import User
 from app.schemas.common import ErrorResponse
@@ -27,6 +36,8 @@ NO_SELF_DEMOTION: Final = (
     "Administrators cannot deactivate themselves or give up their own administrator rights: "
     "ask another administrator."
 )
+REAUTHENTICATION_REQUIRED: Final = "Required to change the e-mail or the password."
+REAUTHENTICATION_FAILED: Final = "Incorrect current password"
 LAST_ADMIN: Final = (
     "This change would leave the API without an active administrator: make another user an "
     "active administrator first."
@@ -104,10 +115,54 @@ async def read_user_me(current_user: CurrentUser) -> Any:
     return current_user
 
 
-@router.put("/me", response_model=UserOut, responses=EMAIL_TAKEN_RESPONSE)
-def update_user_me(session: SessionDep, current_user: CurrentUser, user_in: UserUpdateMe) -> Any:
-    """Change your own e-mail, name or password."""
+def _confirm_current_password(
+    request: Request, throttle: LoginThrottle, user: User, password: str | None
+) -> None:
+    """Check the password a user sent to change their credentials, counted as a login.
+
+    Raises:
+        RequestValidationError: 422 when it is missing.
+        HTTPException: 429 past the login limits, 400 when it is wrong.
+    """
+    if password is None:
+        raise invalid_input(("body", "current_password"), REAUTHENTICATION_REQUIRED, "missing")
+    attempt = login_attempt(request, user.email)
+    refuse_if_throttled(throttle, attempt)
+    matches, _ = verify_password(password, user.hashed_password)
+    if not matches:
+        throttle.record_failure(attempt)
+        raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=REAUTHENTICATION_FAILED)
+    throttle.record_success(attempt)
+
+
+@router.put(
+    "/me",
+    response_model=UserOut,
+    responses={
+        status.HTTP_400_BAD_REQUEST: {
+            "model": ErrorResponse,
+            "description": f"E-mail already used, whatever its case: {EMAIL_TAKEN!r}; or "
+            f"wrong `current_password`: {REAUTHENTICATION_FAILED!r}.",
+        },
+        **TOO_MANY_FAILURES_RESPONSE,
+    },
+)
+def update_user_me(
+    request: Request,
+    session: SessionDep,
+    current_user: CurrentUser,
+    throttle: LoginThrottleDep,
+    user_in: UserUpdateMe,
+) -> Any:
+    """Change your own e-mail, name or password.
+
+    Changing the e-mail or the password needs `current_password`; a wrong one is counted as a
+    failed login of the account (429 with `Retry-After` past `LOGIN_FAILURES_PER_ACCOUNT`).
+    """
     changes = user_in.model_dump(exclude_unset=True)
+    current_password = changes.pop("current_password", None)
+    if current_password is not None or changes.keys() & {"email", "password"}:
+        _confirm_current_password(request, throttle, current_user, current_password)
     _check_email_free(session, changes.get("email"), owner=current_user)
     return crud.update_user(session, current_user, changes)
 
