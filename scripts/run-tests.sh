@@ -56,13 +56,15 @@ else
     datascience_log="$(mktemp)"
     setsid "${pytest_in[@]}" datascience "$@" >"$datascience_log" 2>&1 </dev/null &
     datascience_pid=$!
-    trap 'kill -TERM -- "-$datascience_pid" 2>/dev/null; rm -f "$datascience_log"' EXIT
+    trap '[ -z "$datascience_pid" ] || kill -TERM -- "-$datascience_pid" 2>/dev/null
+        rm -f "$datascience_log"' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
     check "pytest backend (the datascience suite runs beside it)" "${pytest_in[@]}" backend "$@"
     step "pytest datascience"
     datascience_status=0
     wait "$datascience_pid" || datascience_status=$?
+    datascience_pid="" # ended: its group id may be another's from now on
     cat "$datascience_log"
     [ "$datascience_status" -eq 0 ] || failed+=("pytest datascience")
 fi
