@@ -2,8 +2,8 @@
 # Install what is missing, then run every check: lint, format, types and all test suites.
 # Exits non-zero when any of them fails. Extra arguments are passed to every pytest run (the
 # datascience, backend and repository suites, e.g. -x or -k EXPRESSION); an option pytest does
-# not list is refused before anything runs. The datascience suite runs beside the backend's
-# (they share a small machine's cores; its output is shown when both have ended). Reads
+# not list is refused before anything runs. The datascience suite runs beside the other checks
+# (they share a small machine's cores; its output is shown after the backend's). Reads
 # SUITES_IN_PARALLEL=false (one after the other, as without setsid on macOS: for --pdb, say),
 # CI=true (a missing PostgreSQL or Chromium fails the tests that need it instead of skipping
 # them; a uv this script installs stays out of the shell startup files) and
@@ -39,20 +39,14 @@ check() {
     fi
 }
 
-check "ruff lint" uv run --no-sync ruff check .
-check "ruff format" uv run --no-sync ruff format --check .
-check "mypy datascience" bash -c 'cd datascience && uv run --no-sync mypy .'
-check "mypy backend" bash -c 'cd backend && uv run --no-sync mypy .'
-check "mypy repository tests" uv run --no-sync mypy tests
 # pytest in the folder given first, with the script's arguments.
 pytest_in=(bash -c 'cd "$0" && exec uv run --no-sync pytest "$@"')
-ensure_chromium
-if [ "${SUITES_IN_PARALLEL:-true}" = false ] || ! command -v setsid >/dev/null; then
-    check "pytest datascience" "${pytest_in[@]}" datascience "$@"
-    check "pytest backend" "${pytest_in[@]}" backend "$@"
-else
-    # The datascience suite, in a session of its own so that it stops with this script (Ctrl-C
-    # included) whatever it has started; its output waits in a file.
+in_parallel=true
+[ "${SUITES_IN_PARALLEL:-true}" = true ] && command -v setsid >/dev/null || in_parallel=false
+if [ "$in_parallel" = true ]; then
+    # The datascience suite starts first, beside every other check, in a session of its own
+    # so that it stops with this script (Ctrl-C included) whatever it has started; its output
+    # waits in a file.
     datascience_log="$(mktemp)"
     setsid "${pytest_in[@]}" datascience "$@" >"$datascience_log" 2>&1 </dev/null &
     datascience_pid=$!
@@ -60,6 +54,17 @@ else
         rm -f "$datascience_log"' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
+fi
+check "ruff lint" uv run --no-sync ruff check .
+check "ruff format" uv run --no-sync ruff format --check .
+check "mypy datascience" bash -c 'cd datascience && uv run --no-sync mypy .'
+check "mypy backend" bash -c 'cd backend && uv run --no-sync mypy .'
+check "mypy repository tests" uv run --no-sync mypy tests
+ensure_chromium
+if [ "$in_parallel" = false ]; then
+    check "pytest datascience" "${pytest_in[@]}" datascience "$@"
+    check "pytest backend" "${pytest_in[@]}" backend "$@"
+else
     check "pytest backend (the datascience suite runs beside it)" "${pytest_in[@]}" backend "$@"
     step "pytest datascience"
     datascience_status=0
