@@ -82,7 +82,6 @@ class UserUpdateMe(BaseModel):
     )
     password: str = unchanged_when_absent(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
     current_password: str = unchanged_when_absent(
-        max_length=PASSWORD_MAX,
         description="Your password as it is now: required to change `email` or `password` "
         "(a token alone cannot take the account over), checked whenever it is sent.",
     )

@@ -57,11 +57,35 @@ def test_duplicate_email_is_refused(client, admin, user):
     }
 
 
-def test_update_to_a_taken_email_is_refused(client, admin, user):
+def test_update_to_a_taken_email_is_refused(client, admin, user, session_factory, app_settings):
+    from tests.conftest import make_account
+
+    account = make_account(session_factory, app_settings)
     response = client.put(
-        f"{API}/users/{admin.id}", headers=admin.headers, json={"email": user.email}
+        f"{API}/users/{account.id}", headers=admin.headers, json={"email": user.email}
     )
     assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The user with this username already exists in the system."
+    }
+
+
+@pytest.mark.parametrize("change", [{"email": "new"}, {"password": "new-password-1"}])
+def test_administrators_change_their_own_credentials_only_with_their_password(
+    client, session_factory, app_settings, change
+):
+    from tests.conftest import make_account
+
+    account = make_account(session_factory, app_settings, is_admin=True)
+    change = {name: new_email() if value == "new" else value for name, value in change.items()}
+    response = client.put(f"{API}/users/{account.id}", headers=account.headers, json=change)
+    assert response.status_code == 400
+    assert "PUT /users/me" in response.json()["detail"]
+    assert login(client, account.email, account.password).status_code == 200
+    # Another user's, as an administrator resets a password: no password of theirs needed.
+    other = make_account(session_factory, app_settings)
+    response = client.put(f"{API}/users/{other.id}", headers=account.headers, json=change)
+    assert response.status_code == 200, response.text
 
 
 def test_unknown_user_is_404(client, admin):

@@ -119,16 +119,26 @@ def test_a_password_typed_decomposed_logs_in(client, admin):
     assert login(client, email, "cafe-creme").status_code == 401
 
 
-def test_a_hash_made_before_normalisation_still_works_and_is_upgraded(client, session_factory):
+@pytest.mark.parametrize("through", ["login", "e-mail change"])
+def test_a_hash_made_before_normalisation_still_works_and_is_upgraded(
+    client, session_factory, app_settings, through
+):
     email = f"legacy-{unique_local()}@example.com"
     decomposed = unicodedata.normalize("NFD", "mot-de-passe-été")
     with session_factory() as session:
         user = create_user(session, email=email, password="placeholder")
         user.hashed_password = _password_hash.hash(decomposed)  # as the API used to store it
         session.commit()
-        old_hash = user.hashed_password
+        old_hash, user_id = user.hashed_password, user.id
     composed = unicodedata.normalize("NFC", decomposed)
-    assert login(client, email, composed).status_code == 200
+    if through == "login":
+        assert login(client, email, composed).status_code == 200
+    else:
+        email = f"legacy-moved-{unique_local()}@example.com"
+        change = {"email": email, "current_password": composed}
+        headers = bearer(user_id, app_settings)
+        response = client.put(f"{API}/users/me", json=change, headers=headers)
+        assert response.status_code == 200, response.text
     with session_factory() as session:
         stored = get_user_by_email(session, email)
         assert stored is not None

@@ -38,6 +38,9 @@ NO_SELF_DEMOTION: Final = (
 )
 REAUTHENTICATION_REQUIRED: Final = "Required to change the e-mail or the password."
 REAUTHENTICATION_FAILED: Final = "Incorrect current password"
+OWN_CREDENTIALS: Final = (
+    "Change your own e-mail or password with PUT /users/me, which needs your current password."
+)
 LAST_ADMIN: Final = (
     "This change would leave the API without an active administrator: make another user an "
     "active administrator first."
@@ -117,8 +120,11 @@ async def read_user_me(current_user: CurrentUser) -> Any:
 
 def _confirm_current_password(
     request: Request, throttle: LoginThrottle, user: User, password: str | None
-) -> None:
+) -> bool:
     """Check the password a user sent to change their credentials, counted as a login.
+
+    Returns:
+        Whether its stored hash was made from another Unicode form (to be stored again).
 
     Raises:
         RequestValidationError: 422 when it is missing.
@@ -128,11 +134,12 @@ def _confirm_current_password(
         raise invalid_input(("body", "current_password"), REAUTHENTICATION_REQUIRED, "missing")
     attempt = login_attempt(request, user.email)
     refuse_if_throttled(throttle, attempt)
-    matches, _ = verify_password(password, user.hashed_password)
+    matches, rehash = verify_password(password, user.hashed_password)
     if not matches:
         throttle.record_failure(attempt)
         raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=REAUTHENTICATION_FAILED)
     throttle.record_success(attempt)
+    return rehash
 
 
 @router.put(
@@ -161,8 +168,11 @@ def update_user_me(
     """
     changes = user_in.model_dump(exclude_unset=True)
     current_password = changes.pop("current_password", None)
-    if current_password is not None or changes.keys() & {"email", "password"}:
-        _confirm_current_password(request, throttle, current_user, current_password)
+    needs_password = current_password is not None or changes.keys() & {"email", "password"}
+    if needs_password and _confirm_current_password(
+        request, throttle, current_user, current_password
+    ):
+        changes.setdefault("password", current_password)  # upgraded, as a login does
     _check_email_free(session, changes.get("email"), owner=current_user)
     return crud.update_user(session, current_user, changes)
 
@@ -191,7 +201,8 @@ def read_user_by_id(user_id: IdPath, session: SessionDep, current_user: CurrentU
         status.HTTP_400_BAD_REQUEST: {
             "model": ErrorResponse,
             "description": "E-mail already used, or the change would deactivate or demote "
-            "yourself or the last active administrator.",
+            "yourself or the last active administrator, or change your own e-mail or password "
+            "(`PUT /users/me` does, with your current password).",
         },
         status.HTTP_404_NOT_FOUND: {"model": ErrorResponse, "description": USER_NOT_FOUND},
     },
@@ -201,12 +212,15 @@ def update_user(
 ) -> Any:
     """Change a user (administrators only); absent fields stay as they are.
 
-    Administrators cannot deactivate or demote themselves, nor the last active administrator.
+    Administrators cannot deactivate or demote themselves, nor the last active administrator,
+    and change their own e-mail or password with `PUT /users/me` (which needs the current one).
     """
     user = crud.get_user(session, user_id)
     if user is None:
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=USER_NOT_FOUND)
     changes = user_in.model_dump(exclude_unset=True)
+    if user.id == current_user.id and changes.keys() & {"email", "password"}:
+        raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=OWN_CREDENTIALS)
     _check_email_free(session, changes.get("email"), owner=user)
     removes_admin = _removes_admin(user, changes)
     if removes_admin and user.id == current_user.id:
