@@ -4,7 +4,7 @@
 # datascience, backend and repository suites, e.g. -x or -k EXPRESSION); an option pytest does
 # not list is refused before anything runs. The datascience suite runs beside the other checks
 # (they share a small machine's cores; its output is shown after the backend's). Reads
-# SUITES_IN_PARALLEL=false (one after the other, as without setsid on macOS: for --pdb, say),
+# SUITES_IN_PARALLEL=false (one after the other, as without setsid on macOS or with --pdb),
 # CI=true (a missing PostgreSQL or Chromium fails the tests that need it instead of skipping
 # them; a uv this script installs stays out of the shell startup files) and
 # UV_PROJECT_ENVIRONMENT (default .venv).
@@ -39,21 +39,37 @@ check() {
     fi
 }
 
+# On the way out: stop the datascience suite if it still runs, showing the end of its output.
+stop_datascience_suite() {
+    if [ -n "$datascience_pid" ]; then
+        kill -TERM -- "-$datascience_pid" 2>/dev/null
+        printf '\nThe datascience suite was stopped; the end of its output:\n' >&2
+        tail -n 20 "$datascience_log" >&2
+    fi
+    rm -f "$datascience_log"
+}
+
 # pytest in the folder given first, with the script's arguments.
 pytest_in=(bash -c 'cd "$0" && exec uv run --no-sync pytest "$@"')
 in_parallel=true
 [ "${SUITES_IN_PARALLEL:-true}" = true ] && command -v setsid >/dev/null || in_parallel=false
-if [ "$in_parallel" = true ]; then
+for argument in "$@"; do
+    # A debugger needs the terminal: a suite beside it would read nothing from its stdin.
+    case "$argument" in --pdb | --trace) in_parallel=false ;; esac
+done
+datascience_pid=""
+datascience_log=""
+if [ "$in_parallel" = true ] && datascience_log="$(mktemp)"; then
     # The datascience suite starts first, beside every other check, in a session of its own
     # so that it stops with this script (Ctrl-C included) whatever it has started; its output
-    # waits in a file.
-    datascience_log="$(mktemp)"
-    setsid "${pytest_in[@]}" datascience "$@" >"$datascience_log" 2>&1 </dev/null &
-    datascience_pid=$!
-    trap '[ -z "$datascience_pid" ] || kill -TERM -- "-$datascience_pid" 2>/dev/null
-        rm -f "$datascience_log"' EXIT
+    # waits in a file. (A SIGKILL of this script cannot stop it.)
+    trap stop_datascience_suite EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
+    setsid "${pytest_in[@]}" datascience "$@" >"$datascience_log" 2>&1 </dev/null &
+    datascience_pid=$!
+else
+    in_parallel=false
 fi
 check "ruff lint" uv run --no-sync ruff check .
 check "ruff format" uv run --no-sync ruff format --check .

@@ -1,7 +1,8 @@
 """``scripts/run-tests.sh`` runs the datascience suite beside the backend's and reports both.
 
 The script runs with a fake ``uv`` first on the PATH: every step passes at once, and each
-pytest run says where it runs, records its process id, and fails or sleeps when asked to.
+pytest run says where it runs, records its process id, and fails or sleeps when asked to
+(``apt-get`` and ``docker`` are fakes that do nothing, so that nothing is installed).
 """
 
 import os
@@ -33,9 +34,10 @@ exit 0
 def _environment(tmp_path: Path, **settings: str) -> dict[str, str]:
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
-    fake = fake_bin / "uv"
-    fake.write_text(FAKE_UV)
-    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    for name, script in (("uv", FAKE_UV), ("apt-get", "#!/bin/sh\n"), ("docker", "#!/bin/sh\n")):
+        fake = fake_bin / name
+        fake.write_text(script)
+        fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     environment = {
         **os.environ,
         "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}",
@@ -63,14 +65,17 @@ def _is_running(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.parametrize("parallel", ["true", "false"])
+@pytest.mark.parametrize(
+    ("setting", "arguments", "parallel"),
+    [("true", ("-q",), True), ("false", ("-q",), False), ("true", ("--pdb",), False)],
+)
 def test_a_failing_datascience_suite_is_shown_and_fails_the_run(
-    tmp_path: Path, parallel: str
+    tmp_path: Path, setting: str, arguments: tuple[str, ...], parallel: bool
 ) -> None:
     environment = _environment(
-        tmp_path, FAKE_FAILING_SUITE="datascience", SUITES_IN_PARALLEL=parallel
+        tmp_path, FAKE_FAILING_SUITE="datascience", SUITES_IN_PARALLEL=setting
     )
-    run = run_script("scripts/run-tests.sh", "-q", environment=environment)
+    run = run_script("scripts/run-tests.sh", *arguments, environment=environment)
     assert run.status == 1, run.stderr
     assert run.stderr.strip().splitlines()[-1] == "FAILED: pytest datascience"
     assert set(_pytest_runs(tmp_path)) == {"datascience", "backend", REPOSITORY_ROOT.name}
@@ -79,7 +84,7 @@ def test_a_failing_datascience_suite_is_shown_and_fails_the_run(
     assert run.stdout.index("pytest ran in datascience") > datascience
     backend = run.stdout.index("==> pytest backend")
     assert run.stdout.index("pytest ran in backend") > backend
-    assert (datascience < backend) == (parallel == "false")
+    assert (datascience < backend) == (not parallel)
 
 
 def test_ctrl_c_stops_the_suite_running_beside_the_backend(tmp_path: Path) -> None:
@@ -89,7 +94,7 @@ def test_ctrl_c_stops_the_suite_running_beside_the_backend(tmp_path: Path) -> No
         cwd=REPOSITORY_ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(tmp_path / "stderr").open("w"),
         start_new_session=True,
     )
     try:
@@ -104,6 +109,9 @@ def test_ctrl_c_stops_the_suite_running_beside_the_backend(tmp_path: Path) -> No
         while any(map(_is_running, runs.values())) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not any(map(_is_running, runs.values())), runs
+        errors = (tmp_path / "stderr").read_text()
+        assert "The datascience suite was stopped; the end of its output:" in errors
+        assert "pytest ran in datascience" in errors
     finally:
         for pid in _pytest_runs(tmp_path).values():
             if _is_running(pid):
