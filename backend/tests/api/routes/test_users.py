@@ -285,3 +285,20 @@ def test_a_null_full_name_clears_it(client, admin, session_factory, app_settings
     assert cleared.status_code == 200
     assert cleared.json()["full_name"] is None
     assert client.get(f"{API}/users/me", headers=account.headers).json()["full_name"] is None
+
+
+@pytest.mark.parametrize("route", ["admin", "me"])
+def test_an_unchanged_email_sent_back_needs_no_password(
+    client, session_factory, app_settings, route
+):
+    from tests.conftest import make_account
+
+    account = make_account(session_factory, app_settings, is_admin=True)
+    url = f"{API}/users/{account.id}" if route == "admin" else f"{API}/users/me"
+    body = {"email": account.email, "full_name": "Jeanne"}
+    response = client.put(url, headers=account.headers, json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["full_name"] == "Jeanne"
+    # Another case is another e-mail: a change.
+    body["email"] = account.email.upper()
+    assert client.put(url, headers=account.headers, json=body).status_code in (400, 422)

@@ -72,6 +72,17 @@ def _removes_admin(user: User, changes: dict[str, Any]) -> bool:
     )
 
 
+def _changes(user: User, update: UserUpdate | UserUpdateMe) -> dict[str, Any]:
+    """The fields an update sends, less an e-mail equal to the stored one.
+
+    A form that sends every field back changes nothing by sending the e-mail unchanged.
+    """
+    changes = update.model_dump(exclude_unset=True)
+    if changes.get("email") == user.email:
+        del changes["email"]
+    return changes
+
+
 @router.get("/", response_model=list[UserOut], dependencies=[Depends(require_admin)])
 def read_users(session: SessionDep, skip: SkipQuery = 0, limit: PageSizeQuery = 100) -> Any:
     """List users (administrators only)."""
@@ -166,7 +177,7 @@ def update_user_me(
     Changing the e-mail or the password needs `current_password`; a wrong one is counted as a
     failed login of the account (429 with `Retry-After` past `LOGIN_FAILURES_PER_ACCOUNT`).
     """
-    changes = user_in.model_dump(exclude_unset=True)
+    changes = _changes(current_user, user_in)
     current_password = changes.pop("current_password", None)
     needs_password = current_password is not None or changes.keys() & {"email", "password"}
     if needs_password and _confirm_current_password(
@@ -218,7 +229,7 @@ def update_user(
     user = crud.get_user(session, user_id)
     if user is None:
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=USER_NOT_FOUND)
-    changes = user_in.model_dump(exclude_unset=True)
+    changes = _changes(user, user_in)
     if user.id == current_user.id and changes.keys() & {"email", "password"}:
         raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=OWN_CREDENTIALS)
     _check_email_free(session, changes.get("email"), owner=user)
