@@ -24,6 +24,7 @@ case "$*" in
     echo "pytest ran in $where"
     echo "$where $$" >>"$FAKE_UV_RECORD"
     [ "$where" != "$FAKE_FAILING_SUITE" ] || exit 1
+    [ "$where" != "$FAKE_EMPTY_SUITE" ] || exit 5
     [ -z "$FAKE_PYTEST_SECONDS" ] || exec sleep "$FAKE_PYTEST_SECONDS"
     ;;
 esac
@@ -43,6 +44,7 @@ def _environment(tmp_path: Path, **settings: str) -> dict[str, str]:
         "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}",
         "FAKE_UV_RECORD": str(tmp_path / "pytest-runs"),
         "FAKE_FAILING_SUITE": "",
+        "FAKE_EMPTY_SUITE": "",
         "FAKE_PYTEST_SECONDS": "",
         **settings,
     }
@@ -117,3 +119,18 @@ def test_ctrl_c_stops_the_suite_running_beside_the_backend(tmp_path: Path) -> No
             if _is_running(pid):
                 os.kill(pid, signal.SIGKILL)
         process.kill()
+
+
+@pytest.mark.parametrize("arguments", [("-k", "no_such_test"), ()])
+def test_a_suite_the_arguments_select_nothing_of_has_not_failed(
+    tmp_path: Path, arguments: tuple[str, ...]
+) -> None:
+    # pytest's status 5 ("no tests collected") is a failure only when nothing was asked.
+    environment = _environment(tmp_path, FAKE_EMPTY_SUITE="backend")
+    run = run_script("scripts/run-tests.sh", *arguments, environment=environment)
+    if arguments:
+        assert run.status == 0, run.stderr
+        assert "No test of this suite is selected by: -k no_such_test" in run.stdout
+    else:
+        assert run.status == 1
+        assert run.stderr.strip().splitlines()[-1].startswith("FAILED: pytest backend")
