@@ -223,6 +223,32 @@ def refuse_if_throttled(throttle: LoginThrottle, attempt: LoginAttempt) -> None:
         )
 
 
+def checked_password(throttle: LoginThrottle, attempt: LoginAttempt, check: Callable[[], T]) -> T:
+    """Check a password as a login does: admitted by the throttle, its result recorded.
+
+    Every route that checks a password goes through here, so that each guess counts
+    against the same limits.
+
+    Args:
+        throttle: The application's login throttle.
+        attempt: Whose password it is and who sends it (:func:`login_attempt`).
+        check: Verifies the password; a false result (``None``, ``False``) is a failure.
+
+    Returns:
+        What ``check`` returned.
+
+    Raises:
+        HTTPException: 429 with ``Retry-After`` past the limits, before ``check`` runs.
+    """
+    refuse_if_throttled(throttle, attempt)
+    result = check()
+    if result:
+        throttle.record_success(attempt)
+    else:
+        throttle.record_failure(attempt)
+    return result
+
+
 async def get_login_throttle(request: Request) -> LoginThrottle:
     """Return the application's login throttle."""
     throttle: LoginThrottle = request.app.state.login_throttle

@@ -76,19 +76,24 @@ def update_user(session: Session, user: User, changes: dict[str, Any]) -> User:
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
-    """Return the user when the e-mail and password match, else ``None``.
+def check_password(session: Session, user: User | None, password: str) -> bool:
+    """Whether ``password`` is ``user``'s (``None``: no such user, checked in the same time).
 
     A hash made before passwords were NFC-normalised is replaced by the normalised one (the
-    caller commits).
+    caller commits), as at every successful check.
     """
-    user = get_user_by_email(session, email)
     matches, rehash = verify_password(password, user.hashed_password if user else None)
     if not matches or user is None:
-        return None
+        return False
     if rehash:
         update_user(session, user, {"password": password})
-    return user
+    return True
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """Return the user whose e-mail and password these are (:func:`check_password`), or ``None``."""
+    user = get_user_by_email(session, email)
+    return user if check_password(session, user, password) else None
 
 
 def lock_active_admins(session: Session) -> None:

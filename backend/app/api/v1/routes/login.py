@@ -10,8 +10,8 @@ from app.api.deps import CurrentUser, SessionDep, SettingsDep
 from app.api.login_throttle import (
     TOO_MANY_FAILURES_RESPONSE,
     LoginThrottleDep,
+    checked_password,
     login_attempt,
-    refuse_if_throttled,
 )
 from app.core.security import create_access_token
 from app.db.crud.users import authenticate
@@ -48,14 +48,13 @@ def login_access_token(
     checked. A `username` longer than any e-mail address (320 characters) is a 422.
     """
     attempt = login_attempt(request, form_data.username)
-    refuse_if_throttled(throttle, attempt)
-    user = authenticate(session, form_data.username, form_data.password)
+    user = checked_password(
+        throttle, attempt, lambda: authenticate(session, form_data.username, form_data.password)
+    )
     if user is None:
-        throttle.record_failure(attempt)
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED, detail="Incorrect email or password"
         )
-    throttle.record_success(attempt)
     if not user.is_active:
         raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Inactive user")
     expires = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)

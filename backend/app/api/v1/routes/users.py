@@ -15,12 +15,11 @@ from app.api.login_throttle import (
     TOO_MANY_FAILURES_RESPONSE,
     LoginThrottle,
     LoginThrottleDep,
+    checked_password,
     login_attempt,
-    refuse_if_throttled,
 )
 from app.api.params import IdPath, PageSizeQuery, SkipQuery
 from app.api.unit_of_work import EMAIL_TAKEN
-from app.core.security import verify_password
 from app.db.crud import users as crud
 from app.db.models import User
 from app.schemas.common import ErrorResponse
@@ -130,12 +129,9 @@ async def read_user_me(current_user: CurrentUser) -> Any:
 
 
 def _confirm_current_password(
-    request: Request, throttle: LoginThrottle, user: User, password: str | None
-) -> bool:
+    request: Request, session: SessionDep, throttle: LoginThrottle, user: User, password: str | None
+) -> None:
     """Check the password a user sent to change their credentials, counted as a login.
-
-    Returns:
-        Whether its stored hash was made from another Unicode form (to be stored again).
 
     Raises:
         RequestValidationError: 422 when it is missing.
@@ -144,13 +140,10 @@ def _confirm_current_password(
     if password is None:
         raise invalid_input(("body", "current_password"), REAUTHENTICATION_REQUIRED, "missing")
     attempt = login_attempt(request, user.email)
-    refuse_if_throttled(throttle, attempt)
-    matches, rehash = verify_password(password, user.hashed_password)
-    if not matches:
-        throttle.record_failure(attempt)
+    if not checked_password(
+        throttle, attempt, lambda: crud.check_password(session, user, password)
+    ):
         raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=REAUTHENTICATION_FAILED)
-    throttle.record_success(attempt)
-    return rehash
 
 
 @router.put(
@@ -180,10 +173,8 @@ def update_user_me(
     changes = _changes(current_user, user_in)
     current_password = changes.pop("current_password", None)
     needs_password = current_password is not None or changes.keys() & {"email", "password"}
-    if needs_password and _confirm_current_password(
-        request, throttle, current_user, current_password
-    ):
-        changes.setdefault("password", current_password)  # upgraded, as a login does
+    if needs_password:
+        _confirm_current_password(request, session, throttle, current_user, current_password)
     _check_email_free(session, changes.get("email"), owner=current_user)
     return crud.update_user(session, current_user, changes)
 
