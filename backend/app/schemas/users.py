@@ -6,13 +6,27 @@ must be JSON booleans (``"no"`` is not false), and in an update only ``full_name
 ``null`` (to clear it); the other fields are left out to stay as they are.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from app.core.emails import Email
+from app.core.security import normalize_password
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
+
+
+def _normalized(value: Any) -> Any:
+    return normalize_password(value) if isinstance(value, str) else value
+
+
+NewPassword = Annotated[
+    str,
+    Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX),
+    BeforeValidator(_normalized),
+]
+"""A password being set: 8 to 128 characters counted in its NFC form, as it is hashed (an "é"
+typed as "e" plus a combining accent is one character)."""
 STRICT_INPUT = ConfigDict(extra="forbid")
 """Input shapes: unknown fields are refused, not ignored."""
 
@@ -44,7 +58,7 @@ class UserCreate(UserBase):
 
     model_config = STRICT_INPUT
 
-    password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+    password: NewPassword
 
 
 class UserRegister(BaseModel):
@@ -53,7 +67,7 @@ class UserRegister(BaseModel):
     model_config = STRICT_INPUT
 
     email: Email
-    password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+    password: NewPassword
     full_name: str | None = Field(default=None, max_length=255)
 
 
@@ -66,7 +80,7 @@ class UserUpdate(BaseModel):
     full_name: str | None = Field(
         default=None, max_length=255, description="`null` clears the name."
     )
-    password: str = unchanged_when_absent(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+    password: NewPassword = unchanged_when_absent()
     is_active: StrictBool = unchanged_when_absent()
     is_admin: StrictBool = unchanged_when_absent()
 
@@ -80,7 +94,7 @@ class UserUpdateMe(BaseModel):
     full_name: str | None = Field(
         default=None, max_length=255, description="`null` clears the name."
     )
-    password: str = unchanged_when_absent(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+    password: NewPassword = unchanged_when_absent()
     current_password: str = unchanged_when_absent(
         description="Your password as it is now: required to change `email` or `password` "
         "(a token alone cannot take the account over), checked whenever it is sent.",

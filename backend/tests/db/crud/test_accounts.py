@@ -147,6 +147,38 @@ def test_a_hash_made_before_normalisation_still_works_and_is_upgraded(
     assert login(client, email, decomposed).status_code == 200
 
 
+FOUR_LETTERS_DECOMPOSED = unicodedata.normalize("NFD", "éèêë")
+"""8 code points typed, 4 characters once normalised (as the password is hashed)."""
+
+
+@pytest.mark.parametrize("route", ["create", "update other", "update me"])
+def test_a_new_password_is_counted_in_characters_once_normalised(
+    client, session_factory, app_settings, admin, route
+):
+    account = make_account(session_factory, app_settings)
+    too_short = FOUR_LETTERS_DECOMPOSED
+    long_enough = unicodedata.normalize("NFD", "é") * 128  # 256 code points, 128 characters
+    for password, expected in ((too_short, 422), (long_enough, 200)):
+        if route == "create":
+            email = f"nfd-length-{unique_local()}@example.com"
+            response = create(client, admin.headers, email, password)
+        elif route == "update other":
+            email = account.email
+            response = client.put(
+                f"{API}/users/{account.id}", json={"password": password}, headers=admin.headers
+            )
+        else:
+            email = account.email
+            change = {"password": password, "current_password": account.password}
+            response = client.put(f"{API}/users/me", json=change, headers=account.headers)
+        assert response.status_code == expected, response.text
+        if expected == 422:
+            [error] = response.json()["detail"]
+            assert (error["loc"], error["type"]) == (["body", "password"], "string_too_short")
+    assert login(client, email, long_enough).status_code == 200
+    assert login(client, email, unicodedata.normalize("NFC", long_enough)).status_code == 200
+
+
 # --- kind 10: never without an active administrator ------------------------------------------
 
 
