@@ -31,7 +31,6 @@ from limits import RateLimitItem, parse
 from limits.storage import Storage
 from limits.strategies import MovingWindowRateLimiter
 
-from app.api.errors import invalid_input
 from app.core.config import Settings
 from app.core.emails import email_key
 from app.core.limits_storage import open_limits_storage
@@ -43,10 +42,6 @@ T = TypeVar("T")
 
 NAMESPACE: Final = "login-failures"
 """First part of every counter's key, so that a shared store can hold other counters."""
-MAX_USERNAME_LENGTH: Final = 320
-"""Longest ``username`` a login reads, in characters: an e-mail address is at most 64
-characters before the ``@`` and 255 after it (RFC 5321); a longer one is no account's."""
-
 TOO_MANY_FAILURES_RESPONSE: Final[dict[int | str, dict[str, Any]]] = {
     status.HTTP_429_TOO_MANY_REQUESTS: {
         "model": ErrorResponse,
@@ -193,16 +188,9 @@ class LoginThrottle:
 def login_attempt(request: Request, username: str) -> LoginAttempt:
     """The attempt's keys: the e-mail as accounts are looked up, the client's IP address.
 
-    Raises:
-        RequestValidationError: 422 for a ``username`` longer than any e-mail address (it is
-            refused before any work, and never becomes a key of the store).
+    ``username`` is at most :data:`app.schemas.token.MAX_USERNAME_LENGTH` characters (the
+    login form refuses longer ones), so that no key of the store is longer.
     """
-    if len(username) > MAX_USERNAME_LENGTH:
-        raise invalid_input(
-            ("body", "username"),
-            f"The username is longer than any e-mail address ({MAX_USERNAME_LENGTH} characters).",
-            "string_too_long",
-        )
     client = request.client.host if request.client else "unknown"
     return LoginAttempt(account=email_key(username), client=client)
 

@@ -1,6 +1,32 @@
-"""Shapes of the OAuth2 login answer."""
+"""Shapes of the OAuth2 password flow: the login form and its answer."""
 
-from pydantic import BaseModel
+from typing import Final
+
+from pydantic import BaseModel, Field
+
+MAX_USERNAME_LENGTH: Final = 320
+"""Longest ``username`` a login reads, in characters: an e-mail address is at most 64
+characters before the ``@`` and 255 after it (RFC 5321); a longer one is no account's."""
+
+
+class LoginForm(BaseModel):
+    """The OAuth2 password grant's form (RFC 6749 §4.3.2).
+
+    The fields of FastAPI's ``OAuth2PasswordRequestForm``, with the ``username``'s length
+    published in the OpenAPI document.
+    """
+
+    grant_type: str | None = Field(
+        default=None, pattern="^password$", description="`password` when sent."
+    )
+    username: str = Field(
+        max_length=MAX_USERNAME_LENGTH,
+        description="The account's e-mail address (a longer one is a 422 before any work).",
+    )
+    password: str = Field(json_schema_extra={"format": "password"})
+    scope: str = Field(default="", description="Not used: every token has the account's rights.")
+    client_id: str | None = None
+    client_secret: str | None = Field(default=None, json_schema_extra={"format": "password"})
 
 
 class Token(BaseModel):

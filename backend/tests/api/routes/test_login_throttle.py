@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.api.login_throttle import MAX_USERNAME_LENGTH
 from app.core.config import Settings
 from app.main import create_app
+from app.schemas.token import MAX_USERNAME_LENGTH
 from tests.conftest import Account, login, make_account, make_settings
 
 API = "/api/v1"
@@ -191,6 +191,16 @@ def test_a_username_longer_than_any_address_is_refused_before_any_work(database_
             assert error["loc"] == ["body", "username"]
             assert error["type"] == "string_too_long"
         assert_throttled(login(client, longest, "wrong"))
+
+
+def test_the_login_form_publishes_the_longest_username(database_url):
+    with throttled_client(database_url) as client:
+        document = client.get("/openapi.json").json()
+    body = document["paths"][f"{API}/login/access-token"]["post"]["requestBody"]
+    reference = body["content"]["application/x-www-form-urlencoded"]["schema"]["$ref"]
+    form = document["components"]["schemas"][reference.rsplit("/", 1)[-1]]
+    assert form["properties"]["username"]["maxLength"] == MAX_USERNAME_LENGTH
+    assert form["required"] == ["username", "password"]
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,7 @@
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, HTTPException, Request, status
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
 from app.api.login_throttle import (
@@ -17,7 +16,7 @@ from app.core.security import create_access_token
 from app.db.crud.users import authenticate
 from app.db.models import User
 from app.schemas.common import ErrorResponse
-from app.schemas.token import Token
+from app.schemas.token import LoginForm, Token
 from app.schemas.users import User as UserOut
 
 router = APIRouter(tags=["login"])
@@ -39,7 +38,7 @@ def login_access_token(
     session: SessionDep,
     settings: SettingsDep,
     throttle: LoginThrottleDep,
-    form_data: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form_data: Annotated[LoginForm, Form()],
 ) -> Token:
     """Exchange an e-mail (as `username`) and a password for a bearer access token.
 
