@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Install what is missing, then run every check: lint, format, types and all test suites.
-# Exits non-zero when any of them fails. Extra arguments are passed to every pytest run (the
+# Install what is missing, then run every check: lint, format, types and all test suites. Exits
+# non-zero when any of them fails. Extra arguments are passed to every pytest run (the
 # datascience, backend and repository suites, e.g. -x or -k EXPRESSION); an option pytest does
-# not list is refused before anything runs. The datascience suite runs beside the other checks
-# (they share a small machine's cores; its output is shown after the backend's). Reads
-# SUITES_IN_PARALLEL=false (one after the other, as without setsid on macOS or with --pdb),
-# CI=true (a missing PostgreSQL or Chromium fails the tests that need it instead of skipping
-# them; a uv this script installs stays out of the shell startup files) and
-# UV_PROJECT_ENVIRONMENT (default .venv).
+# not list, or one given no value (-k last), is refused before anything runs. The datascience
+# suite runs beside the other checks (they share a small machine's cores; its output is shown
+# after the backend's). Reads SUITES_IN_PARALLEL=false (one after the other, as without setsid
+# on macOS or with --pdb), CI=true (a missing PostgreSQL or Chromium fails the tests that need
+# it instead of skipping them; a uv this script installs stays out of the shell startup files)
+# and UV_PROJECT_ENVIRONMENT (default .venv).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 answer_help "[pytest options]" "$@"

@@ -255,22 +255,16 @@ def test_scripts_still_pass_their_tools_options_on(sandbox: Sandbox, script: str
     assert accepted.stopped_by in run.stdout + run.stderr, run.stdout + run.stderr
 
 
-@pytest.mark.parametrize(
-    ("arguments", "refused"),
-    [
-        (("-xvs", "-kfoo", "--exitfirst", "--timeout=3", "path/test_a.py"), None),
-        (("-x", "--", "--anything", "-z"), None),
-        (("-k", "name", "--time", "3"), "--time"),
-        (("--timeout-x=1",), "--timeout-x"),
-        (("-zx",), "-z"),
-    ],
-)
-def test_options_are_checked_by_name_against_the_tools_help(
-    arguments: tuple[str, ...], refused: str | None
-) -> None:
+def check_against_help(arguments: tuple[str, ...]) -> "subprocess.CompletedProcess[str]":
+    """``refuse_unknown_options`` on ``arguments``, for a tool with a small help text."""
     helper = REPOSITORY_ROOT / "scripts" / "lib" / "arguments.sh"
-    listing = "  -k EXPRESSION\n  -x, --exitfirst\n  -s\n  -v, --verbose\n  --timeout=TIMEOUT"
-    completed = subprocess.run(
+    listing = (
+        "  -k EXPRESSION         Only run tests matching, e.g. -k 'a or b'\n"
+        "  -x, --exitfirst\n  -s\n  -v, --verbose\n  --timeout=TIMEOUT\n"
+        "  --cache-show=[CACHESHOW]\n"
+        "                        --described-only VALUE (a description, not an option)"
+    )
+    return subprocess.run(
         [
             "bash",
             "-c",
@@ -285,6 +279,22 @@ def test_options_are_checked_by_name_against_the_tools_help(
         timeout=30,
         check=False,
     )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "refused"),
+    [
+        (("-xvs", "-kfoo", "--exitfirst", "--timeout=3", "path/test_a.py"), None),
+        (("-x", "--", "--anything", "-z"), None),
+        (("-k", "name", "--time", "3"), "--time"),
+        (("--timeout-x=1",), "--timeout-x"),
+        (("-zx",), "-z"),
+    ],
+)
+def test_options_are_checked_by_name_against_the_tools_help(
+    arguments: tuple[str, ...], refused: str | None
+) -> None:
+    completed = check_against_help(arguments)
     if refused is None:
         assert (completed.returncode, completed.stdout) == (0, "accepted\n"), completed.stderr
     else:
@@ -292,3 +302,45 @@ def test_options_are_checked_by_name_against_the_tools_help(
         assert completed.stderr.startswith(
             f"error: unknown argument '{refused}': not an option of tool (see "
         ), completed.stderr
+
+
+# An option that takes a value, given last, for each script that checks its tool's options.
+VALUE_OPTIONS = {
+    "scripts/run-tests.sh": "-k",
+    "scripts/mlflow-ui.sh": "--port",
+    "scripts/docker-deploy.sh": "--scale",
+}
+
+
+@pytest.mark.parametrize("script", list(VALUE_OPTIONS))
+def test_an_option_given_no_value_is_refused_before_anything(sandbox: Sandbox, script: str) -> None:
+    option = VALUE_OPTIONS[script]
+    run = run_script(script, option, environment=sandbox.environment)
+    assert run.status == 2, run.stderr
+    assert run.stderr == f"error: option '{option}' needs a value (see ./{script} --help)\n"
+    sandbox.assert_nothing_done()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "refusal"),
+    [
+        (("-k", "a and not b", "--timeout", "3", "-x"), None),
+        (("-k", "-z"), None),  # not an option of the tool: a value it may refuse itself
+        (("--cache-show",), None),  # its value is optional
+        (("--described-only",), None),  # named in a description, not in the options column
+        (("-k",), "option '-k' needs a value"),
+        (("-x", "--timeout"), "option '--timeout' needs a value"),
+        (("-k", "--", "name"), "option '-k' needs a value"),
+        (("-k", "--exitfirst"), "option '-k' needs a value, not the option '--exitfirst'"),
+        (("-k", "-xv"), "option '-k' needs a value, not the option '-xv'"),
+    ],
+)
+def test_an_option_that_takes_a_value_needs_one(
+    arguments: tuple[str, ...], refusal: str | None
+) -> None:
+    completed = check_against_help(arguments)
+    if refusal is None:
+        assert (completed.returncode, completed.stdout) == (0, "accepted\n"), completed.stderr
+    else:
+        assert completed.returncode == 2
+        assert completed.stderr.startswith(f"error: {refusal} (see "), completed.stderr

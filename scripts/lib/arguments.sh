@@ -56,20 +56,34 @@ accept_no_arguments() {
     [ "$#" -eq 0 ] || refuse_arguments "unknown argument '$1'"
 }
 
+# The options whose synopsis in a --help text shows a value (`-k EXPRESSION`, `--maxfail=num`,
+# `-c FILE, --config-file=FILE`; not an optional `--name=[VALUE]`), one per line. Only the
+# synopsis column of lines indented as options are is read, not the descriptions.
+options_taking_values() {
+    sed -nE 's/^ {1,6}(-[[:alnum:]-].*)$/\1/p' <<<"$1" | sed -E 's/  .*//' |
+        grep -oE -- '--?[[:alnum:]][[:alnum:]_-]*[ =][[:alnum:]{<]' | sed -E 's/[ =].$//'
+}
+
 # Refuse every option (before any --) that the help HELP_COMMAND prints does not list: `--name`,
-# `--name=value`, and `-x` or grouped short options such as `-xvs` by their first letter.
-# Other words are values or names the tool itself checks. Runs HELP_COMMAND only with arguments
-# to check; when it fails, the tool is left to refuse them itself.
+# `--name=value`, and `-x` or grouped short options such as `-xvs` by their first letter; and
+# an option that takes a value (`-k EXPRESSION`) given none (last, or before -- or another
+# option). Other words are values or names the tool itself checks. Runs HELP_COMMAND only with
+# arguments to check; when it fails, the tool is left to refuse them itself.
 refuse_unknown_options() {
-    local tool="$1" help_command="$2" help argument name
+    local tool="$1" help_command="$2" help argument name next
     shift 2
     [ "$#" -gt 0 ] || return 0
     help="$("$help_command" 2>/dev/null)" || return 0
-    local -A listed=()
+    local -A listed=() takes_value=()
     while read -r name; do
         listed["$name"]=1
     done < <(grep -oE -- '--?[[:alnum:]][[:alnum:]_-]*' <<<"$help")
-    for argument in "$@"; do
+    while read -r name; do
+        [ -z "$name" ] || takes_value["$name"]=1
+    done < <(options_taking_values "$help")
+    while [ "$#" -gt 0 ]; do
+        argument="$1"
+        shift
         case "$argument" in
         --) return 0 ;;
         --?*) name="${argument%%=*}" ;;
@@ -78,5 +92,14 @@ refuse_unknown_options() {
         esac
         [ -n "${listed["$name"]:-}" ] ||
             refuse_arguments "unknown argument '$name': not an option of $tool"
+        # A value given apart (`-k EXPRESSION`, not `-kEXPRESSION` or `--name=value`).
+        [ "$argument" = "$name" ] && [ -n "${takes_value["$name"]:-}" ] || continue
+        next="${1---}"
+        case "$next" in
+        --) refuse_arguments "option '$name' needs a value" ;;
+        --?* | -?*) [ -z "${listed["${next%%=*}"]:-}${listed["${next:0:2}"]:-}" ] ||
+            refuse_arguments "option '$name' needs a value, not the option '$next'" ;;
+        esac
+        shift
     done
 }
