@@ -207,6 +207,17 @@ def real_format(data: bytes) -> str | None:
         return None
 
 
+def _mismatch_message(real: str | None, declared: list[Declaration]) -> str | None:
+    """:func:`format_mismatch`'s answer once the real format is known."""
+    wrong = [item.what for item in declared if item.format != real]
+    if real is None or not wrong:
+        return None
+    template = FORMAT_MISMATCH if real == JPEG else FORMAT_MISMATCH_NOT_JPEG
+    return template.format(
+        declared=" and the ".join(wrong), verb="does" if len(wrong) == 1 else "do", real=real
+    )
+
+
 def format_mismatch(data: bytes, declared: list[Declaration]) -> str | None:
     """Say which declarations of an image's format its bytes contradict, if any.
 
@@ -218,16 +229,7 @@ def format_mismatch(data: bytes, declared: list[Declaration]) -> str | None:
         A message naming the declarations and the real format; ``None`` when none contradicts
         the bytes, or when the bytes are no image at all (nothing to compare with).
     """
-    if not declared:
-        return None
-    real = real_format(data)
-    wrong = [item.what for item in declared if item.format != real]
-    if real is None or not wrong:
-        return None
-    template = FORMAT_MISMATCH if real == JPEG else FORMAT_MISMATCH_NOT_JPEG
-    return template.format(
-        declared=" and the ".join(wrong), verb="does" if len(wrong) == 1 else "do", real=real
-    )
+    return _mismatch_message(real_format(data), declared) if declared else None
 
 
 def wrong_name_message(data: bytes, filename: str | None, content_type: str | None) -> str:
@@ -236,9 +238,10 @@ def wrong_name_message(data: bytes, filename: str | None, content_type: str | No
     When the name's extension contradicts the bytes (a JPEG named ``.png``), the message says
     so, naming the extension (and the content type, if it is wrong too) and the real format.
     """
-    if format_mismatch(data, declarations(filename, None)) is None:
+    real = real_format(data)
+    if _mismatch_message(real, declarations(filename, None)) is None:
         return INVALID_EXTENSION
-    return format_mismatch(data, declarations(filename, content_type)) or INVALID_EXTENSION
+    return _mismatch_message(real, declarations(filename, content_type)) or INVALID_EXTENSION
 
 
 def check_declared_format(data: bytes, declared: list[Declaration]) -> None:
