@@ -255,15 +255,32 @@ def test_scripts_still_pass_their_tools_options_on(sandbox: Sandbox, script: str
     assert accepted.stopped_by in run.stdout + run.stderr, run.stdout + run.stderr
 
 
-def check_against_help(arguments: tuple[str, ...]) -> "subprocess.CompletedProcess[str]":
-    """``refuse_unknown_options`` on ``arguments``, for a tool with a small help text."""
+# A small help text in argparse's form (pytest's, python -m app.serve's), and in click's
+# (mlflow ui's): argparse reads a word that starts with a dash as an option, click does not.
+ARGPARSE_HELP = """usage: tool [options] [file_or_dir ...]
+
+options:
+  -k EXPRESSION         Only run tests matching, e.g. -k 'a or b'
+  -x, --exitfirst
+  -s
+  -v, --verbose
+  --timeout=TIMEOUT
+  --cache-show=[CACHESHOW]
+                        --described-only VALUE (a description, not an option)"""
+CLICK_HELP = """Usage: tool [OPTIONS]
+
+Options:
+  -p, --port INTEGER       The port to listen on.
+  --app-name [basic-auth]  Application name.
+  --gunicorn-opts TEXT     Options passed on to gunicorn.
+  --dev / --no-dev         Development mode."""
+
+
+def check_against_help(
+    arguments: tuple[str, ...], listing: str
+) -> "subprocess.CompletedProcess[str]":
+    """``refuse_unknown_options`` on ``arguments``, for a tool whose help is ``listing``."""
     helper = REPOSITORY_ROOT / "scripts" / "lib" / "arguments.sh"
-    listing = (
-        "  -k EXPRESSION         Only run tests matching, e.g. -k 'a or b'\n"
-        "  -x, --exitfirst\n  -s\n  -v, --verbose\n  --timeout=TIMEOUT\n"
-        "  --cache-show=[CACHESHOW]\n"
-        "                        --described-only VALUE (a description, not an option)"
-    )
     return subprocess.run(
         [
             "bash",
@@ -299,31 +316,42 @@ def test_an_option_given_no_value_is_refused_before_anything(sandbox: Sandbox, s
 
 
 UNKNOWN = "unknown argument '{}': not an option of tool"
+NEEDS_VALUE = "option '{}' needs a value"
+NOT_THE_OPTION = "option '{}' needs a value, not the option '{}'"
 
 
 @pytest.mark.parametrize(
-    ("arguments", "refusal"),
+    ("listing", "arguments", "refusal"),
     [
-        (("-xvs", "-kfoo", "--exitfirst", "--timeout=3", "path/test_a.py"), None),
-        (("-x", "--", "--anything", "-z"), None),
-        (("-k", "name", "--time", "3"), UNKNOWN.format("--time")),
-        (("--timeout-x=1",), UNKNOWN.format("--timeout-x")),
-        (("-zx",), UNKNOWN.format("-z")),
-        (("-k", "a and not b", "--timeout", "3", "-x"), None),
-        (("-k", "-z"), None),  # not an option of the tool: a value it may refuse itself
-        (("--cache-show",), None),  # its value is optional
-        (("--described-only",), None),  # named in a description, not in the options column
-        (("-k",), "option '-k' needs a value"),
-        (("-x", "--timeout"), "option '--timeout' needs a value"),
-        (("-k", "--", "name"), "option '-k' needs a value"),
-        (("-k", "--exitfirst"), "option '-k' needs a value, not the option '--exitfirst'"),
-        (("-k", "-xv"), "option '-k' needs a value, not the option '-xv'"),
+        (ARGPARSE_HELP, ("-xvs", "-kfoo", "--exitfirst", "--timeout=3", "path/test_a.py"), None),
+        (ARGPARSE_HELP, ("-x", "--", "--anything", "-z"), None),
+        (ARGPARSE_HELP, ("-k", "name", "--time", "3"), UNKNOWN.format("--time")),
+        (ARGPARSE_HELP, ("--timeout-x=1",), UNKNOWN.format("--timeout-x")),
+        (ARGPARSE_HELP, ("-zx",), UNKNOWN.format("-z")),
+        (ARGPARSE_HELP, ("--described-only",), UNKNOWN.format("--described-only")),
+        (ARGPARSE_HELP, ("-k", "a and not b", "--timeout", "3", "-x"), None),
+        (ARGPARSE_HELP, ("--timeout", "-1", "-k", "-x or y"), None),  # a number, words
+        (ARGPARSE_HELP, ("--cache-show",), None),  # its value is optional
+        (ARGPARSE_HELP, ("-k",), NEEDS_VALUE.format("-k")),
+        (ARGPARSE_HELP, ("-x", "--timeout"), NEEDS_VALUE.format("--timeout")),
+        (ARGPARSE_HELP, ("--timeout=",), NEEDS_VALUE.format("--timeout")),
+        (ARGPARSE_HELP, ("-k", "--", "name"), NEEDS_VALUE.format("-k")),
+        (ARGPARSE_HELP, ("-k", "--exitfirst"), NOT_THE_OPTION.format("-k", "--exitfirst")),
+        (ARGPARSE_HELP, ("-k", "-xv"), NOT_THE_OPTION.format("-k", "-xv")),
+        (ARGPARSE_HELP, ("-k", "-z"), NOT_THE_OPTION.format("-k", "-z")),
+        (CLICK_HELP, ("-p", "5001", "--app-name", "basic-auth", "--no-dev"), None),
+        (CLICK_HELP, ("--gunicorn-opts", "-w 4", "--gunicorn-opts", "--port=4"), None),
+        (CLICK_HELP, ("--gunicorn-opts", "-z"), None),  # click takes it as the value
+        (CLICK_HELP, ("-p",), NEEDS_VALUE.format("-p")),  # the short alias of --port
+        (CLICK_HELP, ("--app-name",), NEEDS_VALUE.format("--app-name")),  # a choice
+        (CLICK_HELP, ("-p", "--dev"), NOT_THE_OPTION.format("-p", "--dev")),
+        (CLICK_HELP, ("-auth",), UNKNOWN.format("-a")),  # not the end of "basic-auth"
     ],
 )
 def test_options_are_checked_against_the_tools_help(
-    arguments: tuple[str, ...], refusal: str | None
+    listing: str, arguments: tuple[str, ...], refusal: str | None
 ) -> None:
-    completed = check_against_help(arguments)
+    completed = check_against_help(arguments, listing)
     if refusal is None:
         assert (completed.returncode, completed.stdout) == (0, "accepted\n"), completed.stderr
     else:
