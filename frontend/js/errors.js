@@ -107,11 +107,27 @@ const FIELD_NAMES = {
   prediction_id: "le numéro de prédiction",
 };
 
+// The fields whose French name is feminine ("trop longue").
+const FEMININE_FIELDS = new Set([
+  "designation",
+  "description",
+  "image",
+  "username",
+  "product_id",
+  "model_version",
+  "real_category_id",
+  "pred_category_id",
+]);
+
+function tooLong(field, name) {
+  return `${name} est trop ${FEMININE_FIELDS.has(field) ? "longue" : "long"}`;
+}
+
 function describeValidationErrors(errors) {
   const parts = errors.map((error) => {
     const field = Array.isArray(error.loc) ? error.loc[error.loc.length - 1] : "";
     const name = FIELD_NAMES[field] ?? `le champ « ${field} »`;
-    if (String(error.type).includes("too_long")) return `${name} est trop long`;
+    if (String(error.type).includes("too_long")) return tooLong(field, name);
     if (String(error.type).includes("missing")) return `${name} est obligatoire`;
     return `${name} n'est pas valide`;
   });

@@ -34,6 +34,20 @@ def test_wrong_password_is_refused_in_plain_french(
     screenshot(page, "login-wrong-password")
 
 
+def test_an_address_longer_than_any_is_refused_in_plain_french(open_page: OpenPage) -> None:
+    page = open_page()
+    wait_for_view(page, "login")
+    page.fill("#login-email", "a" * 64 + "@" + "b" * 300 + ".fr")
+    page.fill("#login-password", "not-the-password")
+    with page.expect_response("**/api/v1/login/access-token") as answer:
+        page.click("#login-submit")
+    assert answer.value.status == 422
+    expect(page.locator("#login-message")).to_have_text(
+        "Vérifiez le formulaire : l'adresse e-mail est trop longue."
+    )
+    assert access_token(page) is None
+
+
 def test_too_many_wrong_passwords_are_refused_in_plain_french(
     open_page: OpenPage, api_settings: Settings
 ) -> None:
