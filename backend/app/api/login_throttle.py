@@ -189,13 +189,14 @@ def login_attempt(request: Request, username: str) -> LoginAttempt:
     """The attempt's keys: the e-mail as accounts are looked up, the client's IP address.
 
     ``username`` is at most :data:`app.schemas.token.MAX_USERNAME_LENGTH` characters (the
-    login form refuses longer ones), so that no key of the store is longer.
+    login form refuses longer ones), so that keys of the store stay short (case folding can
+    lengthen it a little: ``İ`` is two characters in lower case).
     """
     client = request.client.host if request.client else "unknown"
     return LoginAttempt(account=email_key(username), client=client)
 
 
-def refuse_if_throttled(throttle: LoginThrottle, attempt: LoginAttempt) -> None:
+def _refuse_if_throttled(throttle: LoginThrottle, attempt: LoginAttempt) -> None:
     """Count the attempt; raise the 429 when its account or client is past its limit.
 
     Raises:
@@ -228,7 +229,7 @@ def checked_password(throttle: LoginThrottle, attempt: LoginAttempt, check: Call
     Raises:
         HTTPException: 429 with ``Retry-After`` past the limits, before ``check`` runs.
     """
-    refuse_if_throttled(throttle, attempt)
+    _refuse_if_throttled(throttle, attempt)
     result = check()
     if result:
         throttle.record_success(attempt)

@@ -25,6 +25,7 @@ from pydantic_settings import NoDecode
 
 from app.core.limits_storage import open_limits_storage
 from app.core.secret_key import development_secret_key
+from app.core.security import normalize_password
 from app.schemas.users import PASSWORD_MIN
 from product_classifier.settings import PlatformSettings, check_model_alias, read_settings_or_exit
 
@@ -301,10 +302,11 @@ class Settings(PlatformSettings):
                 f"{MIN_SECRET_KEY_BYTES} bytes (32 ASCII characters; HS256, RFC 7518 section "
                 '3.2), e.g. python -c "import secrets; print(secrets.token_urlsafe(32))".'
             )
-        if len(self.FIRST_ADMINUSER_PASSWORD) < PASSWORD_MIN:
+        if len(normalize_password(self.FIRST_ADMINUSER_PASSWORD)) < PASSWORD_MIN:
             raise ValueError(
                 f"FIRST_ADMINUSER_PASSWORD is too short for {target}: expected at least "
-                f"{PASSWORD_MIN} characters (the API's minimum for passwords)."
+                f"{PASSWORD_MIN} characters once NFC-normalised (the API's minimum for "
+                "passwords)."
             )
         return self
 

@@ -10,21 +10,23 @@ characters before the ``@`` and 255 after it (RFC 5321); a longer one is no acco
 
 
 class LoginForm(BaseModel):
-    """The OAuth2 password grant's form (RFC 6749 §4.3.2).
+    """The OAuth2 password grant's form (RFC 6749, section 4.3.2), sent URL-encoded.
 
-    The fields of FastAPI's ``OAuth2PasswordRequestForm``, with the ``username``'s length
-    published in the OpenAPI document.
+    An empty field counts as a missing one (422).
     """
+
+    # FastAPI's OAuth2PasswordRequestForm's fields, with the lengths the login checks published.
 
     grant_type: str | None = Field(
         default=None, pattern="^password$", description="`password` when sent."
     )
     username: str = Field(
+        min_length=1,
         max_length=MAX_USERNAME_LENGTH,
-        description="The account's e-mail address (a longer one is a 422 before any work).",
+        description="The account's e-mail address, whatever its case.",
     )
-    password: str = Field(json_schema_extra={"format": "password"})
-    scope: str = Field(default="", description="Not used: every token has the account's rights.")
+    password: str = Field(min_length=1, json_schema_extra={"format": "password"})
+    scope: str = Field(default="", description="Not used: a token has its account's rights.")
     client_id: str | None = None
     client_secret: str | None = Field(default=None, json_schema_extra={"format": "password"})
 

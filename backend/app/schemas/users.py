@@ -22,7 +22,12 @@ def _normalized(value: Any) -> Any:
 
 NewPassword = Annotated[
     str,
-    Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX),
+    Field(
+        min_length=PASSWORD_MIN,
+        max_length=PASSWORD_MAX,
+        description=f"{PASSWORD_MIN} to {PASSWORD_MAX} characters, counted once NFC-normalised "
+        "(a letter typed with a combining accent is one character).",
+    ),
     BeforeValidator(_normalized),
 ]
 """A password being set: 8 to 128 characters counted in its NFC form, as it is hashed (an "é"

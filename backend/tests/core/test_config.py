@@ -193,6 +193,12 @@ PRODUCTION = {
             "FIRST_ADMINUSER_PASSWORD is too short for TARGET_ENV=staging: expected at least 8",
         ),
         (
+            # 8 code points, 4 characters once NFC-normalised (as passwords are counted).
+            {**PRODUCTION, "FIRST_ADMINUSER_PASSWORD": "e\u0301e\u0301e\u0301e\u0301"},
+            "FIRST_ADMINUSER_PASSWORD is too short for TARGET_ENV=production: expected at least 8 "
+            "characters once NFC-normalised",
+        ),
+        (
             {**PRODUCTION, "FIRST_ADMINUSER_PASSWORD": " changethis"},
             'FIRST_ADMINUSER_PASSWORD is " changethis": set a secret value',
         ),

@@ -76,16 +76,23 @@ def update_user(session: Session, user: User, changes: dict[str, Any]) -> User:
     return user
 
 
-def check_password(session: Session, user: User | None, password: str) -> bool:
+def check_password(
+    session: Session, user: User | None, password: str, *, upgrade: bool = True
+) -> bool:
     """Whether ``password`` is ``user``'s (``None``: no such user, checked in the same time).
 
-    A hash made before passwords were NFC-normalised is replaced by the normalised one (the
-    caller commits), as at every successful check.
+    Args:
+        session: The request's session.
+        user: Whose password it should be.
+        password: As typed.
+        upgrade: Replace a hash made before passwords were NFC-normalised by the normalised
+            one when it matches (the caller commits); ``False`` when the caller sets a new
+            password anyway.
     """
     matches, rehash = verify_password(password, user.hashed_password if user else None)
     if not matches or user is None:
         return False
-    if rehash:
+    if rehash and upgrade:
         update_user(session, user, {"password": password})
     return True
 

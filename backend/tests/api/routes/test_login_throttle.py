@@ -201,6 +201,11 @@ def test_the_login_form_publishes_the_longest_username(database_url):
     form = document["components"]["schemas"][reference.rsplit("/", 1)[-1]]
     assert form["properties"]["username"]["maxLength"] == MAX_USERNAME_LENGTH
     assert form["required"] == ["username", "password"]
+    assert form["properties"]["username"]["minLength"] == 1
+    assert form["properties"]["password"]["minLength"] == 1
+    for empty in ({"username": "", "password": "x"}, {"username": "a@example.com", "password": ""}):
+        refused = client.post(f"{API}/login/access-token", data=empty)
+        assert refused.status_code == 422, refused.text
 
 
 @pytest.mark.parametrize(

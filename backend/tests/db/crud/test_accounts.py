@@ -15,7 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.security import _password_hash
-from app.db.crud.users import count_active_admins, create_user, get_user_by_email
+from app.db.crud.users import (
+    check_password,
+    count_active_admins,
+    create_user,
+    get_user_by_email,
+)
 from app.db.init_db import seed_first_admin
 from app.db.models import User
 from app.db.session import create_db_engine, create_session_factory
@@ -119,7 +124,7 @@ def test_a_password_typed_decomposed_logs_in(client, admin):
     assert login(client, email, "cafe-creme").status_code == 401
 
 
-@pytest.mark.parametrize("through", ["login", "e-mail change"])
+@pytest.mark.parametrize("through", ["login", "e-mail change", "password change"])
 def test_a_hash_made_before_normalisation_still_works_and_is_upgraded(
     client, session_factory, app_settings, through
 ):
@@ -134,8 +139,12 @@ def test_a_hash_made_before_normalisation_still_works_and_is_upgraded(
     if through == "login":
         assert login(client, email, composed).status_code == 200
     else:
-        email = f"legacy-moved-{unique_local()}@example.com"
-        change = {"email": email, "current_password": composed}
+        if through == "e-mail change":
+            email = f"legacy-moved-{unique_local()}@example.com"
+            change = {"email": email, "current_password": composed}
+        else:  # a new password replaces the old hash
+            change = {"password": "nouveau-mot-de-passe", "current_password": composed}
+            decomposed = composed = "nouveau-mot-de-passe"
         headers = bearer(user_id, app_settings)
         response = client.put(f"{API}/users/me", json=change, headers=headers)
         assert response.status_code == 200, response.text
@@ -145,6 +154,22 @@ def test_a_hash_made_before_normalisation_still_works_and_is_upgraded(
         assert stored.hashed_password != old_hash
         assert _password_hash.verify(composed, stored.hashed_password)
     assert login(client, email, decomposed).status_code == 200
+
+
+def test_a_check_that_must_not_upgrade_leaves_an_older_hash(session_factory):
+    decomposed = unicodedata.normalize("NFD", "mot-de-passe-été")
+    with session_factory() as session:
+        user = create_user(
+            session, email=f"keep-{unique_local()}@example.com", password="placeholder"
+        )
+        user.hashed_password = older = _password_hash.hash(decomposed)
+        composed = unicodedata.normalize("NFC", decomposed)
+        assert check_password(session, user, composed, upgrade=False)
+        assert user.hashed_password == older
+        assert check_password(session, user, composed)
+        assert user.hashed_password != older
+        assert not check_password(session, user, "mot-de-passe-ete")
+        assert not check_password(session, None, composed)
 
 
 FOUR_LETTERS_DECOMPOSED = unicodedata.normalize("NFD", "éèêë")

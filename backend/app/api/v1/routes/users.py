@@ -129,9 +129,18 @@ async def read_user_me(current_user: CurrentUser) -> Any:
 
 
 def _confirm_current_password(
-    request: Request, session: SessionDep, throttle: LoginThrottle, user: User, password: str | None
+    request: Request,
+    session: SessionDep,
+    throttle: LoginThrottle,
+    user: User,
+    password: str | None,
+    *,
+    upgrade: bool,
 ) -> None:
     """Check the password a user sent to change their credentials, counted as a login.
+
+    ``upgrade``: store an older (non-NFC) hash again, as a login does (not when a new password
+    replaces it anyway).
 
     Raises:
         RequestValidationError: 422 when it is missing.
@@ -141,7 +150,7 @@ def _confirm_current_password(
         raise invalid_input(("body", "current_password"), REAUTHENTICATION_REQUIRED, "missing")
     attempt = login_attempt(request, user.email)
     if not checked_password(
-        throttle, attempt, lambda: crud.check_password(session, user, password)
+        throttle, attempt, lambda: crud.check_password(session, user, password, upgrade=upgrade)
     ):
         raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=REAUTHENTICATION_FAILED)
 
@@ -174,7 +183,14 @@ def update_user_me(
     current_password = changes.pop("current_password", None)
     needs_password = current_password is not None or changes.keys() & {"email", "password"}
     if needs_password:
-        _confirm_current_password(request, session, throttle, current_user, current_password)
+        _confirm_current_password(
+            request,
+            session,
+            throttle,
+            current_user,
+            current_password,
+            upgrade="password" not in changes,
+        )
     _check_email_free(session, changes.get("email"), owner=current_user)
     return crud.update_user(session, current_user, changes)
 
