@@ -6,7 +6,8 @@ a request line or headers over the server's head limit (414, 431:
 :mod:`app.http_protocol`); on every operation with a body, a body over its size limit (413),
 one that cannot be parsed at all (400: a multipart body cut short, a JSON number of more than
 4,300 digits) and, for a JSON body, one not sent as JSON or declared in a charset other than
-UTF-8 (415: :mod:`app.api.input_boundary`).
+UTF-8 (415: :mod:`app.api.input_boundary`); for a form body (the login), one not sent as a form
+(415: :mod:`app.api.form_media_type`).
 """
 
 from typing import Any, Final
@@ -22,6 +23,9 @@ NOT_JSON: Final = (
     "The body was not sent as JSON (Content-Type: application/json), or its Content-Type "
     "declares a charset other than UTF-8."
 )
+NOT_FORM: Final = (
+    "The body was not sent as a form (Content-Type: application/x-www-form-urlencoded)."
+)
 URL_TOO_LONG: Final = "The request line (URL) is over the server's head limit."
 HEADERS_TOO_LARGE: Final = "The request line and headers are over the server's head limit."
 
@@ -35,7 +39,7 @@ def document_head_refusals(document: dict[str, Any]) -> None:
 
 
 def document_body_refusals(document: dict[str, Any]) -> None:
-    """Add 400 and 413 to every operation of ``document`` taking a body, 415 to JSON ones."""
+    """Add 400 and 413 to every operation of ``document`` with a body, 415 to JSON and form ones."""
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
             content = operation.get("requestBody", {}).get("content", {})
@@ -45,3 +49,5 @@ def document_body_refusals(document: dict[str, Any]) -> None:
             add_error_response(operation, "413", TOO_LARGE)
             if "application/json" in content:
                 add_error_response(operation, "415", NOT_JSON)
+            elif "application/x-www-form-urlencoded" in content:
+                add_error_response(operation, "415", NOT_FORM)

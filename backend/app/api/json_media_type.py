@@ -22,7 +22,11 @@ def body_not_sent_as_json(error: RequestValidationError) -> bool:
     return isinstance(error.body, bytes | bytearray)
 
 
+def shown_content_type(content_type: str | None) -> str:
+    """A request's ``Content-Type`` as a 415 names it: quoted, cut at 100 characters."""
+    return repr(content_type[:100]) if content_type else "missing"
+
+
 def not_json_detail(content_type: str | None) -> str:
     """The 415's ``detail``, naming the request's ``Content-Type`` (or its absence)."""
-    shown = repr(content_type[:100]) if content_type else "missing"
-    return NOT_JSON.format(content_type=shown)
+    return NOT_JSON.format(content_type=shown_content_type(content_type))

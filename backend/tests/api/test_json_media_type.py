@@ -1,4 +1,5 @@
-"""A JSON body sent as another media type is a 415 that says so, on every JSON route.
+"""A JSON body sent as another media type is a 415 that says so, on every JSON route; so is
+a login not sent as a form.
 
 FastAPI parses a body as JSON only under a JSON ``Content-Type``; before, any other body was
 a 422 "Input should be a valid dictionary" (or list) that did not say what was wrong.
@@ -65,13 +66,14 @@ def test_json_media_types_are_still_read_as_json(client, admin, content_type):
     assert response.status_code == 200, response.text
 
 
-def test_the_415_is_published_on_every_json_body_and_only_there(client):
+def test_the_415_is_published_on_every_json_or_form_body_and_only_there(client):
     paths = client.get("/openapi.json").json()["paths"]
-    with_json_body = {
+    with_json_or_form_body = {
         (method, path)
         for path, item in paths.items()
         for method, operation in item.items()
-        if "application/json" in operation.get("requestBody", {}).get("content", {})
+        if operation.get("requestBody", {}).get("content", {}).keys()
+        & {"application/json", "application/x-www-form-urlencoded"}
     }
     with_415 = {
         (method, path)
@@ -79,15 +81,35 @@ def test_the_415_is_published_on_every_json_body_and_only_there(client):
         for method, operation in item.items()
         if "415" in operation["responses"]
     }
-    assert ("post", "/api/v1/predict/batch") in with_json_body
-    assert with_415 == with_json_body
-
-
-def test_a_form_route_is_not_told_to_send_json(client):
-    response = client.post(
-        f"{API}/login/access-token", content="{}", headers={"Content-Type": "text/plain"}
+    assert {("post", "/api/v1/predict/batch"), ("post", "/api/v1/login/access-token")} <= (
+        with_json_or_form_body
     )
-    assert response.status_code == 422
+    assert with_415 == with_json_or_form_body
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/json", "application/xml"]
+)
+def test_a_login_not_sent_as_a_form_is_a_415_that_says_to_send_one(client, admin, content_type):
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    body = json.dumps({"username": admin.email, "password": admin.password})
+    response = client.post(f"{API}/login/access-token", content=body, headers=headers)
+    assert response.status_code == 415, response.text
+    detail = response.json()["detail"]
+    assert "Content-Type: application/x-www-form-urlencoded" in detail
+    assert (repr(content_type) if content_type else "missing") in detail
+
+
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
+def test_a_login_sent_as_a_form_is_read(client, admin, encoding):
+    form = {"username": admin.email, "password": admin.password}
+    if encoding == "urlencoded":
+        response = client.post(f"{API}/login/access-token", data=form)
+    else:
+        files = {name: (None, value) for name, value in form.items()}
+        response = client.post(f"{API}/login/access-token", files=files)
+    assert response.status_code == 200, response.text
+    assert response.json()["token_type"] == "bearer"
 
 
 @pytest.mark.parametrize("content_type", [None, "text/plain"])

@@ -3,9 +3,10 @@
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
+from app.api.form_media_type import require_form_body
 from app.api.login_throttle import (
     TOO_MANY_FAILURES_RESPONSE,
     LoginThrottleDep,
@@ -24,6 +25,7 @@ router = APIRouter(tags=["login"])
 
 @router.post(
     "/login/access-token",
+    dependencies=[Depends(require_form_body)],
     responses={
         status.HTTP_401_UNAUTHORIZED: {
             "model": ErrorResponse,
