@@ -11,7 +11,10 @@ workers and replicas. Once a limit is reached, the login is refused with 429 and
 An account's attempt is counted *before* its password is checked (an atomic hit of the
 moving window), so concurrent guesses cannot all pass the check while the first ones are
 being hashed; a successful login clears its account's count. A client's count grows with
-its failures only (a shared office address is not refused for logging in).
+its failures only (a shared office address is not refused for logging in); its attempts
+still being checked in this process count as failures to come, so that concurrent guesses
+from one address cannot pass its limit either (with ``N`` processes sharing a store, up to
+``N - 1`` more).
 
 If the storage cannot be reached, logins go on without throttling: an outage of the counter
 must not lock everyone out. It is logged once when it starts and once when it ends, and
@@ -22,7 +25,9 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, TypeVar
 
@@ -91,6 +96,8 @@ class LoginThrottle:
         self._per_account = per_account
         self._per_client = per_client
         self._lock = threading.Lock()
+        self._in_flight: Counter[str] = Counter()
+        """Per client address: attempts of this process admitted and not yet recorded."""
         self.problem: str | None = None
         """Why failed logins cannot be counted now (``None``: they are)."""
 
@@ -151,9 +158,9 @@ class LoginThrottle:
         self._storage_answered()
         return result
 
-    def _refusal_wait(self, attempt: LoginAttempt) -> int | None:
+    def _refusal_wait(self, attempt: LoginAttempt, in_flight: int) -> int | None:
         if self._per_client is not None and not self._limiter.test(
-            self._per_client, NAMESPACE, "client", attempt.client
+            self._per_client, NAMESPACE, "client", attempt.client, cost=in_flight
         ):
             return self._wait(self._per_client, "client", attempt.client)
         if self._per_account is not None and not self._limiter.hit(
@@ -162,15 +169,33 @@ class LoginThrottle:
             return self._wait(self._per_account, "account", attempt.account)
         return None
 
-    def admit(self, attempt: LoginAttempt) -> int | None:
-        """Count the attempt against its account; say how long to wait when it is refused.
+    def _count_in_flight(self, client: str, change: int) -> int:
+        with self._lock:
+            self._in_flight[client] += change
+            count = self._in_flight[client]
+            if count <= 0:
+                del self._in_flight[client]
+            return count
 
-        Returns:
+    @contextmanager
+    def admitted(self, attempt: LoginAttempt) -> Iterator[int | None]:
+        """Count the attempt against its account while its password is checked.
+
+        The client's failures and its attempts in flight in this process (this one included)
+        are tested against its limit, then the account's attempts are counted (an atomic hit).
+        Record the check's result (:meth:`record_failure`, :meth:`record_success`) inside the
+        block: on leaving it the attempt is no longer in flight.
+
+        Yields:
             Seconds until the next try is allowed (at least 1) when the client's failures or
             the account's attempts are past their limit, else ``None`` (the attempt may go on,
             also when the storage fails).
         """
-        return self._guarded(lambda: self._refusal_wait(attempt))
+        in_flight = self._count_in_flight(attempt.client, 1)
+        try:
+            yield self._guarded(lambda: self._refusal_wait(attempt, in_flight))
+        finally:
+            self._count_in_flight(attempt.client, -1)
 
     def record_failure(self, attempt: LoginAttempt) -> None:
         """Count a failed login for the client (its account's attempt is already counted)."""
@@ -196,22 +221,6 @@ def login_attempt(request: Request, username: str) -> LoginAttempt:
     return LoginAttempt(account=email_key(username), client=client)
 
 
-def _refuse_if_throttled(throttle: LoginThrottle, attempt: LoginAttempt) -> None:
-    """Count the attempt; raise the 429 when its account or client is past its limit.
-
-    Raises:
-        HTTPException: 429 with ``Retry-After`` in seconds.
-    """
-    wait = throttle.admit(attempt)
-    if wait is not None:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=f"Too many failed logins for this account or from this address: "
-            f"try again in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
-        )
-
-
 def checked_password(throttle: LoginThrottle, attempt: LoginAttempt, check: Callable[[], T]) -> T:
     """Check a password as a login does: admitted by the throttle, its result recorded.
 
@@ -229,12 +238,19 @@ def checked_password(throttle: LoginThrottle, attempt: LoginAttempt, check: Call
     Raises:
         HTTPException: 429 with ``Retry-After`` past the limits, before ``check`` runs.
     """
-    _refuse_if_throttled(throttle, attempt)
-    result = check()
-    if result:
-        throttle.record_success(attempt)
-    else:
-        throttle.record_failure(attempt)
+    with throttle.admitted(attempt) as wait:
+        if wait is not None:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                detail=f"Too many failed logins for this account or from this address: "
+                f"try again in {wait} seconds.",
+                headers={"Retry-After": str(wait)},
+            )
+        result = check()
+        if result:
+            throttle.record_success(attempt)
+        else:
+            throttle.record_failure(attempt)
     return result
 
 

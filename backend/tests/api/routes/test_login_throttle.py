@@ -180,6 +180,33 @@ def test_concurrent_guesses_do_not_pass_the_account_limit(database_url, account)
     assert sorted(statuses) == [401] * 3 + [429] * 5
 
 
+def test_concurrent_failures_do_not_pass_the_client_limit(database_url, account):
+    # Many accounts (their own limit is out of the way), one address, 8 at once: before, all
+    # those in flight passed the client's count before the first failures were recorded.
+    limits = {"LOGIN_FAILURES_PER_CLIENT": "5 per 15 minutes", "LOGIN_FAILURES_PER_ACCOUNT": ""}
+    with throttled_client(database_url, **limits) as client, ThreadPoolExecutor(8) as pool:
+        statuses = list(
+            pool.map(
+                lambda number: login(client, f"guess-{number}@example.com", "wrong").status_code,
+                range(40),
+            )
+        )
+        assert_throttled(login(client, account.email, account.password))
+    assert statuses.count(401) == 5, statuses
+    assert statuses.count(429) == 35, statuses
+
+
+def test_a_client_at_its_limit_logs_in_when_nothing_else_is_in_flight(database_url, account):
+    limits = {"LOGIN_FAILURES_PER_CLIENT": "3 per 15 minutes"}
+    with throttled_client(database_url, **limits) as client:
+        for number in range(2):
+            assert login(client, f"guess-{number}@example.com", "wrong").status_code == 401
+        assert login(client, account.email, account.password).status_code == 200
+        assert login(client, account.email, account.password).status_code == 200
+        assert login(client, "guess-2@example.com", "wrong").status_code == 401
+        assert_throttled(login(client, account.email, account.password))
+
+
 def test_a_username_longer_than_any_address_is_refused_before_any_work(database_url):
     with throttled_client(database_url, LOGIN_FAILURES_PER_ACCOUNT="1 per 15 minutes") as client:
         longest = "a" * 64 + "@" + "b" * (MAX_USERNAME_LENGTH - 65)
