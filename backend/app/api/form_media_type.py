@@ -19,6 +19,12 @@ NOT_FORM: Final = (
 )
 
 
+def _has_body(request: Request) -> bool:
+    """Whether the request sends a body: chunked, or a ``Content-Length`` above zero."""
+    length = request.headers.get("content-length", "0")
+    return "transfer-encoding" in request.headers or not length.isdigit() or int(length) > 0
+
+
 async def require_form_body(request: Request) -> None:
     """Refuse a body whose ``Content-Type`` is not a form's (a route dependency).
 
@@ -28,7 +34,7 @@ async def require_form_body(request: Request) -> None:
         HTTPException: 415 naming the request's ``Content-Type`` (or its absence).
     """
     content_type = request.headers.get("content-type")
-    if content_type is None and request.headers.get("content-length", "0") == "0":
+    if content_type is None and not _has_body(request):
         return
     media_type = (content_type or "").partition(";")[0].strip().lower()
     if media_type not in FORM_MEDIA_TYPES:

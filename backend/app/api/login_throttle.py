@@ -97,7 +97,7 @@ class LoginThrottle:
         self._per_client = per_client
         self._lock = threading.Lock()
         self._in_flight: Counter[str] = Counter()
-        """Per client address: attempts of this process admitted and not yet recorded."""
+        """Per client address and per account: attempts of this process being checked."""
         self.problem: str | None = None
         """Why failed logins cannot be counted now (``None``: they are)."""
 
@@ -158,24 +158,35 @@ class LoginThrottle:
         self._storage_answered()
         return result
 
-    def _refusal_wait(self, attempt: LoginAttempt, in_flight: int) -> int | None:
+    def _refusal_wait(self, attempt: LoginAttempt, in_flight: Counter[str]) -> int | None:
+        """The refusal's wait; a second when attempts in flight, not recorded ones, refuse it.
+
+        Those may well succeed (then they count for nothing), so the full window's wait would
+        send a client away for minutes for nothing.
+        """
+        client, account = ("client", attempt.client), ("account", attempt.account)
         if self._per_client is not None and not self._limiter.test(
-            self._per_client, NAMESPACE, "client", attempt.client, cost=in_flight
+            self._per_client, NAMESPACE, *client, cost=in_flight["client"]
         ):
-            return self._wait(self._per_client, "client", attempt.client)
+            recorded_only = self._limiter.test(self._per_client, NAMESPACE, *client)
+            return 1 if recorded_only else self._wait(self._per_client, *client)
         if self._per_account is not None and not self._limiter.hit(
-            self._per_account, NAMESPACE, "account", attempt.account
+            self._per_account, NAMESPACE, *account
         ):
-            return self._wait(self._per_account, "account", attempt.account)
+            return 1 if in_flight["account"] > 1 else self._wait(self._per_account, *account)
         return None
 
-    def _count_in_flight(self, client: str, change: int) -> int:
+    def _count_in_flight(self, attempt: LoginAttempt, change: int) -> Counter[str]:
+        """Add ``change`` to the attempts in flight of its client and account; their counts."""
+        keys = {"client": f"client:{attempt.client}", "account": f"account:{attempt.account}"}
         with self._lock:
-            self._in_flight[client] += change
-            count = self._in_flight[client]
-            if count <= 0:
-                del self._in_flight[client]
-            return count
+            counts: Counter[str] = Counter()
+            for kind, key in keys.items():
+                self._in_flight[key] += change
+                counts[kind] = self._in_flight[key]
+                if counts[kind] <= 0:
+                    del self._in_flight[key]
+            return counts
 
     @contextmanager
     def admitted(self, attempt: LoginAttempt) -> Iterator[int | None]:
@@ -187,15 +198,16 @@ class LoginThrottle:
         block: on leaving it the attempt is no longer in flight.
 
         Yields:
-            Seconds until the next try is allowed (at least 1) when the client's failures or
-            the account's attempts are past their limit, else ``None`` (the attempt may go on,
-            also when the storage fails).
+            Seconds until the next try is allowed (at least 1; 1 when the refusal comes from
+            other attempts still being checked) when the client's failures or the account's
+            attempts are past their limit, else ``None`` (the attempt may go on, also when the
+            storage fails).
         """
-        in_flight = self._count_in_flight(attempt.client, 1)
+        in_flight = self._count_in_flight(attempt, 1)
         try:
             yield self._guarded(lambda: self._refusal_wait(attempt, in_flight))
         finally:
-            self._count_in_flight(attempt.client, -1)
+            self._count_in_flight(attempt, -1)
 
     def record_failure(self, attempt: LoginAttempt) -> None:
         """Count a failed login for the client (its account's attempt is already counted)."""

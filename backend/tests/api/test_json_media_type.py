@@ -7,6 +7,7 @@ a 422 "Input should be a valid dictionary" (or list) that did not say what was w
 
 import json
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
@@ -98,6 +99,25 @@ def test_a_login_not_sent_as_a_form_is_a_415_that_says_to_send_one(client, admin
     detail = response.json()["detail"]
     assert "Content-Type: application/x-www-form-urlencoded" in detail
     assert (repr(content_type) if content_type else "missing") in detail
+
+
+def test_a_chunked_login_without_content_type_is_a_415(client, admin):
+    def chunks() -> Iterator[bytes]:
+        yield f"username={admin.email}&password={admin.password}".encode()
+
+    response = client.post(f"{API}/login/access-token", content=chunks())
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    assert response.status_code == 415, response.text
+
+
+@pytest.mark.parametrize("headers", [{}, {"Content-Length": "0"}])
+def test_a_login_without_a_body_is_a_422_naming_the_fields(client, headers):
+    response = client.post(f"{API}/login/access-token", headers=headers)
+    assert response.status_code == 422, response.text
+    assert {tuple(error["loc"]) for error in response.json()["detail"]} == {
+        ("body", "username"),
+        ("body", "password"),
+    }
 
 
 @pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])

@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from limits import parse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.api.login_throttle import LoginAttempt, LoginThrottle
 from app.core.config import Settings
+from app.core.limits_storage import open_limits_storage
 from app.main import create_app
 from app.schemas.token import MAX_USERNAME_LENGTH
 from tests.conftest import Account, login, make_account, make_settings
@@ -205,6 +208,45 @@ def test_a_client_at_its_limit_logs_in_when_nothing_else_is_in_flight(database_u
         assert login(client, account.email, account.password).status_code == 200
         assert login(client, "guess-2@example.com", "wrong").status_code == 401
         assert_throttled(login(client, account.email, account.password))
+
+
+def memory_throttle(per_account: str | None, per_client: str | None) -> LoginThrottle:
+    """A throttle counting in memory, with limits such as ``"2 per 15 minutes"``."""
+    return LoginThrottle(
+        open_limits_storage("memory://"),
+        per_account=parse(per_account) if per_account else None,
+        per_client=parse(per_client) if per_client else None,
+    )
+
+
+@pytest.mark.parametrize("kind", ["per_client", "per_account"])
+def test_a_refusal_by_attempts_in_flight_asks_to_retry_soon(kind):
+    limit = "2 per 15 minutes"
+    limits = {
+        "per_account": limit if kind == "per_account" else None,
+        "per_client": limit if kind == "per_client" else None,
+    }
+    throttle = memory_throttle(**limits)
+    # Three attempts at once: on one account from three addresses, or from one address.
+    attempts = [
+        LoginAttempt(account="a@example.com", client="10.0.0.1" if kind == "per_client" else ip)
+        for ip in ("10.0.0.1", "10.0.0.2", "10.0.0.3")
+    ]
+    with (
+        throttle.admitted(attempts[0]) as first,
+        throttle.admitted(attempts[1]) as second,
+        throttle.admitted(attempts[2]) as third,
+    ):
+        assert (first, second, third) == (None, None, 1)
+    # Two failures recorded one after the other: the next one waits for the window.
+    throttle = memory_throttle(**limits)
+    for attempt in attempts[:2]:
+        with throttle.admitted(attempt) as wait:
+            assert wait is None
+            throttle.record_failure(attempt)
+    with throttle.admitted(attempts[2]) as wait:
+        assert wait is not None
+        assert WINDOW_SECONDS - 60 < wait <= WINDOW_SECONDS
 
 
 def test_a_username_longer_than_any_address_is_refused_before_any_work(database_url):
