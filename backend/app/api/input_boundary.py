@@ -105,11 +105,20 @@ class _JsonInspector:
             raise _refuse(problem)
 
 
-class _CharsetInspector:
-    """A JSON body declared in a charset other than UTF-8: a 415 once the body is read."""
+FORM_MUST_BE_UTF8: Final = "A form's values are read as UTF-8"
 
-    def __init__(self, charset: bytes) -> None:
+
+class _CharsetInspector:
+    """A body declared in a charset other than UTF-8: a 415 once the body is read.
+
+    Args:
+        charset: The declared charset.
+        rule: The first words of the refusal (:data:`JSON_MUST_BE_UTF8`...).
+    """
+
+    def __init__(self, charset: bytes, rule: str) -> None:
         self._charset = display_name(charset)
+        self._rule = rule
 
     def feed(self, chunk: bytes, *, final: bool) -> None:
         """Refuse the body, whatever it holds.
@@ -119,7 +128,7 @@ class _CharsetInspector:
         """
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            detail=f"{JSON_MUST_BE_UTF8}: this request's Content-Type declares the charset "
+            detail=f"{self._rule}: this request's Content-Type declares the charset "
             f"{self._charset!r}. Send the body encoded in UTF-8, with charset=utf-8 or no "
             "charset.",
         )
@@ -244,12 +253,14 @@ def _inspector_for(headers: Headers) -> _BodyInspector | None:
     if not content_type:
         return _JsonInspector()  # FastAPI reads a body without Content-Type as JSON
     media_type, options = parse_options_header(content_type)
-    if media_type == b"application/json" or media_type.endswith(b"+json"):
-        charset = options.get(b"charset")
-        if charset is not None and not is_utf8_charset(charset):
-            return _CharsetInspector(charset)
+    is_json = media_type == b"application/json" or media_type.endswith(b"+json")
+    is_form = media_type == b"application/x-www-form-urlencoded"
+    charset = options.get(b"charset")
+    if (is_json or is_form) and charset is not None and not is_utf8_charset(charset):
+        return _CharsetInspector(charset, JSON_MUST_BE_UTF8 if is_json else FORM_MUST_BE_UTF8)
+    if is_json:
         return _JsonInspector()
-    if media_type == b"application/x-www-form-urlencoded":
+    if is_form:
         return _UrlencodedInspector()
     if media_type == b"multipart/form-data" and options.get(b"boundary"):
         return _MultipartInspector(options[b"boundary"])

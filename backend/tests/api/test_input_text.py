@@ -345,6 +345,19 @@ def test_a_json_body_declared_in_another_charset_is_415(
     assert db.query(Prediction).count() == before
 
 
+@pytest.mark.parametrize(("charset", "expected"), [("iso-8859-1", 415), ("UTF-8", 200)])
+def test_a_form_is_read_as_utf8_and_another_charset_is_415(client, admin, charset, expected):
+    body = f"username={admin.email}&password={admin.password}".encode()
+    headers = {"Content-Type": f"application/x-www-form-urlencoded; charset={charset}"}
+    response = client.post("/api/v1/login/access-token", content=body, headers=headers)
+    assert response.status_code == expected, response.text
+    if expected == 415:
+        assert response.json()["detail"].startswith(
+            f"A form's values are read as UTF-8: this request's Content-Type declares the "
+            f"charset {charset!r}."
+        )
+
+
 @pytest.mark.parametrize("charset", ["utf-8", "UTF8", '"utf-8"', "us-ascii"])
 def test_utf8_spelt_any_way_is_read(client, user, charset):
     response = send_json(
