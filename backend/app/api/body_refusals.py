@@ -24,7 +24,8 @@ NOT_JSON: Final = (
     "declares a charset other than UTF-8."
 )
 NOT_FORM: Final = (
-    "The body was not sent as a form (Content-Type: application/x-www-form-urlencoded)."
+    "The body was not sent as a form (Content-Type: application/x-www-form-urlencoded), or its "
+    "Content-Type declares a charset other than UTF-8."
 )
 URL_TOO_LONG: Final = "The request line (URL) is over the server's head limit."
 HEADERS_TOO_LARGE: Final = "The request line and headers are over the server's head limit."
